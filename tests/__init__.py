@@ -1,0 +1,1 @@
+"""Tests of the OCPP Charging Station Management integration."""
