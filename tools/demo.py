@@ -271,13 +271,15 @@ class Demo:
                 result = await resp.json()
             if result.get("type") != "create_entry":
                 raise SystemExit(f"configuring {DOMAIN} failed: {result}")
+        entry: dict[str, Any] = {}
         for _ in range(60):
             async with session.get(entries_url, headers=headers) as resp:
                 entries = [e for e in await resp.json() if e["domain"] == DOMAIN]
-            if entries and entries[0]["state"] in ("loaded", "setup_error", "setup_retry"):
+            entry = entries[0] if entries else {"state": "missing"}
+            if entry["state"] in ("loaded", "setup_error", "setup_retry"):
                 break
             await asyncio.sleep(0.5)
-        return entries[0]
+        return entry
 
     async def stop(self) -> None:
         """Stop Home Assistant gracefully (SIGTERM), then for good if it hangs."""
