@@ -4,11 +4,72 @@ The Home Assistant test plugin ships a `custom_components` package of its own; i
 `hass` fixture mounts its config dir, makes `custom_components.ocpp_csms` resolvable to this checkout.
 """
 
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+import socket
+from typing import Any
+
+from homeassistant.core import HomeAssistant
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 import custom_components.ocpp_csms  # noqa: F401
+from custom_components.ocpp_csms.const import CONF_PORT, DOMAIN, STORAGE_KEY, STORAGE_VERSION
+from custom_components.ocpp_csms.csms.passwords import hash_password
+from custom_components.ocpp_csms.csms.registry import SecurityProfile
+
+STATION_PASSWORD = "correct-horse-battery-1"
 
 
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load integrations from custom_components in every test."""
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def trusted_station(
+    station_id: str,
+    profile: SecurityProfile = SecurityProfile.BASIC_AUTH,
+    password: str | None = STATION_PASSWORD,
+) -> dict[str, Any]:
+    """A stored station record, as the integration keeps it."""
+    return {
+        "station_id": station_id,
+        "security_profile": int(profile),
+        "password_hash": hash_password(password) if password is not None else None,
+        "lenient": False,
+    }
+
+
+type SetupIntegration = Callable[..., Awaitable[MockConfigEntry]]
+
+
+@pytest.fixture
+def setup_integration(hass: HomeAssistant, hass_storage: dict[str, Any], socket_enabled: None) -> SetupIntegration:
+    """Set up the central system on a free port, with the given options and trusted stations."""
+
+    async def setup(
+        *, options: dict[str, Any] | None = None, stations: list[dict[str, Any]] | None = None
+    ) -> MockConfigEntry:
+        if stations:
+            hass_storage[STORAGE_KEY] = {"version": STORAGE_VERSION, "key": STORAGE_KEY, "data": {"stations": stations}}
+        entry = MockConfigEntry(domain=DOMAIN, unique_id=DOMAIN, data={CONF_PORT: free_port()}, options=options or {})
+        entry.add_to_hass(hass)
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+        return entry
+
+    return setup
+
+
+def ws_url(entry: MockConfigEntry) -> str:
+    """The ws:// address of the entry's plain listener."""
+    return f"ws://127.0.0.1:{entry.data[CONF_PORT]}/ocpp"

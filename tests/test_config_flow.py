@@ -48,7 +48,7 @@ async def test_user_flow_port_in_use(hass: HomeAssistant, socket_enabled: None) 
 
 
 async def test_single_instance(hass: HomeAssistant) -> None:
-    MockConfigEntry(domain=DOMAIN, data={CONF_PORT: DEFAULT_PORT}).add_to_hass(hass)
+    MockConfigEntry(domain=DOMAIN, unique_id=DOMAIN, data={CONF_PORT: DEFAULT_PORT}).add_to_hass(hass)
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "single_instance_allowed"
+    assert result["reason"] == "already_configured"

@@ -2,30 +2,127 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from pathlib import Path
 
 from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.helpers import config_validation as cv, device_registry as dr, issue_registry as ir
+from homeassistant.helpers.typing import ConfigType
 
-from .const import CONF_PORT
+from .const import (
+    CERTIFICATE_DIR,
+    CONF_HEARTBEAT_INTERVAL,
+    CONF_PORT,
+    CONF_TLS_PORT,
+    CONF_UNKNOWN_STATIONS,
+    DEFAULT_HEARTBEAT_INTERVAL,
+    DOMAIN,
+    EVSE_SEPARATOR,
+)
+from .csms.central_system import CentralSystemConfig
+from .csms.listener import OcppListener
+from .csms.registry import UnknownStationPolicy
+from .hub import OcppCsmsHub
+from .services import async_setup_services
+from .tls_setup import build_server_context
+
+_LOGGER = logging.getLogger(__name__)
+
+PLATFORMS = [Platform.BINARY_SENSOR, Platform.BUTTON]
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+type OcppCsmsConfigEntry = ConfigEntry[OcppCsmsHub]
 
 
-@dataclass(slots=True)
-class OcppCsmsRuntimeData:
-    """What a loaded config entry owns while it runs."""
-
-    port: int
-
-
-type OcppCsmsConfigEntry = ConfigEntry[OcppCsmsRuntimeData]
-
-
-async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> bool:
-    """Set up the central system from a config entry."""
-    entry.runtime_data = OcppCsmsRuntimeData(port=entry.data[CONF_PORT])
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the integration's actions."""
+    async_setup_services(hass)
     return True
 
 
+def central_system_config(entry: ConfigEntry[OcppCsmsHub]) -> CentralSystemConfig:
+    """The central system's settings from the entry's options."""
+    options = entry.options
+    return CentralSystemConfig(
+        heartbeat_interval=int(options.get(CONF_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL)),
+        unknown_station_policy=UnknownStationPolicy(options.get(CONF_UNKNOWN_STATIONS, UnknownStationPolicy.APPROVE)),
+    )
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> bool:
+    """Start the listeners (ws:// and, when configured, wss://) and the entities of the trusted stations."""
+    hub = await OcppCsmsHub.async_load(hass, entry, central_system_config(entry))
+    ports: list[tuple[int, bool]] = [(entry.data[CONF_PORT], False)]
+    if tls_port := int(entry.options.get(CONF_TLS_PORT, 0)):
+        ports.append((tls_port, True))
+    for port, tls in ports:
+        listener = OcppListener(
+            hub.central,
+            verifier=hub.listeners[0].verifier if hub.listeners else None,
+            throttle=hub.listeners[0].throttle if hub.listeners else None,
+        )
+        try:
+            ssl_context = None
+            if tls:
+                certificate_dir = Path(hass.config.path(CERTIFICATE_DIR))
+                ssl_context = await hass.async_add_executor_job(
+                    build_server_context, dict(entry.options), certificate_dir
+                )
+            await listener.start(port, ssl_context=ssl_context)
+        except OSError as err:
+            for started in hub.listeners:
+                await started.stop()
+            await hub.central.close()
+            ir.async_create_issue(
+                hass,
+                DOMAIN,
+                f"port_unavailable_{port}",
+                is_fixable=False,
+                severity=ir.IssueSeverity.ERROR,
+                translation_key="port_unavailable",
+                translation_placeholders={"port": str(port), "error": err.strerror or str(err)},
+            )
+            raise ConfigEntryNotReady(
+                translation_domain=DOMAIN,
+                translation_key="port_unavailable",
+                translation_placeholders={"port": str(port), "error": err.strerror or str(err)},
+            ) from err
+        ir.async_delete_issue(hass, DOMAIN, f"port_unavailable_{port}")
+        hub.listeners.append(listener)
+    entry.runtime_data = hub
+    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+async def _async_options_updated(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> None:
+    """Options change how stations are served: start again with them."""
+    await hass.config_entries.async_reload(entry.entry_id)
+
+
 async def async_unload_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> bool:
-    """Unload a config entry."""
+    """Stop the listeners, close every station connection and save the trusted stations."""
+    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    hub = entry.runtime_data
+    for listener in hub.listeners:
+        await listener.stop()
+    await hub.central.close()
+    await hub.async_save_now()
+    return unloaded
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: OcppCsmsConfigEntry, device: dr.DeviceEntry
+) -> bool:
+    """Removing a station's device forgets the station; an EVSE device goes with its station."""
+    for domain, identifier in device.identifiers:
+        if domain != DOMAIN:
+            continue
+        if EVSE_SEPARATOR in identifier:
+            return False
+        await entry.runtime_data.central.forget(identifier)
+        _LOGGER.info("Station %s forgotten: it must be approved again to connect", identifier)
     return True

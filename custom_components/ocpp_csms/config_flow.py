@@ -1,21 +1,76 @@
-"""Config flow of the OCPP Charging Station Management integration."""
+"""Config, reconfigure and options flows; and the approval of a discovered station."""
 
 from __future__ import annotations
 
+from pathlib import Path
 import socket
 from typing import Any
 
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
-from homeassistant.helpers.selector import NumberSelector, NumberSelectorConfig, NumberSelectorMode
+from homeassistant.config_entries import (
+    SOURCE_RECONFIGURE,
+    ConfigEntry,
+    ConfigEntryState,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlow,
+)
+from homeassistant.core import callback
+from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+)
+from homeassistant.helpers.typing import DiscoveryInfoType
 import probatio
 
-from .const import CONF_PORT, DEFAULT_PORT, DOMAIN
+from .const import (
+    CERTIFICATES_FILES,
+    CERTIFICATES_GENERATE,
+    CONF_CA_FILE,
+    CONF_CERT_FILE,
+    CONF_CERTIFICATES,
+    CONF_HEARTBEAT_INTERVAL,
+    CONF_KEY_FILE,
+    CONF_PORT,
+    CONF_TLS_HOSTS,
+    CONF_TLS_PORT,
+    CONF_UNKNOWN_STATIONS,
+    DEFAULT_HEARTBEAT_INTERVAL,
+    DEFAULT_PORT,
+    DEFAULT_TLS_PORT,
+    DISCOVERY_UNIQUE_ID_PREFIX,
+    DOMAIN,
+)
+from .csms.registry import UnknownStationPolicy
+from .tls_setup import parse_hosts
 
 PORT_SELECTOR = NumberSelector(NumberSelectorConfig(min=1, max=65535, step=1, mode=NumberSelectorMode.BOX))
+TLS_PORT_SELECTOR = NumberSelector(NumberSelectorConfig(min=0, max=65535, step=1, mode=NumberSelectorMode.BOX))
+HEARTBEAT_SELECTOR = NumberSelector(
+    NumberSelectorConfig(min=10, max=86400, step=1, unit_of_measurement="s", mode=NumberSelectorMode.BOX)
+)
+POLICY_SELECTOR = SelectSelector(
+    SelectSelectorConfig(
+        options=[policy.value for policy in UnknownStationPolicy],
+        translation_key=CONF_UNKNOWN_STATIONS,
+        mode=SelectSelectorMode.LIST,
+    )
+)
+CERTIFICATES_SELECTOR = SelectSelector(
+    SelectSelectorConfig(
+        options=[CERTIFICATES_GENERATE, CERTIFICATES_FILES],
+        translation_key=CONF_CERTIFICATES,
+        mode=SelectSelectorMode.LIST,
+    )
+)
 
 
 def port_is_free(port: int) -> bool:
-    """Tell whether the OCPP listener could bind this TCP port on all interfaces."""
+    """Tell whether a listener could bind this TCP port on all interfaces."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -25,24 +80,185 @@ def port_is_free(port: int) -> bool:
     return True
 
 
+def _files_missing(paths: dict[str, str]) -> dict[str, str]:
+    """Which of the given file options name no readable file."""
+    return {key: "file_not_found" for key, path in paths.items() if path and not Path(path).is_file()}
+
+
 class OcppCsmsConfigFlow(ConfigFlow, domain=DOMAIN):
-    """Set up the central system: choose the port chargers connect to."""
+    """Set up the central system; approve stations that ask to join."""
 
     VERSION = 1
 
+    def __init__(self) -> None:
+        """Nothing discovered yet."""
+        self._station: dict[str, str] = {}
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry[Any]) -> OcppCsmsOptionsFlow:
+        """The options flow."""
+        return OcppCsmsOptionsFlow()
+
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the listener port and check that it can be bound."""
+        await self.async_set_unique_id(DOMAIN)
+        self._abort_if_unique_id_configured()
+        return await self._port_step("user", user_input)
+
+    async def async_step_reconfigure(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Change the listener port."""
+        return await self._port_step("reconfigure", user_input)
+
+    async def _port_step(self, step_id: str, user_input: dict[str, Any] | None) -> ConfigFlowResult:
         errors: dict[str, str] = {}
+        reconfiguring = self.source == SOURCE_RECONFIGURE
+        current = self._get_reconfigure_entry().data[CONF_PORT] if reconfiguring else None
         if user_input is not None:
             port = int(user_input[CONF_PORT])
-            if await self.hass.async_add_executor_job(port_is_free, port):
+            # Our own listener holds the current port: keeping it is fine.
+            if port == current or await self.hass.async_add_executor_job(port_is_free, port):
+                if reconfiguring:
+                    return self.async_update_reload_and_abort(
+                        self._get_reconfigure_entry(), data_updates={CONF_PORT: port}
+                    )
                 return self.async_create_entry(title="OCPP central system", data={CONF_PORT: port})
             errors[CONF_PORT] = "port_in_use"
         return self.async_show_form(
-            step_id="user",
+            step_id=step_id,
             data_schema=self.add_suggested_values_to_schema(
                 probatio.Schema({probatio.Required(CONF_PORT): PORT_SELECTOR}),
-                user_input or {CONF_PORT: DEFAULT_PORT},
+                user_input or {CONF_PORT: current or DEFAULT_PORT},
+            ),
+            errors=errors,
+        )
+
+    # ---- a station that asks to join (unknown-station policy "approve") ------------------------------
+
+    async def async_step_integration_discovery(self, discovery_info: DiscoveryInfoType) -> ConfigFlowResult:
+        """An unknown station booted and was answered Pending: offer it to the user."""
+        station_id = str(discovery_info["station_id"])
+        await self.async_set_unique_id(f"{DISCOVERY_UNIQUE_ID_PREFIX}{station_id}")
+        self._abort_if_unique_id_configured()
+        self._station = {
+            "station_id": station_id,
+            "vendor": str(discovery_info.get("vendor") or "?"),
+            "model": str(discovery_info.get("model") or "?"),
+            "serial_number": str(discovery_info.get("serial_number") or "-"),
+        }
+        self.context["title_placeholders"] = {
+            "name": f"{station_id} — {self._station['vendor']} {self._station['model']}"
+        }
+        return await self.async_step_approve()
+
+    async def async_step_approve(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Let the user add the station: it is then trusted with the credentials it connected with."""
+        if user_input is None:
+            return self.async_show_form(step_id="approve", description_placeholders=self._station)
+        entries = [
+            entry for entry in self.hass.config_entries.async_entries(DOMAIN) if entry.state is ConfigEntryState.LOADED
+        ]
+        station_id = self._station["station_id"]
+        if not entries or station_id not in entries[0].runtime_data.central.stations:
+            return self.async_abort(reason="station_gone", description_placeholders=self._station)
+        await entries[0].runtime_data.central.approve(station_id)
+        return self.async_abort(reason="station_approved", description_placeholders=self._station)
+
+
+class OcppCsmsOptionsFlow(OptionsFlow):
+    """How stations are served: policy, heartbeat, TLS listener."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Choose what to change."""
+        return self.async_show_menu(step_id="init", menu_options=["settings", "tls"])
+
+    async def async_step_settings(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Unknown-station policy and heartbeat interval."""
+        if user_input is not None:
+            return self.async_create_entry(
+                data={
+                    **self.config_entry.options,
+                    CONF_UNKNOWN_STATIONS: user_input[CONF_UNKNOWN_STATIONS],
+                    CONF_HEARTBEAT_INTERVAL: int(user_input[CONF_HEARTBEAT_INTERVAL]),
+                }
+            )
+        options = self.config_entry.options
+        return self.async_show_form(
+            step_id="settings",
+            data_schema=self.add_suggested_values_to_schema(
+                probatio.Schema(
+                    {
+                        probatio.Required(CONF_UNKNOWN_STATIONS): POLICY_SELECTOR,
+                        probatio.Required(CONF_HEARTBEAT_INTERVAL): HEARTBEAT_SELECTOR,
+                    }
+                ),
+                {
+                    CONF_UNKNOWN_STATIONS: options.get(CONF_UNKNOWN_STATIONS, UnknownStationPolicy.APPROVE.value),
+                    CONF_HEARTBEAT_INTERVAL: options.get(CONF_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL),
+                },
+            ),
+        )
+
+    async def async_step_tls(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """The wss:// listener for security profiles 2 and 3, and its certificates."""
+        errors: dict[str, str] = {}
+        options = self.config_entry.options
+        if user_input is not None:
+            tls_port = int(user_input.get(CONF_TLS_PORT, 0))
+            mode = user_input.get(CONF_CERTIFICATES, CERTIFICATES_GENERATE)
+            if tls_port:
+                if tls_port == self.config_entry.data[CONF_PORT]:
+                    errors[CONF_TLS_PORT] = "same_port"
+                elif tls_port != options.get(CONF_TLS_PORT) and not await self.hass.async_add_executor_job(
+                    port_is_free, tls_port
+                ):
+                    errors[CONF_TLS_PORT] = "port_in_use"
+                if mode == CERTIFICATES_FILES:
+                    for key in (CONF_CERT_FILE, CONF_KEY_FILE):
+                        if not user_input.get(key):
+                            errors[key] = "file_required"
+                    files = {key: user_input.get(key, "") for key in (CONF_CERT_FILE, CONF_KEY_FILE, CONF_CA_FILE)}
+                    errors |= {
+                        key: value
+                        for key, value in (await self.hass.async_add_executor_job(_files_missing, files)).items()
+                        if key not in errors
+                    }
+                elif not parse_hosts(user_input.get(CONF_TLS_HOSTS, "")):
+                    errors[CONF_TLS_HOSTS] = "hosts_required"
+            if not errors:
+                return self.async_create_entry(
+                    data={
+                        **options,
+                        CONF_TLS_PORT: tls_port,
+                        CONF_CERTIFICATES: mode,
+                        CONF_TLS_HOSTS: user_input.get(CONF_TLS_HOSTS, ""),
+                        CONF_CERT_FILE: user_input.get(CONF_CERT_FILE, ""),
+                        CONF_KEY_FILE: user_input.get(CONF_KEY_FILE, ""),
+                        CONF_CA_FILE: user_input.get(CONF_CA_FILE, ""),
+                    }
+                )
+        suggested = user_input or {
+            CONF_TLS_PORT: options.get(CONF_TLS_PORT, DEFAULT_TLS_PORT),
+            CONF_CERTIFICATES: options.get(CONF_CERTIFICATES, CERTIFICATES_GENERATE),
+            CONF_TLS_HOSTS: options.get(CONF_TLS_HOSTS, "homeassistant.local"),
+            CONF_CERT_FILE: options.get(CONF_CERT_FILE, ""),
+            CONF_KEY_FILE: options.get(CONF_KEY_FILE, ""),
+            CONF_CA_FILE: options.get(CONF_CA_FILE, ""),
+        }
+        return self.async_show_form(
+            step_id="tls",
+            data_schema=self.add_suggested_values_to_schema(
+                probatio.Schema(
+                    {
+                        probatio.Required(CONF_TLS_PORT): TLS_PORT_SELECTOR,
+                        probatio.Required(CONF_CERTIFICATES): CERTIFICATES_SELECTOR,
+                        probatio.Optional(CONF_TLS_HOSTS): TextSelector(),
+                        probatio.Optional(CONF_CERT_FILE): TextSelector(),
+                        probatio.Optional(CONF_KEY_FILE): TextSelector(),
+                        probatio.Optional(CONF_CA_FILE): TextSelector(),
+                    }
+                ),
+                suggested,
             ),
             errors=errors,
         )

@@ -4,5 +4,33 @@ from typing import Final
 
 DOMAIN: Final = "ocpp_csms"
 
+# Config entry data (reconfigure flow).
 CONF_PORT: Final = "port"
 DEFAULT_PORT: Final = 9201
+
+# Options (options flow).
+CONF_HEARTBEAT_INTERVAL: Final = "heartbeat_interval"
+DEFAULT_HEARTBEAT_INTERVAL: Final = 300
+CONF_UNKNOWN_STATIONS: Final = "unknown_stations"
+CONF_TLS_PORT: Final = "tls_port"  # 0: no TLS listener
+DEFAULT_TLS_PORT: Final = 0
+CONF_CERTIFICATES: Final = "certificates"  # "generate" or "files"
+CERTIFICATES_GENERATE: Final = "generate"
+CERTIFICATES_FILES: Final = "files"
+CONF_TLS_HOSTS: Final = "tls_hosts"
+CONF_CERT_FILE: Final = "cert_file"
+CONF_KEY_FILE: Final = "key_file"
+CONF_CA_FILE: Final = "ca_file"  # CA that station certificates (security profile 3) must chain to
+
+# Where generated certificates live, below the Home Assistant config dir.
+CERTIFICATE_DIR: Final = "ocpp_csms"
+
+STORAGE_VERSION: Final = 1
+STORAGE_KEY: Final = f"{DOMAIN}.stations"
+
+# Identifier prefixes of devices and discovery flows.
+EVSE_SEPARATOR: Final = "/evse/"
+DISCOVERY_UNIQUE_ID_PREFIX: Final = "station:"
+
+ATTR_DEVICE_ID: Final = "device_id"
+SERVICE_ROTATE_PASSWORD: Final = "rotate_password"  # noqa: S105 - an action name, not a password

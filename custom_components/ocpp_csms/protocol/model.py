@@ -1,11 +1,42 @@
-"""The base of every OCPP payload model: snake_case in Python, the spec's camelCase on the wire."""
+"""The base of every OCPP payload model: snake_case in Python, the spec's camelCase on the wire.
+
+Payloads are validated from JSON text in strict mode (`Model.model_validate_json(data)`): a JSON type other than
+the schema's is an error (`"5"` is no integer, `1` no string), while enums and date-times are read from their
+JSON strings as usual. Python code constructs models by field name, the wire uses the camelCase names.
+
+One leniency remains that pydantic-core does not let us refuse cheaply: a payload using a field's Python name
+(`vendor_name` for `vendorName`) is read as if it used the wire name, where the schemas would see an unknown
+property. Everything we send uses the wire names.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import Annotated, Any, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler
 from pydantic.alias_generators import to_camel
+from pydantic_core import CoreSchema, core_schema, to_json
+
+_T = TypeVar("_T")
+
+
+class _NeverNullInJson:
+    """Marks an optional field: absent or a value on the wire, never `null` (Part 4 §4.1.5 forbids it).
+
+    In Python the field is `None` when absent. Validating JSON, `null` fails like any other wrong type, so the
+    models agree with the official schemas, which have no null type. The check lives in pydantic-core: the
+    field's JSON validator is simply the non-nullable one.
+    """
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        schema = handler(source)
+        if schema["type"] != "nullable":
+            return schema
+        return core_schema.json_or_python_schema(json_schema=schema["schema"], python_schema=schema)
+
+
+Opt = Annotated[_T | None, _NeverNullInJson()]
+"""An optional field: `field: Opt[int] = None` is an `int | None` that JSON cannot set to `null`."""
 
 
 class OcppModel(BaseModel):
@@ -19,6 +50,7 @@ class OcppModel(BaseModel):
         validate_by_name=True,
         validate_by_alias=True,
         extra="forbid",
+        strict=True,
         use_enum_values=False,
     )
 
@@ -26,7 +58,15 @@ class OcppModel(BaseModel):
         """The JSON-ready payload, wire names, unset optionals left out."""
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
 
+    def to_json(self) -> bytes:
+        """The payload as compact JSON bytes, as `to_payload()` would serialise."""
+        return self.__pydantic_serializer__.to_json(self, by_alias=True, exclude_none=True)
+
     @classmethod
     def from_payload(cls, payload: Any) -> Self:
-        """Validate a decoded JSON payload (raises pydantic.ValidationError)."""
-        return cls.model_validate(payload, by_alias=True)
+        """Validate a decoded JSON payload (raises pydantic.ValidationError).
+
+        Goes through JSON so that the rules are those of the wire (strict types, enums and date-times read
+        from strings).
+        """
+        return cls.model_validate_json(to_json(payload))

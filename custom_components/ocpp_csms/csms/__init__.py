@@ -1,0 +1,1 @@
+"""The central system on `websockets`: listener, station identity, security profiles, approval. HA-free."""

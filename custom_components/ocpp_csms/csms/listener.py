@@ -1,0 +1,222 @@
+"""The websocket listener stations connect to (Part 4 §3-§5): identity, subprotocol, authentication, TLS.
+
+One `OcppListener` serves one port: plain `ws://` (security profile 1, or none) or `wss://` (profiles 2 and 3).
+Authentication happens in the HTTP upgrade, before any OCPP message: a station that fails it gets HTTP 401 (or
+403 for a refused downgrade) and never reaches the central system.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from http import HTTPStatus
+import logging
+import math
+import ssl
+from typing import Final
+import weakref
+
+from websockets import ConnectionClosed
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.datastructures import Headers
+from websockets.http11 import Request, Response
+from websockets.typing import Subprotocol
+
+from .basic_auth import parse_basic_auth
+from .central_system import CentralSystem
+from .identity import station_id_from_path
+from .passwords import PasswordVerifier, hash_password
+from .registry import SecurityProfile
+from .station import Credentials
+from .throttle import FailureThrottle
+from .tls import peer_certificate_info
+
+_LOGGER = logging.getLogger(__name__)
+
+OCPP_SUBPROTOCOL: Final = Subprotocol("ocpp2.0.1")
+#: NotifyReport and the like can be large; anything beyond this is no OCPP message we want.
+MAX_MESSAGE_SIZE: Final = 4 * 1024 * 1024
+REALM: Final = 'Basic realm="OCPP", charset="UTF-8"'
+
+
+@dataclass(frozen=True, slots=True)
+class _Admitted:
+    station_id: str
+    credentials: Credentials
+
+
+class _WebSocket:
+    """The StationConnection of a websocket: OCPP-J messages are text frames."""
+
+    __slots__ = ("_websocket",)
+
+    def __init__(self, websocket: ServerConnection) -> None:
+        self._websocket = websocket
+
+    async def send(self, message: bytes) -> None:
+        await self._websocket.send(message, text=True)
+
+    async def close(self, code: int, reason: str) -> None:
+        await self._websocket.close(code, reason)
+
+
+class OcppListener:
+    """A websocket server on one port that admits stations and hands their connections to the central system."""
+
+    def __init__(
+        self,
+        central: CentralSystem,
+        *,
+        verifier: PasswordVerifier | None = None,
+        throttle: FailureThrottle | None = None,
+    ) -> None:
+        """Admit stations into `central`; listeners on several ports may share the verifier and throttle."""
+        self.central = central
+        self.verifier = verifier or PasswordVerifier()
+        self.throttle = throttle or FailureThrottle()
+        self._server: Server | None = None
+        # Filled by the HTTP upgrade, taken by the connection handler; weak, as a handshake may still fail between.
+        self._admitted: weakref.WeakKeyDictionary[ServerConnection, _Admitted] = weakref.WeakKeyDictionary()
+        self.tls = False
+
+    @property
+    def port(self) -> int | None:
+        """The port actually bound (useful with port 0), or None when not listening."""
+        if self._server is None:
+            return None
+        sockets = list(self._server.sockets)
+        return int(sockets[0].getsockname()[1]) if sockets else None
+
+    async def start(self, port: int, host: str | None = None, ssl_context: ssl.SSLContext | None = None) -> None:
+        """Bind and listen (OSError when the port cannot be bound). `host=None` listens on every interface."""
+        self.tls = ssl_context is not None
+        self._server = await serve(
+            self._serve,
+            host,
+            port,
+            ssl=ssl_context,
+            subprotocols=[OCPP_SUBPROTOCOL],
+            process_request=self._process_request,
+            max_size=MAX_MESSAGE_SIZE,
+            ping_interval=60,
+            ping_timeout=60,
+            close_timeout=5,
+            server_header=None,
+            logger=_LOGGER.getChild("websockets"),
+        )
+
+    async def stop(self) -> None:
+        """Close the server and every connection it accepted."""
+        server, self._server = self._server, None
+        if server is not None:
+            server.close(close_connections=True)
+            await server.wait_closed()
+
+    # ---- the HTTP upgrade --------------------------------------------------------------------------------
+
+    async def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        station_id = station_id_from_path(request.path)
+        if station_id is None:
+            return connection.respond(HTTPStatus.NOT_FOUND, "The URL names no valid station identity.\n")
+        address = _remote_host(connection)
+        if (delay := self.throttle.delay_for(address)) > 0:
+            # Too many failures from this address: answered at once, without checking (or paying for) a password.
+            response = connection.respond(HTTPStatus.TOO_MANY_REQUESTS, "Too many failed attempts.\n")
+            response.headers = Headers(response.headers)
+            response.headers["Retry-After"] = str(math.ceil(delay))
+            return response
+        credentials = await self._authenticate(connection, request, station_id, address)
+        if isinstance(credentials, Response):
+            self.throttle.record_failure(address)
+            return credentials
+        if credentials.password_hash is not None or credentials.certificate_cn is not None:
+            self.throttle.record_success(address)
+        self._admitted[connection] = _Admitted(station_id, credentials)
+        return None
+
+    async def _authenticate(
+        self, connection: ServerConnection, request: Request, station_id: str, address: str
+    ) -> Credentials | Response:
+        """Check what the station presents against what it must present (A00.FR.2xx/3xx/4xx).
+
+        Returns the credentials of an admitted connection, or the HTTP response refusing it.
+        """
+        ssl_object = connection.transport.get_extra_info("ssl_object")
+        peer = peer_certificate_info(ssl_object) if ssl_object is not None else None
+        basic = parse_basic_auth(request.headers.get("Authorization"))
+        if basic is not None and basic[0] != station_id:
+            _LOGGER.warning("%s: Basic auth username %r is not the station identity (A00.FR.204)", station_id, basic[0])
+            return _unauthorized(connection)
+        if not self.tls:
+            profile = SecurityProfile.BASIC_AUTH if basic is not None else SecurityProfile.NONE
+        elif peer is not None:
+            profile = SecurityProfile.TLS_CLIENT_CERTIFICATE
+        else:
+            profile = SecurityProfile.TLS_BASIC_AUTH
+        record = self.central.registry.get(station_id)
+
+        if record is None:
+            # Not trusted yet: remember what it presented, so approving it stores exactly that.
+            password_hash = None
+            if basic is not None:
+                password_hash = await asyncio.get_running_loop().run_in_executor(None, hash_password, basic[1])
+            if profile is SecurityProfile.TLS_BASIC_AUTH and basic is None:
+                return _unauthorized(connection)
+            return Credentials(profile, password_hash, peer.common_name if peer else None, address)
+
+        required = record.security_profile
+        if (required >= SecurityProfile.TLS_BASIC_AUTH and not self.tls) or (
+            required is SecurityProfile.TLS_CLIENT_CERTIFICATE and peer is None
+        ):
+            _LOGGER.warning(
+                "%s: refused a connection on security profile %d, below its profile %d (no downgrade)",
+                station_id,
+                profile,
+                required,
+            )
+            return connection.respond(HTTPStatus.FORBIDDEN, "Security profile downgrade refused.\n")
+        if profile is SecurityProfile.TLS_CLIENT_CERTIFICATE:
+            return Credentials(profile, record.password_hash, peer.common_name if peer else None, address)
+        if record.password_hash is None:
+            return Credentials(profile, None, None, address)
+        if basic is None:
+            _LOGGER.info("%s: connection without credentials refused", station_id)
+            return _unauthorized(connection)
+        verified = self.verifier.check_cached(station_id, basic[1], record.password_hash) or (
+            await asyncio.get_running_loop().run_in_executor(
+                None, self.verifier.verify, station_id, basic[1], record.password_hash
+            )
+        )
+        if not verified:
+            _LOGGER.warning("%s: wrong password from %s", station_id, address)
+            return _unauthorized(connection)
+        return Credentials(profile, record.password_hash, None, address)
+
+    # ---- an admitted connection --------------------------------------------------------------------------
+
+    async def _serve(self, websocket: ServerConnection) -> None:
+        admitted = self._admitted.pop(websocket)
+        connection = _WebSocket(websocket)
+        station = await self.central.attach(admitted.station_id, connection, admitted.credentials)
+        _LOGGER.debug("%s: connected from %s", admitted.station_id, admitted.credentials.remote_address)
+        session = station.session
+        try:
+            async for message in websocket:
+                await session.receive(message)
+        except ConnectionClosed:
+            pass
+        finally:
+            self.central.detach(station, connection)
+            _LOGGER.debug("%s: connection closed (%s)", admitted.station_id, websocket.close_reason)
+
+
+def _remote_host(connection: ServerConnection) -> str:
+    address = connection.remote_address
+    return str(address[0]) if address else "unknown"
+
+
+def _unauthorized(connection: ServerConnection) -> Response:
+    response = connection.respond(HTTPStatus.UNAUTHORIZED, "Unauthorized.\n")
+    response.headers = Headers(response.headers)
+    response.headers["WWW-Authenticate"] = REALM
+    return response

@@ -1,0 +1,128 @@
+"""Slowing down password guessing: an exponential back-off per remote address after repeated failures.
+
+The listener asks `delay_for(address)` before it checks credentials. While the answer is positive the address
+is locked out: refuse the attempt at once (HTTP 429 with `Retry-After`, or 401) WITHOUT checking the password
+and without recording another failure, so a locked-out guesser costs neither a scrypt run nor an executor slot.
+Each real failure (`record_failure`) doubles the lockout, up to `max_delay`; a success (`record_success`) or
+`window` seconds without failures forget the address. Memory is bounded: expired entries are pruned as new
+failures arrive and at most `max_entries` addresses are kept (the least recently failing ones are dropped).
+
+IPv6 addresses are grouped by /64 prefix (one subscriber usually owns a whole /64), IPv4-mapped IPv6 addresses
+count as their IPv4 address. Not thread-safe: use it from the event loop only.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+import ipaddress
+import time
+
+
+def address_key(address: str) -> str:
+    """The throttling key of a remote address: IPv4 as is, IPv6 as its /64 network, anything else verbatim."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
+@dataclass(slots=True)
+class _Failures:
+    count: int
+    last: float
+
+
+class FailureThrottle:
+    """Per-address authentication failure back-off with an injectable clock and bounded memory."""
+
+    def __init__(
+        self,
+        *,
+        free_failures: int = 5,
+        base_delay: float = 1.0,
+        max_delay: float = 60.0,
+        window: float = 900.0,
+        max_entries: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """Configure the back-off.
+
+        `free_failures` failures in a row cost nothing (a station with a stale password retries a few times);
+        the next one locks the address out for `base_delay` seconds, each further one doubles it up to
+        `max_delay`. An address with no failure for `window` seconds is forgotten (`window >= max_delay`).
+        """
+        if free_failures < 0 or base_delay <= 0 or max_delay < base_delay or window < max_delay or max_entries < 1:
+            raise ValueError("invalid throttle configuration")
+        self._free = free_failures
+        self._base = base_delay
+        self._max = max_delay
+        self._window = window
+        self._max_entries = max_entries
+        self._clock = clock
+        # Ordered by the time of the last failure, oldest first: pruning pops from the front.
+        self._entries: OrderedDict[str, _Failures] = OrderedDict()
+
+    def __len__(self) -> int:
+        """How many addresses are tracked."""
+        return len(self._entries)
+
+    def _lockout(self, count: int) -> float:
+        """How long the address is locked out after its `count`-th failure in a row."""
+        excess = count - self._free
+        if excess <= 0:
+            return 0.0
+        # Cap the exponent before computing: 2**excess of a huge count would overflow a float.
+        return min(self._max, self._base * 2.0 ** min(excess - 1, 64))
+
+    def failures(self, address: str) -> int:
+        """How many failures in a row are held against the address (0 once forgotten)."""
+        entry = self._entries.get(address_key(address))
+        if entry is None or self._clock() - entry.last >= self._window:
+            return 0
+        return entry.count
+
+    def delay_for(self, address: str) -> float:
+        """Seconds the address must still wait before its next attempt is examined; 0.0 when it may try now."""
+        entry = self._entries.get(address_key(address))
+        if entry is None:
+            return 0.0
+        now = self._clock()
+        if now - entry.last >= self._window:
+            del self._entries[address_key(address)]
+            return 0.0
+        return max(0.0, entry.last + self._lockout(entry.count) - now)
+
+    def record_failure(self, address: str) -> float:
+        """Count a failed authentication from the address; returns the lockout it now has, in seconds."""
+        now = self._clock()
+        self._prune(now)
+        key = address_key(address)
+        entry = self._entries.pop(key, None)
+        if entry is None or now - entry.last >= self._window:
+            entry = _Failures(0, now)
+        entry.count += 1
+        entry.last = now
+        self._entries[key] = entry  # re-inserted at the end: the most recent failure
+        while len(self._entries) > self._max_entries:
+            self._entries.popitem(last=False)
+        return self._lockout(entry.count)
+
+    def record_success(self, address: str) -> None:
+        """A successful authentication from the address wipes its failures."""
+        self._entries.pop(address_key(address), None)
+
+    def _prune(self, now: float) -> None:
+        """Drop the addresses whose last failure is older than the window (they sit at the front)."""
+        entries = self._entries
+        while entries:
+            key, entry = next(iter(entries.items()))
+            if now - entry.last < self._window:
+                break
+            del entries[key]

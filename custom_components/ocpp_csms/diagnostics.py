@@ -1,0 +1,63 @@
+"""Diagnostics of the config entry and of a station's device; secrets redacted."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+
+from . import OcppCsmsConfigEntry
+from .const import CONF_CA_FILE, CONF_CERT_FILE, CONF_KEY_FILE, DOMAIN, EVSE_SEPARATOR
+from .csms.station import Station
+from .hub import OcppCsmsHub
+
+TO_REDACT = {"password_hash", "password", CONF_KEY_FILE, CONF_CERT_FILE, CONF_CA_FILE, "token", "certificate"}
+
+
+def _station_diagnostics(hub: OcppCsmsHub, station_id: str) -> dict[str, Any]:
+    record = hub.registry.get(station_id)
+    station: Station | None = hub.central.stations.get(station_id)
+    data: dict[str, Any] = {
+        "trusted": record is not None,
+        "record": record.as_dict() if record else None,
+    }
+    if station is not None:
+        session = station.session
+        data |= {
+            "connected": station.connected,
+            "registration": station.registration.value,
+            "credentials": asdict(station.credentials) if station.credentials else None,
+            "boot": asdict(station.boot) if station.boot else None,
+            "connector_status": {
+                f"{evse}/{connector}": status for (evse, connector), status in station.connector_status.items()
+            },
+            "connected_since": station.connected_since,
+            "last_seen": station.last_seen,
+            "lenient": session.lenient,
+            "schema_violations": session.violation_count,
+            "last_violations": [asdict(violation) for violation in session.violations],
+        }
+    return async_redact_data(data, TO_REDACT)
+
+
+async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> dict[str, Any]:
+    """The central system: settings, listeners, every station."""
+    hub = entry.runtime_data
+    station_ids = sorted({record.station_id for record in hub.registry} | set(hub.central.stations))
+    return {
+        "data": dict(entry.data),
+        "options": async_redact_data(dict(entry.options), TO_REDACT),
+        "listeners": [{"port": listener.port, "tls": listener.tls} for listener in hub.listeners],
+        "stations": {station_id: _station_diagnostics(hub, station_id) for station_id in station_ids},
+    }
+
+
+async def async_get_device_diagnostics(
+    hass: HomeAssistant, entry: OcppCsmsConfigEntry, device: dr.DeviceEntry
+) -> dict[str, Any]:
+    """One station (or the station of an EVSE)."""
+    station_id = next(ident.split(EVSE_SEPARATOR)[0] for domain, ident in device.identifiers if domain == DOMAIN)
+    return _station_diagnostics(entry.runtime_data, station_id)

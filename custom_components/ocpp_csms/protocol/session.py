@@ -1,0 +1,480 @@
+"""The OCPP-J RPC session of one connected charging station (Part 4 §4), independent of the transport.
+
+The host (the websocket listener, or a test) gives the session an async `send` callable and feeds it every
+message it receives with `await session.receive(message)`. The session then
+
+- serves CALLs from the station with the handlers registered by `on(RequestModel, handler)`, each in its own
+  task (started eagerly: a handler that does not wait finishes before `receive` returns), so a handler may
+  itself `call` the station and the host keeps reading;
+- answers every CALL it cannot serve with the CALLERROR Part 4 §4.3 prescribes;
+- sends our CALLs with `call`, at most one outstanding at a time (Part 4 §4.1.1, Part 2 FR.01): further calls
+  wait in FIFO order until the previous one is answered or has timed out.
+
+A CALL from the station goes through, in this order: the frame (RpcFrameworkError, MessageTypeNotSupported),
+the action (NotImplemented when unknown, NotSupported when no handler is registered), the payload (the code of
+`errors.error_code_for`; in lenient mode after a repair attempt, see `lenient`), the `guard` (a host's veto,
+e.g. SecurityError before the station is accepted, FR.04), then the handler (OcppError → that CALLERROR, any
+other exception → InternalError, logged).
+
+Outcomes of `call`: the typed response model, or a `CallFailed` — `CallErrorResponse` (the station answered a
+CALLERROR), `InvalidResponse` (its CALLRESULT does not validate), `CallTimeout` or `SessionClosed`.
+`call` raises them; `call_outcome` returns them, for callers that prefer to match on a union.
+
+`send` may be called by several tasks at once (answers of concurrent handlers, our CALL); each call must send
+one whole message, as `websockets` does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+import logging
+from typing import Any, Final, Protocol, cast
+
+import orjson
+from pydantic import ValidationError
+
+from .errors import OcppError, RpcErrorCode, error_code_for, error_description
+from .frames import (
+    UNREADABLE_MESSAGE_ID,
+    CallErrorFrame,
+    CallFrame,
+    CallResultFrame,
+    FrameError,
+    RawJson,
+    dump_call,
+    dump_call_error,
+    dump_call_result,
+    new_message_id,
+    parse_frame,
+    parse_frame_strict,
+)
+from .lenient import Violation, ViolationKind, repair
+from .model import OcppModel
+from .v201.messages import ACTIONS
+
+_LOGGER = logging.getLogger(__name__)
+
+#: Part 2 §3.2 suggests starting with 30 seconds.
+DEFAULT_CALL_TIMEOUT: Final = 30.0
+DEFAULT_MAX_VIOLATIONS: Final = 50
+#: How many answered or timed-out message ids are remembered to recognise late and duplicate responses.
+_RECENT_IDS: Final = 32
+
+type Send = Callable[[bytes], Awaitable[object]]
+"""Sends one message. OCPP-J uses text frames only: a websockets host passes `lambda m: ws.send(m, text=True)`."""
+
+type Handler[Req: OcppModel, Resp: OcppModel] = Callable[[Req], Awaitable[Resp]]
+"""Serves one CALL: typed request in, typed response out; raise OcppError to answer a specific CALLERROR."""
+
+type Guard = Callable[[str, OcppModel], None]
+"""Runs before every handler with the action and the validated request; raises OcppError to refuse the CALL."""
+
+
+class ActionSpecLike(Protocol):
+    """What the session needs of an action (`protocol.v201.messages.ActionSpec` is one)."""
+
+    @property
+    def name(self) -> str:
+        """The action name on the wire, e.g. "BootNotification"."""
+
+    @property
+    def request(self) -> type[OcppModel]:
+        """The request model."""
+
+    @property
+    def response(self) -> type[OcppModel]:
+        """The response model."""
+
+
+class CallFailed(Exception):  # noqa: N818 - a call outcome; the subclasses read as outcomes too
+    """A CALL we sent did not produce a response model. Subclasses say why."""
+
+    def __init__(self, action: str, message_id: str | None, message: str) -> None:
+        """Keep which CALL failed."""
+        super().__init__(f"{action} ({message_id or 'not sent'}): {message}")
+        self.action = action
+        self.message_id = message_id
+
+
+class CallErrorResponse(CallFailed):
+    """The station answered our CALL with a CALLERROR.
+
+    `code` is the RpcErrorCode (GenericError when the station sent a code outside Part 4 §4.3, whose text is
+    kept in `raw_code`).
+    """
+
+    def __init__(self, action: str, message_id: str, frame: CallErrorFrame) -> None:
+        """Keep the error code, description and details the station sent."""
+        try:
+            code = RpcErrorCode(frame.code)
+        except ValueError:
+            code = RpcErrorCode.GENERIC_ERROR
+        super().__init__(action, message_id, f"CALLERROR {frame.code}: {frame.description}")
+        self.code = code
+        self.raw_code = frame.code
+        self.description = frame.description
+        self.details = frame.details
+
+
+class InvalidResponse(CallFailed):
+    """The station's CALLRESULT (or CALLERROR frame) is not valid; `code` classifies it as Part 4 §4.3 would."""
+
+    def __init__(self, action: str, message_id: str, code: RpcErrorCode, description: str) -> None:
+        """Keep the classification of what is wrong."""
+        super().__init__(action, message_id, f"invalid response, {code}: {description}")
+        self.code = code
+        self.description = description
+
+
+class CallTimeout(CallFailed):
+    """No response within the timeout (counted from sending the CALL, not from queueing it)."""
+
+    def __init__(self, action: str, message_id: str, timeout: float) -> None:
+        """Keep the timeout that elapsed."""
+        super().__init__(action, message_id, f"no response within {timeout:g} s")
+        self.timeout = timeout
+
+
+class SessionClosed(CallFailed):
+    """The session closed (or sending failed) before the CALL was answered; `__cause__` has any send error."""
+
+    def __init__(self, action: str, message_id: str | None = None) -> None:
+        """Say which CALL was cut off."""
+        super().__init__(action, message_id, "connection closed")
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedViolation:
+    """A schema violation that lenient mode repaired, for diagnostics."""
+
+    at: datetime
+    action: str
+    message_id: str
+    path: str
+    kind: ViolationKind
+    detail: str
+
+
+@dataclass(slots=True)
+class _Pending:
+    message_id: str
+    spec: ActionSpecLike
+    future: asyncio.Future[OcppModel | CallFailed]
+
+
+class RpcSession:
+    """One station's OCPP-J session: serves its CALLs, sends ours one at a time (see the module doc)."""
+
+    def __init__(
+        self,
+        send: Send,
+        *,
+        station_id: str = "",
+        call_timeout: float = DEFAULT_CALL_TIMEOUT,
+        lenient: bool = False,
+        max_violations: int = DEFAULT_MAX_VIOLATIONS,
+        guard: Guard | None = None,
+        actions: Mapping[str, ActionSpecLike] = ACTIONS,
+    ) -> None:
+        """Set up a session that sends with `send`; `lenient` repairs payloads that bend the schema."""
+        self.station_id = station_id
+        self.call_timeout = call_timeout
+        self.lenient = lenient
+        self.guard = guard
+        self.violations: deque[RecordedViolation] = deque(maxlen=max_violations)
+        self.violation_count = 0
+        self._send = send
+        self._actions = actions
+        self._by_request = {spec.request: spec for spec in actions.values()}
+        self._handlers: dict[str, Handler[Any, Any]] = {}
+        self._call_lock = asyncio.Lock()
+        self._pending: _Pending | None = None
+        self._recent_ids: deque[str] = deque(maxlen=_RECENT_IDS)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        """Whether `close` was called."""
+        return self._closed
+
+    # ---- serving the station's CALLs -------------------------------------------------------------------
+
+    def on[Req: OcppModel, Resp: OcppModel](self, request: type[Req], handler: Handler[Req, Resp]) -> None:
+        """Serve CALLs whose request model is `request` with `handler` (replacing any handler before)."""
+        spec = self._by_request.get(request)
+        if spec is None:
+            raise TypeError(f"{request.__name__} is not the request of a known action")
+        self._handlers[spec.name] = handler
+
+    def off(self, request: type[OcppModel]) -> None:
+        """Stop serving that action: further CALLs of it are answered NotSupported."""
+        spec = self._by_request.get(request)
+        if spec is not None:
+            self._handlers.pop(spec.name, None)
+
+    async def receive(self, message: RawJson) -> None:
+        """Take one message the station sent (a websocket text frame, as str or UTF-8 bytes)."""
+        if self._closed:
+            _LOGGER.debug("%s: session closed, message dropped", self.station_id)
+            return
+        try:
+            frame = parse_frame(message)
+        except FrameError as exc:
+            await self._frame_error(exc)
+            return
+        if isinstance(frame, CallFrame):
+            task = asyncio.Task(self._serve(frame), loop=asyncio.get_running_loop(), eager_start=True)
+            if not task.done():
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+        elif isinstance(frame, CallResultFrame):
+            self._result(frame)
+        else:
+            self._error(frame)
+
+    async def _serve(self, frame: CallFrame) -> None:
+        message_id = frame.message_id
+        try:
+            response = await self._dispatch(frame)
+            answer = dump_call_result(message_id, _dump(response))
+        except OcppError as exc:
+            answer = dump_call_error(message_id, exc.code, exc.description, exc.details)
+        except FrameError as exc:
+            _LOGGER.warning("%s: invalid frame: %s", self.station_id, exc)
+            answer = exc.to_callerror()
+        except Exception:
+            _LOGGER.exception("%s: error while handling %s (%s)", self.station_id, frame.action, message_id)
+            answer = dump_call_error(message_id, RpcErrorCode.INTERNAL_ERROR, f"Error while handling {frame.action}")
+        await self._send_safely(answer)
+
+    async def _dispatch(self, frame: CallFrame) -> OcppModel:
+        spec = self._actions.get(frame.action)
+        handler = self._handlers.get(frame.action) if spec is not None else None
+        if spec is None or handler is None:
+            if not frame.verified:
+                parse_frame_strict(frame.raw)  # a broken frame is an RpcFrameworkError whatever its action
+            if spec is None:
+                raise OcppError(RpcErrorCode.NOT_IMPLEMENTED, f"Unknown action {frame.action}")
+            raise OcppError(RpcErrorCode.NOT_SUPPORTED, f"{frame.action}Request not supported")
+        request = self._validate(spec.request, frame, frame.action)
+        if self.guard is not None:
+            self.guard(frame.action, request)
+        response = await handler(request)
+        if not isinstance(response, spec.response):
+            raise TypeError(
+                f"handler of {frame.action} returned {type(response).__name__}, not {spec.response.__name__}"
+            )
+        return response
+
+    # ---- validation, strict first, lenient on failure --------------------------------------------------
+
+    def _validate[M: OcppModel](self, model: type[M], frame: CallFrame | CallResultFrame, action: str) -> M:
+        """The payload as `model`; raises OcppError (classified per Part 4 §4.3) or FrameError."""
+        try:
+            return model.model_validate_json(frame.payload)
+        except ValidationError as exc:
+            error = exc
+        if not frame.verified and _is_invalid_json(error):
+            # The payload slice is no single JSON value, so the frame is broken: the full parse says how
+            # (it raises FrameError; were the frame fine after all, the FormatViolation below stands).
+            parse_frame_strict(frame.raw)
+        if self.lenient:
+            try:
+                return self._validate_leniently(model, frame, action)
+            except ValidationError as exc:
+                error = exc
+            except _NotRepairableError:
+                pass
+        raise OcppError(error_code_for(error), error_description(error))
+
+    def _validate_leniently[M: OcppModel](self, model: type[M], frame: CallFrame | CallResultFrame, action: str) -> M:
+        try:
+            payload = orjson.loads(frame.payload)
+        except orjson.JSONDecodeError:  # what pydantic reads but JSON has not, e.g. NaN
+            raise _NotRepairableError from None
+        repaired, violations = repair(model, payload)
+        if not violations:
+            raise _NotRepairableError
+        result = model.model_validate_json(orjson.dumps(repaired))
+        self._record(action, frame.message_id, violations)
+        return result
+
+    def _record(self, action: str, message_id: str, violations: list[Violation]) -> None:
+        now = datetime.now(UTC)
+        self.violation_count += len(violations)
+        for violation in violations:
+            self.violations.append(
+                RecordedViolation(now, action, message_id, violation.path, violation.kind, violation.detail)
+            )
+        _LOGGER.info(
+            "%s: lenient mode repaired %s (%s): %s",
+            self.station_id,
+            action,
+            message_id,
+            "; ".join(f"{v.path}: {v.kind} {v.detail}" for v in violations),
+        )
+
+    # ---- our CALLs ---------------------------------------------------------------------------------------
+
+    async def call[Resp: OcppModel](
+        self,
+        request: OcppModel,
+        response: type[Resp],
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - counts from sending, not from queueing: not asyncio.timeout
+    ) -> Resp:
+        """Send a CALL and return its response model; raise a CallFailed subclass when there is none.
+
+        `response` is the response model of the request's action (checked: TypeError when it is not).
+        `timeout` overrides the session's `call_timeout` for this call.
+        """
+        outcome = await self.call_outcome(request, response, timeout=timeout)
+        if isinstance(outcome, CallFailed):
+            raise outcome
+        return outcome
+
+    async def call_outcome[Resp: OcppModel](
+        self,
+        request: OcppModel,
+        response: type[Resp],
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - see `call`
+    ) -> Resp | CallFailed:
+        """Like `call`, but return the CallFailed instead of raising it."""
+        spec = self._by_request.get(type(request))
+        if spec is None:
+            raise TypeError(f"{type(request).__name__} is not the request of a known action")
+        if spec.response is not response:
+            raise TypeError(f"{spec.name} answers {spec.response.__name__}, not {response.__name__}")
+        async with self._call_lock:  # one outstanding CALL per connection; asyncio.Lock wakes waiters FIFO
+            if self._closed:
+                return SessionClosed(spec.name)
+            outcome = await self._call_now(spec, request, self.call_timeout if timeout is None else timeout)
+        # The future holds a CallFailed or an instance of spec.response, which is `response`.
+        return outcome if isinstance(outcome, CallFailed) else cast(Resp, outcome)
+
+    async def _call_now(self, spec: ActionSpecLike, request: OcppModel, seconds: float) -> OcppModel | CallFailed:
+        message_id = new_message_id()
+        future: asyncio.Future[OcppModel | CallFailed] = asyncio.get_running_loop().create_future()
+        self._pending = _Pending(message_id, spec, future)
+        try:
+            try:
+                await self._send(dump_call(message_id, spec.name, _dump(request)))
+            except Exception as exc:  # noqa: BLE001 - whatever the transport raises, the call was not sent
+                _LOGGER.debug("%s: sending %s failed: %r", self.station_id, spec.name, exc)
+                failed = SessionClosed(spec.name, message_id)
+                failed.__cause__ = exc
+                return failed
+            try:
+                async with asyncio.timeout(seconds):
+                    return await future
+            except TimeoutError:
+                if future.done() and not future.cancelled():  # pragma: no cover - answered at the deadline
+                    return future.result()
+                _LOGGER.info("%s: %s (%s) timed out after %g s", self.station_id, spec.name, message_id, seconds)
+                return CallTimeout(spec.name, message_id, seconds)
+        finally:
+            self._pending = None
+            self._recent_ids.append(message_id)
+
+    def _take_pending(self, message_id: str) -> _Pending | None:
+        """The outstanding call this response answers, or None (the response is logged and dropped)."""
+        pending = self._pending
+        if pending is not None and not pending.future.done() and pending.message_id == message_id:
+            return pending
+        if message_id in self._recent_ids:
+            _LOGGER.info("%s: late or duplicate response to %s dropped", self.station_id, message_id)
+        else:
+            _LOGGER.warning("%s: response to unknown message id %r dropped", self.station_id, message_id)
+        return None
+
+    def _result(self, frame: CallResultFrame) -> None:
+        pending = self._take_pending(frame.message_id)
+        if pending is None:
+            return
+        spec = pending.spec
+        outcome: OcppModel | CallFailed
+        try:
+            outcome = self._validate(spec.response, frame, spec.name)
+        except OcppError as exc:
+            _LOGGER.warning("%s: invalid %sResponse: %s", self.station_id, spec.name, exc)
+            outcome = InvalidResponse(spec.name, frame.message_id, exc.code, exc.description)
+        except FrameError as exc:
+            _LOGGER.warning("%s: invalid CALLRESULT frame: %s", self.station_id, exc)
+            outcome = InvalidResponse(spec.name, frame.message_id, exc.code, exc.description)
+        pending.future.set_result(outcome)
+
+    def _error(self, frame: CallErrorFrame) -> None:
+        pending = self._pending
+        if frame.message_id == UNREADABLE_MESSAGE_ID and pending is not None and not pending.future.done():
+            # The station could not read our message id; with one CALL outstanding, it can only mean that one.
+            frame_id = pending.message_id
+        else:
+            frame_id = frame.message_id
+        found = self._take_pending(frame_id)
+        if found is None:
+            return
+        _LOGGER.debug("%s: %s answered CALLERROR %s", self.station_id, found.spec.name, frame.code)
+        found.future.set_result(CallErrorResponse(found.spec.name, found.message_id, frame))
+
+    async def _frame_error(self, exc: FrameError) -> None:
+        _LOGGER.warning("%s: invalid message: %s", self.station_id, exc)
+        if exc.respond:
+            await self._send_safely(exc.to_callerror())
+            return
+        # A broken CALLRESULT / CALLERROR: fail the call it answers rather than let it time out.
+        pending = self._pending
+        if pending is not None and not pending.future.done() and pending.message_id == exc.message_id:
+            pending.future.set_result(InvalidResponse(pending.spec.name, exc.message_id, exc.code, exc.description))
+
+    async def _send_safely(self, message: bytes) -> None:
+        try:
+            await self._send(message)
+        except Exception as exc:  # noqa: BLE001 - a closed connection must not crash the session
+            _LOGGER.debug("%s: could not send a response: %r", self.station_id, exc)
+
+    # ---- closing -------------------------------------------------------------------------------------------
+
+    def connection_lost(self) -> None:
+        """The transport went down but the session stays (for a host that reuses it on the next connection).
+
+        The outstanding CALL can no longer be answered: it ends with SessionClosed now rather than at its
+        timeout, and the next queued CALL goes out (over whatever `send` then reaches, or fails there).
+        """
+        pending = self._pending
+        if pending is not None and not pending.future.done():
+            pending.future.set_result(SessionClosed(pending.spec.name, pending.message_id))
+
+    async def close(self) -> None:
+        """Close the session: calls outstanding or queued end with SessionClosed, handler tasks are cancelled.
+
+        Idempotent. Messages received afterwards are dropped.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        self.connection_lost()
+        current = asyncio.current_task()
+        tasks = [task for task in self._tasks if task is not current]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+
+class _NotRepairableError(Exception):
+    """Lenient mode found nothing to repair."""
+
+
+def _is_invalid_json(error: ValidationError) -> bool:
+    return error.error_count() == 1 and error.errors(include_url=False)[0]["type"] == "json_invalid"
+
+
+def _dump(model: OcppModel) -> bytes:
+    """The model's payload as JSON bytes (what `to_payload()` holds), serialised by pydantic-core directly."""
+    return model.to_json()

@@ -1,0 +1,1 @@
+"""Tests of the HA-free CSMS security building blocks."""

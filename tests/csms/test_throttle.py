@@ -1,0 +1,160 @@
+"""The authentication failure back-off, on an injected clock."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import pytest
+
+from custom_components.ocpp_csms.csms.throttle import FailureThrottle, address_key
+
+ADDRESS = "192.0.2.10"
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        """Start at an arbitrary monotonic time."""
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        """The current time."""
+        return self.now
+
+
+def make(clock: Clock, **options: float) -> FailureThrottle:
+    settings: dict[str, float] = {"free_failures": 3, "base_delay": 1.0, "max_delay": 16.0, "window": 600.0}
+    settings.update(options)
+    return FailureThrottle(
+        free_failures=int(settings["free_failures"]),
+        base_delay=settings["base_delay"],
+        max_delay=settings["max_delay"],
+        window=settings["window"],
+        max_entries=int(settings.get("max_entries", 10_000)),
+        clock=clock,
+    )
+
+
+def test_free_failures_cost_nothing_then_delays_double_up_to_the_cap() -> None:
+    clock = Clock()
+    throttle = make(clock)
+    assert throttle.delay_for(ADDRESS) == 0.0
+    lockouts = []
+    for _ in range(10):
+        lockouts.append(throttle.record_failure(ADDRESS))
+        assert throttle.delay_for(ADDRESS) == lockouts[-1]
+        clock.now += lockouts[-1]  # the guesser waits out each lockout
+    assert lockouts == [0, 0, 0, 1, 2, 4, 8, 16, 16, 16]
+    assert throttle.failures(ADDRESS) == 10
+
+
+def test_lockout_runs_down_with_time() -> None:
+    clock = Clock()
+    throttle = make(clock, free_failures=0, base_delay=4.0)
+    assert throttle.record_failure(ADDRESS) == 4.0
+    clock.now += 1.5
+    assert throttle.delay_for(ADDRESS) == pytest.approx(2.5)
+    clock.now += 2.5
+    assert throttle.delay_for(ADDRESS) == 0.0
+    # The failure is still held against the address: the next one locks it out for longer.
+    assert throttle.record_failure(ADDRESS) == 8.0
+
+
+def test_success_resets_the_address() -> None:
+    clock = Clock()
+    throttle = make(clock)
+    for _ in range(6):
+        throttle.record_failure(ADDRESS)
+    assert throttle.delay_for(ADDRESS) > 0
+    throttle.record_success(ADDRESS)
+    assert throttle.delay_for(ADDRESS) == 0.0
+    assert throttle.failures(ADDRESS) == 0
+    assert len(throttle) == 0
+    throttle.record_success("198.51.100.1")  # unknown address: nothing to do
+
+
+def test_failures_are_forgotten_after_the_window() -> None:
+    clock = Clock()
+    throttle = make(clock)
+    for _ in range(6):
+        throttle.record_failure(ADDRESS)
+    clock.now += 600.0
+    assert throttle.failures(ADDRESS) == 0
+    assert throttle.delay_for(ADDRESS) == 0.0
+    assert len(throttle) == 0
+    assert throttle.record_failure(ADDRESS) == 0.0  # counting starts over
+
+
+def test_addresses_are_throttled_independently() -> None:
+    clock = Clock()
+    throttle = make(clock, free_failures=0)
+    throttle.record_failure(ADDRESS)
+    assert throttle.delay_for(ADDRESS) == 1.0
+    assert throttle.delay_for("192.0.2.11") == 0.0
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "shared"),
+    [
+        pytest.param("2001:db8:0:1::1", "2001:db8:0:1:ffff::2", True, id="ipv6-same-64"),
+        pytest.param("2001:db8:0:1::1", "2001:db8:0:2::1", False, id="ipv6-other-64"),
+        pytest.param("::ffff:192.0.2.10", "192.0.2.10", True, id="ipv4-mapped"),
+        pytest.param("fe80::1%eth0", "fe80::2", True, id="ipv6-scoped"),
+        pytest.param("192.0.2.10", "192.0.2.11", False, id="ipv4-distinct"),
+        pytest.param("unix-socket", "unix-socket", True, id="not-an-ip"),
+    ],
+)
+def test_address_grouping(first: str, second: str, shared: bool) -> None:
+    assert (address_key(first) == address_key(second)) is shared
+    clock = Clock()
+    throttle = make(clock, free_failures=0)
+    throttle.record_failure(first)
+    assert (throttle.delay_for(second) > 0) is shared
+
+
+def test_memory_stays_bounded_under_100k_distinct_addresses() -> None:
+    clock = Clock()
+    throttle = make(clock, max_entries=1000)
+    network = ipaddress.IPv4Network("10.0.0.0/8")
+    for index in range(100_000):
+        throttle.record_failure(str(network[index]))
+        clock.now += 0.001
+    assert len(throttle) == 1000
+    # The most recent failures are the ones kept.
+    assert throttle.failures(str(network[99_999])) == 1
+    assert throttle.failures(str(network[0])) == 0
+
+
+def test_expired_addresses_are_pruned_as_new_failures_arrive() -> None:
+    clock = Clock()
+    throttle = make(clock)
+    for index in range(500):
+        throttle.record_failure(f"10.1.{index // 256}.{index % 256}")
+    assert len(throttle) == 500
+    clock.now += 601.0
+    throttle.record_failure(ADDRESS)
+    assert len(throttle) == 1
+
+
+def test_endless_failures_do_not_overflow() -> None:
+    clock = Clock()
+    throttle = make(clock)
+    for _ in range(5000):
+        throttle.record_failure(ADDRESS)
+    assert throttle.delay_for(ADDRESS) == 16.0
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"free_failures": -1},
+        {"base_delay": 0.0},
+        {"max_delay": 0.5},
+        {"window": 10.0},
+        {"max_entries": 0},
+    ],
+)
+def test_invalid_configuration_is_refused(options: dict[str, float]) -> None:
+    with pytest.raises(ValueError, match="invalid"):
+        make(Clock(), **options)
