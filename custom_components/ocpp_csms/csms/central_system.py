@@ -11,9 +11,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 import logging
-from typing import Final, Protocol
+from typing import Any, Final, Protocol
 
 from ..protocol.errors import OcppError, RpcErrorCode
+from ..protocol.model import OcppModel
 from ..protocol.session import DEFAULT_CALL_TIMEOUT, RpcSession
 from ..protocol.v201.datatypes import Component, SetVariableData, StatusInfo, Variable
 from ..protocol.v201.enums import MessageTrigger, RegistrationStatus, SetVariableStatus, TriggerMessageStatus
@@ -72,10 +73,14 @@ class CentralSystemConfig:
 
 #: Which action a TriggerMessage makes the station send (F06), so that it is allowed before acceptance.
 _TRIGGERED_ACTION: Final = {trigger: trigger.value for trigger in MessageTrigger} | {
-    MessageTrigger.SIGN_V2_G_CERTIFICATE: "SignCertificate",
+    MessageTrigger.SIGN_V2G_CERTIFICATE: "SignCertificate",
     MessageTrigger.SIGN_CHARGING_STATION_CERTIFICATE: "SignCertificate",
     MessageTrigger.SIGN_COMBINED_CERTIFICATE: "SignCertificate",
 }
+
+
+type StationHandler[Req: OcppModel, Resp: OcppModel] = Callable[[Station, Req], Awaitable[Resp]]
+"""Serves one action for any station: the station and the typed request in, the typed response out."""
 
 
 class PasswordRotationError(Exception):
@@ -106,6 +111,22 @@ class CentralSystem:
         self.is_blocked = is_blocked
         self.stations: dict[str, Station] = {}
         self._background: set[asyncio.Task[None]] = set()
+        self._extra_handlers: dict[type[OcppModel], StationHandler[Any, Any]] = {}
+
+    def handle[Req: OcppModel, Resp: OcppModel](self, request: type[Req], handler: StationHandler[Req, Resp]) -> None:
+        """Serve `request` CALLs of every station (present and future) with `handler(station, request)`."""
+        self._extra_handlers[request] = handler
+        for station in self.stations.values():
+            self._bind_handler(station, request, handler)
+
+    @staticmethod
+    def _bind_handler[Req: OcppModel, Resp: OcppModel](
+        station: Station, request: type[Req], handler: StationHandler[Req, Resp]
+    ) -> None:
+        async def serve(payload: Req) -> Resp:
+            return await handler(station, payload)
+
+        station.session.on(request, serve)
 
     # ---- connections -------------------------------------------------------------------------------------
 
@@ -272,6 +293,8 @@ class CentralSystem:
         session.on(BootNotificationRequest, boot_notification)
         session.on(HeartbeatRequest, heartbeat)
         session.on(StatusNotificationRequest, status_notification)
+        for request, handler in self._extra_handlers.items():
+            self._bind_handler(station, request, handler)
 
     def _guard(self, station: Station, action: str) -> None:
         """Before acceptance, only BootNotification and what we asked for are served (B01.FR.10, B02.FR.09)."""

@@ -47,22 +47,49 @@ class OcppError(Exception):
 
 #: pydantic error types and the CALLERROR code each one calls for (see `error_code_for`).
 _CODES: dict[str, RpcErrorCode] = {
-    **dict.fromkeys(("missing", "too_short", "too_long"), RpcErrorCode.OCCURRENCE_CONSTRAINT_VIOLATION),
-    **dict.fromkeys(
-        ("string_too_long", "string_too_short", "int_from_float", "int_parsing", "int_parsing_size", "float_parsing"),
-        RpcErrorCode.TYPE_CONSTRAINT_VIOLATION,
-    ),
-    **dict.fromkeys(("bool_parsing", "finite_number"), RpcErrorCode.TYPE_CONSTRAINT_VIOLATION),
-    **dict.fromkeys(
-        ("enum", "literal_error", "greater_than", "greater_than_equal", "less_than", "less_than_equal", "multiple_of"),
-        RpcErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
-    ),
-    **dict.fromkeys(("extra_forbidden", "unexpected_keyword_argument"), RpcErrorCode.PROTOCOL_ERROR),
-    **dict.fromkeys(
-        ("json_invalid", "json_type", "datetime_parsing", "datetime_from_date_parsing", "datetime_object_invalid"),
-        RpcErrorCode.FORMAT_VIOLATION,
-    ),
-    **dict.fromkeys(("timezone_aware", "timezone_naive"), RpcErrorCode.FORMAT_VIOLATION),
+    error_type: code
+    for code, error_types in (
+        (RpcErrorCode.OCCURRENCE_CONSTRAINT_VIOLATION, ("missing", "too_short", "too_long")),
+        (
+            RpcErrorCode.TYPE_CONSTRAINT_VIOLATION,
+            (
+                "string_too_long",
+                "string_too_short",
+                "int_from_float",
+                "int_parsing",
+                "int_parsing_size",
+                "float_parsing",
+                "bool_parsing",
+                "finite_number",
+            ),
+        ),
+        (
+            RpcErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
+            (
+                "enum",
+                "literal_error",
+                "greater_than",
+                "greater_than_equal",
+                "less_than",
+                "less_than_equal",
+                "multiple_of",
+            ),
+        ),
+        (RpcErrorCode.PROTOCOL_ERROR, ("extra_forbidden", "unexpected_keyword_argument")),
+        (
+            RpcErrorCode.FORMAT_VIOLATION,
+            (
+                "json_invalid",
+                "json_type",
+                "datetime_parsing",
+                "datetime_from_date_parsing",
+                "datetime_object_invalid",
+                "timezone_aware",
+                "timezone_naive",
+            ),
+        ),
+    )
+    for error_type in error_types
 }
 #: Reported at the top (empty location) these say the payload is not a JSON object at all.
 _NOT_AN_OBJECT = frozenset({"model_type", "model_attributes_type", "dict_type"})
@@ -96,8 +123,9 @@ def error_code_for(exc: ValidationError) -> RpcErrorCode:
     - FormatViolation: the payload is not JSON, not a JSON object, or a date-time string is not RFC 3339
       (a format, not a type: it is a valid string). Also what pydantic reports that fits nothing above.
 
-    Several errors in one payload: the code of the first one pydantic reports, which follows the model's
-    field order, so the answer is the same for the same payload.
+    Several errors in one payload: the code of the first one pydantic reports. For each object it reports the
+    unknown properties first, then the fields in the model's order, depth first: the answer does not depend
+    on the order of the payload's keys.
     """
     errors = exc.errors(include_url=False, include_context=False)
     return _code_for_error(errors[0]) if errors else RpcErrorCode.FORMAT_VIOLATION

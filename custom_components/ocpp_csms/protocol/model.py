@@ -30,9 +30,8 @@ class _NeverNullInJson:
 
     def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
         schema = handler(source)
-        if schema["type"] != "nullable":
-            return schema
-        return core_schema.json_or_python_schema(json_schema=schema["schema"], python_schema=schema)
+        not_null = schema["schema"] if schema["type"] == "nullable" else schema
+        return core_schema.json_or_python_schema(json_schema=not_null, python_schema=schema)
 
 
 Opt = Annotated[_T | None, _NeverNullInJson()]
@@ -51,6 +50,7 @@ class OcppModel(BaseModel):
         validate_by_alias=True,
         extra="forbid",
         strict=True,
+        allow_inf_nan=False,  # pydantic's JSON reader takes NaN and Infinity, which are not JSON
         use_enum_values=False,
     )
 

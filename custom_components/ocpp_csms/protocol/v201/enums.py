@@ -92,7 +92,7 @@ class CertificateSigningUse(StrEnum):
     """CertificateSigningUseEnumType, used by CertificateSignedRequest, SignCertificateRequest."""
 
     CHARGING_STATION_CERTIFICATE = "ChargingStationCertificate"
-    V2_G_CERTIFICATE = "V2GCertificate"
+    V2G_CERTIFICATE = "V2GCertificate"
 
 
 class ChangeAvailabilityStatus(StrEnum):
@@ -200,16 +200,16 @@ class Connector(StrEnum):
     C_TESLA = "cTesla"
     C_TYPE1 = "cType1"
     C_TYPE2 = "cType2"
-    S309_1_P_16_A = "s309-1P-16A"
-    S309_1_P_32_A = "s309-1P-32A"
-    S309_3_P_16_A = "s309-3P-16A"
-    S309_3_P_32_A = "s309-3P-32A"
+    S309_1P_16A = "s309-1P-16A"
+    S309_1P_32A = "s309-1P-32A"
+    S309_3P_16A = "s309-3P-16A"
+    S309_3P_32A = "s309-3P-32A"
     S_BS1361 = "sBS1361"
     S_CEE_7_7 = "sCEE-7-7"
     S_TYPE2 = "sType2"
     S_TYPE3 = "sType3"
-    OTHER1_PH_MAX16_A = "Other1PhMax16A"
-    OTHER1_PH_OVER16_A = "Other1PhOver16A"
+    OTHER1_PH_MAX16A = "Other1PhMax16A"
+    OTHER1_PH_OVER16A = "Other1PhOver16A"
     OTHER3_PH = "Other3Ph"
     PAN = "Pan"
     W_INDUCTIVE = "wInductive"
@@ -349,10 +349,10 @@ class GenericStatus(StrEnum):
 class GetCertificateIdUse(StrEnum):
     """GetCertificateIdUseEnumType, used by GetInstalledCertificateIdsRequest, GetInstalledCertificateIdsResponse."""
 
-    V2_G_ROOT_CERTIFICATE = "V2GRootCertificate"
+    V2G_ROOT_CERTIFICATE = "V2GRootCertificate"
     MO_ROOT_CERTIFICATE = "MORootCertificate"
     CSMS_ROOT_CERTIFICATE = "CSMSRootCertificate"
-    V2_G_CERTIFICATE_CHAIN = "V2GCertificateChain"
+    V2G_CERTIFICATE_CHAIN = "V2GCertificateChain"
     MANUFACTURER_ROOT_CERTIFICATE = "ManufacturerRootCertificate"
 
 
@@ -426,7 +426,7 @@ class InstallCertificateStatus(StrEnum):
 class InstallCertificateUse(StrEnum):
     """InstallCertificateUseEnumType, used by InstallCertificateRequest."""
 
-    V2_G_ROOT_CERTIFICATE = "V2GRootCertificate"
+    V2G_ROOT_CERTIFICATE = "V2GRootCertificate"
     MO_ROOT_CERTIFICATE = "MORootCertificate"
     CSMS_ROOT_CERTIFICATE = "CSMSRootCertificate"
     MANUFACTURER_ROOT_CERTIFICATE = "ManufacturerRootCertificate"
@@ -490,7 +490,7 @@ class Measurand(StrEnum):
     POWER_OFFERED = "Power.Offered"
     POWER_REACTIVE_EXPORT = "Power.Reactive.Export"
     POWER_REACTIVE_IMPORT = "Power.Reactive.Import"
-    SO_C = "SoC"
+    SOC = "SoC"
     VOLTAGE = "Voltage"
 
 
@@ -529,7 +529,7 @@ class MessageTrigger(StrEnum):
     HEARTBEAT = "Heartbeat"
     METER_VALUES = "MeterValues"
     SIGN_CHARGING_STATION_CERTIFICATE = "SignChargingStationCertificate"
-    SIGN_V2_G_CERTIFICATE = "SignV2GCertificate"
+    SIGN_V2G_CERTIFICATE = "SignV2GCertificate"
     STATUS_NOTIFICATION = "StatusNotification"
     TRANSACTION_EVENT = "TransactionEvent"
     SIGN_COMBINED_CERTIFICATE = "SignCombinedCertificate"
@@ -873,7 +873,7 @@ class UploadLogStatus(StrEnum):
 class VPNEnum(StrEnum):
     """VPNEnumType, used by SetNetworkProfileRequest."""
 
-    IK_EV2 = "IKEv2"
+    IKEV2 = "IKEv2"
     IP_SEC = "IPSec"
-    L2_TP = "L2TP"
+    L2TP = "L2TP"
     PPTP = "PPTP"
