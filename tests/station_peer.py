@@ -36,6 +36,8 @@ class StationPeer(ChargePoint):  # type: ignore[misc]
         self.variables: dict[tuple[str, str], str] = {}
         self.set_variables_status = "Accepted"
         self.boot_statuses: list[str] = []
+        self.inventory: list[dict[str, Any]] = []
+        self.report_part_size = 40
         #: Messages the station sends on its own after answering a request (cancelled when the test is done).
         self.background: set[asyncio.Task[Any]] = set()
 
@@ -79,7 +81,7 @@ class StationPeer(ChargePoint):  # type: ignore[misc]
         self.received.put_nowait(("SetVariables", {"set_variable_data": set_variable_data, **kwargs}))
         results = []
         for item in set_variable_data:
-            if self.set_variables_status == "Accepted":
+            if self.set_variables_status in ("Accepted", "RebootRequired"):
                 self.variables[item["component"]["name"], item["variable"]["name"]] = item["attribute_value"]
             results.append(
                 {
@@ -89,6 +91,89 @@ class StationPeer(ChargePoint):  # type: ignore[misc]
                 }
             )
         return call_result.SetVariables(set_variable_result=results)
+
+    # ---- device model (B06-B08, N04) ------------------------------------------------------------------
+
+    def load_inventory(self, report: list[dict[str, Any]]) -> None:
+        """Serve this inventory (ReportData dicts, wire format) for GetBaseReport and GetVariables."""
+        self.inventory = report
+        for item in report:
+            for attribute in item["variableAttribute"]:
+                if attribute.get("type", "Actual") == "Actual" and "value" in attribute:
+                    key = (item["component"]["name"], item["variable"]["name"])
+                    self.variables.setdefault(key, attribute["value"])
+
+    @on(Action.get_base_report)
+    def on_get_base_report(self, request_id: int, report_base: str, **kwargs: Any) -> call_result.GetBaseReport:
+        """Accept; the report follows in parts."""
+        self.received.put_nowait(("GetBaseReport", {"request_id": request_id, "report_base": report_base}))
+        return call_result.GetBaseReport(status="Accepted" if self.inventory else "NotSupported")
+
+    @after(Action.get_base_report)
+    async def after_get_base_report(self, request_id: int, **_kwargs: Any) -> None:
+        """Send the inventory in NotifyReport parts of `report_part_size` items (B07.FR.04)."""
+        if (task := asyncio.current_task()) is not None:
+            self.background.add(task)
+            task.add_done_callback(self.background.discard)
+        data = self.inventory
+        size = self.report_part_size
+        chunks = [data[index : index + size] for index in range(0, len(data), size)]
+        with contextlib.suppress(ConnectionClosed):
+            for seq_no, chunk in enumerate(chunks):
+                await self.call(
+                    call.NotifyReport(
+                        request_id=request_id,
+                        generated_at="2026-11-21T10:00:00Z",
+                        seq_no=seq_no,
+                        report_data=chunk,
+                        tbc=seq_no < len(chunks) - 1,
+                    )
+                )
+
+    @on(Action.get_variables)
+    def on_get_variables(self, get_variable_data: list[dict[str, Any]], **kwargs: Any) -> call_result.GetVariables:
+        """Answer from the current values."""
+        self.received.put_nowait(("GetVariables", {"get_variable_data": get_variable_data}))
+        results = []
+        for item in get_variable_data:
+            value = self.variables.get((item["component"]["name"], item["variable"]["name"]))
+            result = {"attribute_status": "Accepted" if value is not None else "UnknownVariable", **item}
+            if value is not None:
+                result["attribute_value"] = value
+            results.append(result)
+        return call_result.GetVariables(get_variable_result=results)
+
+    @on(Action.set_variable_monitoring)
+    def on_set_variable_monitoring(
+        self, set_monitoring_data: list[dict[str, Any]], **kwargs: Any
+    ) -> call_result.SetVariableMonitoring:
+        """Accept every monitor."""
+        self.received.put_nowait(("SetVariableMonitoring", {"set_monitoring_data": set_monitoring_data}))
+        return call_result.SetVariableMonitoring(
+            set_monitoring_result=[
+                {
+                    "id": number,
+                    "status": "Accepted",
+                    "type": item["type"],
+                    "severity": item["severity"],
+                    "component": item["component"],
+                    "variable": item["variable"],
+                }
+                for number, item in enumerate(set_monitoring_data, start=1)
+            ]
+        )
+
+    @on(Action.reset)
+    def on_reset(self, type: str, **kwargs: Any) -> call_result.Reset:  # noqa: A002 - the OCPP field name
+        """Accept a reset (and do nothing)."""
+        self.received.put_nowait(("Reset", {"type": type, **kwargs}))
+        return call_result.Reset(status="Accepted")
+
+    @on(Action.get_transaction_status)
+    def on_get_transaction_status(self, **kwargs: Any) -> call_result.GetTransactionStatus:
+        """Nothing queued."""
+        self.received.put_nowait(("GetTransactionStatus", kwargs))
+        return call_result.GetTransactionStatus(messages_in_queue=False, ongoing_indicator=True)
 
     async def next_received(self, action: str | None = None, timeout: float = 5) -> tuple[str, dict[str, Any]]:
         """The next CSMS-initiated request this station served (of `action`, skipping others, when given)."""

@@ -169,12 +169,13 @@ async def test_options_settings(hass: HomeAssistant, setup_integration: SetupInt
     result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "settings"})
     assert result["step_id"] == "settings"
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {CONF_UNKNOWN_STATIONS: "accept", CONF_HEARTBEAT_INTERVAL: 60}
+        result["flow_id"], {CONF_UNKNOWN_STATIONS: "accept", "unknown_tokens": "accept", CONF_HEARTBEAT_INTERVAL: 60}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
     config = entry.runtime_data.central.config
     assert (config.unknown_station_policy.value, config.heartbeat_interval) == ("accept", 60)
+    assert entry.runtime_data.id_tokens.unknown_policy.value == "accept"
 
 
 async def test_options_tls(hass: HomeAssistant, setup_integration: SetupIntegration, tmp_path: Path) -> None:

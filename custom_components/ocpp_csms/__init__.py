@@ -18,6 +18,7 @@ from .const import (
     CONF_PORT,
     CONF_TLS_PORT,
     CONF_UNKNOWN_STATIONS,
+    CONF_UNKNOWN_TOKENS,
     DEFAULT_HEARTBEAT_INTERVAL,
     DOMAIN,
     EVSE_SEPARATOR,
@@ -27,11 +28,21 @@ from .csms.listener import OcppListener
 from .csms.registry import UnknownStationPolicy
 from .hub import OcppCsmsHub
 from .services import async_setup_services
+from .station.id_tokens import UnknownTokenPolicy
 from .tls_setup import build_server_context
 
 _LOGGER = logging.getLogger(__name__)
 
-PLATFORMS = [Platform.BINARY_SENSOR, Platform.BUTTON]
+PLATFORMS = [
+    Platform.BINARY_SENSOR,
+    Platform.BUTTON,
+    Platform.EVENT,
+    Platform.NUMBER,
+    Platform.SELECT,
+    Platform.SENSOR,
+    Platform.SWITCH,
+    Platform.TEXT,
+]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 type OcppCsmsConfigEntry = ConfigEntry[OcppCsmsHub]
@@ -54,7 +65,9 @@ def central_system_config(entry: ConfigEntry[OcppCsmsHub]) -> CentralSystemConfi
 
 async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> bool:
     """Start the listeners (ws:// and, when configured, wss://) and the entities of the trusted stations."""
-    hub = await OcppCsmsHub.async_load(hass, entry, central_system_config(entry))
+    hub = await OcppCsmsHub.async_load(
+        hass, entry, central_system_config(entry), UnknownTokenPolicy(entry.options.get(CONF_UNKNOWN_TOKENS, "reject"))
+    )
     ports: list[tuple[int, bool]] = [(entry.data[CONF_PORT], False)]
     if tls_port := int(entry.options.get(CONF_TLS_PORT, 0)):
         ports.append((tls_port, True))
@@ -93,6 +106,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
         ir.async_delete_issue(hass, DOMAIN, f"port_unavailable_{port}")
         hub.listeners.append(listener)
     entry.runtime_data = hub
+    hub.variables.async_start()
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
@@ -123,6 +137,6 @@ async def async_remove_config_entry_device(
             continue
         if EVSE_SEPARATOR in identifier:
             return False
-        await entry.runtime_data.central.forget(identifier)
+        await entry.runtime_data.async_forget(identifier)
         _LOGGER.info("Station %s forgotten: it must be approved again to connect", identifier)
     return True

@@ -1,4 +1,4 @@
-"""Binary sensors: whether a station is connected."""
+"""Binary sensors: whether a station is connected, and the read-only boolean variables."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from . import OcppCsmsConfigEntry
 from .csms.station import Station
 from .entity import OcppStationEntity
-from .platform import async_add_station_entities
+from .platform import async_add_station_entities, async_add_variable_entities
+from .station.variable_kinds import EntityKind
+from .variable_entity import OcppVariableEntity
 
 PARALLEL_UPDATES = 0
 
@@ -51,6 +53,9 @@ async def async_setup_entry(
             OcppBinarySensor(hub, station_id, description) for description in STATION_BINARY_SENSORS
         ],
     )
+    async_add_variable_entities(
+        entry, async_add_entities, frozenset({EntityKind.BINARY_SENSOR}), OcppVariableBinarySensor
+    )
 
 
 class OcppBinarySensor(OcppStationEntity, BinarySensorEntity):
@@ -67,3 +72,13 @@ class OcppBinarySensor(OcppStationEntity, BinarySensorEntity):
     def is_on(self) -> bool:
         """The state, read from the station."""
         return self.entity_description.value_fn(self.station)
+
+
+class OcppVariableBinarySensor(OcppVariableEntity, BinarySensorEntity):
+    """A read-only boolean variable."""
+
+    @property
+    def is_on(self) -> bool | None:
+        """The variable's value."""
+        value = self.variable_value
+        return value if isinstance(value, bool) else None

@@ -16,15 +16,18 @@ from homeassistant.config_entries import (
 )
 from homeassistant.core import callback
 from homeassistant.helpers.selector import (
+    DateTimeSelector,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
+    SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
     TextSelector,
 )
 from homeassistant.helpers.typing import DiscoveryInfoType
+from homeassistant.util import dt as dt_util
 import probatio
 
 from .const import (
@@ -39,6 +42,7 @@ from .const import (
     CONF_TLS_HOSTS,
     CONF_TLS_PORT,
     CONF_UNKNOWN_STATIONS,
+    CONF_UNKNOWN_TOKENS,
     DEFAULT_HEARTBEAT_INTERVAL,
     DEFAULT_PORT,
     DEFAULT_TLS_PORT,
@@ -46,6 +50,8 @@ from .const import (
     DOMAIN,
 )
 from .csms.registry import UnknownStationPolicy
+from .protocol.v201.enums import IdTokenEnum
+from .station.id_tokens import IdTokenEntry, UnknownTokenPolicy
 from .tls_setup import parse_hosts
 
 PORT_SELECTOR = NumberSelector(NumberSelectorConfig(min=1, max=65535, step=1, mode=NumberSelectorMode.BOX))
@@ -60,6 +66,25 @@ POLICY_SELECTOR = SelectSelector(
         mode=SelectSelectorMode.LIST,
     )
 )
+TOKEN_POLICY_SELECTOR = SelectSelector(
+    SelectSelectorConfig(
+        options=[policy.value for policy in UnknownTokenPolicy],
+        translation_key=CONF_UNKNOWN_TOKENS,
+        mode=SelectSelectorMode.LIST,
+    )
+)
+TOKEN_TYPE_SELECTOR = SelectSelector(
+    SelectSelectorConfig(
+        options=[kind.value for kind in IdTokenEnum if kind is not IdTokenEnum.NO_AUTHORIZATION],
+        translation_key="id_token_type",
+        mode=SelectSelectorMode.DROPDOWN,
+    )
+)
+CONF_NEW_TOKEN = "new_id_token"
+CONF_NEW_TOKEN_LABEL = "new_id_token_label"
+CONF_NEW_TOKEN_TYPE = "new_id_token_type"
+CONF_NEW_TOKEN_EXPIRES = "new_id_token_expires"
+CONF_REMOVE_TOKENS = "remove_id_tokens"
 CERTIFICATES_SELECTOR = SelectSelector(
     SelectSelectorConfig(
         options=[CERTIFICATES_GENERATE, CERTIFICATES_FILES],
@@ -170,7 +195,7 @@ class OcppCsmsOptionsFlow(OptionsFlow):
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Choose what to change."""
-        return self.async_show_menu(step_id="init", menu_options=["settings", "tls"])
+        return self.async_show_menu(step_id="init", menu_options=["settings", "id_tokens", "tls"])
 
     async def async_step_settings(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Unknown-station policy and heartbeat interval."""
@@ -179,6 +204,7 @@ class OcppCsmsOptionsFlow(OptionsFlow):
                 data={
                     **self.config_entry.options,
                     CONF_UNKNOWN_STATIONS: user_input[CONF_UNKNOWN_STATIONS],
+                    CONF_UNKNOWN_TOKENS: user_input[CONF_UNKNOWN_TOKENS],
                     CONF_HEARTBEAT_INTERVAL: int(user_input[CONF_HEARTBEAT_INTERVAL]),
                 }
             )
@@ -189,14 +215,59 @@ class OcppCsmsOptionsFlow(OptionsFlow):
                 probatio.Schema(
                     {
                         probatio.Required(CONF_UNKNOWN_STATIONS): POLICY_SELECTOR,
+                        probatio.Required(CONF_UNKNOWN_TOKENS): TOKEN_POLICY_SELECTOR,
                         probatio.Required(CONF_HEARTBEAT_INTERVAL): HEARTBEAT_SELECTOR,
                     }
                 ),
                 {
                     CONF_UNKNOWN_STATIONS: options.get(CONF_UNKNOWN_STATIONS, UnknownStationPolicy.APPROVE.value),
+                    CONF_UNKNOWN_TOKENS: options.get(CONF_UNKNOWN_TOKENS, UnknownTokenPolicy.REJECT.value),
                     CONF_HEARTBEAT_INTERVAL: options.get(CONF_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL),
                 },
             ),
+        )
+
+    async def async_step_id_tokens(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Add an ID token to the allowed list, or remove listed ones."""
+        if self.config_entry.state is not ConfigEntryState.LOADED:
+            return self.async_abort(reason="not_loaded")
+        tokens = self.config_entry.runtime_data.id_tokens
+        if user_input is not None:
+            for id_token in user_input.get(CONF_REMOVE_TOKENS, []):
+                tokens.remove(id_token)
+            if new_token := user_input.get(CONF_NEW_TOKEN, "").strip():
+                expires = user_input.get(CONF_NEW_TOKEN_EXPIRES)
+                tokens.add(
+                    IdTokenEntry(
+                        id_token=new_token,
+                        type=IdTokenEnum(user_input[CONF_NEW_TOKEN_TYPE])
+                        if user_input.get(CONF_NEW_TOKEN_TYPE)
+                        else None,
+                        label=user_input.get(CONF_NEW_TOKEN_LABEL, ""),
+                        expires_at=dt_util.as_utc(dt_util.parse_datetime(expires, raise_on_error=True))
+                        if expires
+                        else None,
+                    )
+                )
+            self.config_entry.runtime_data.save_id_tokens()
+            return self.async_create_entry(data=dict(self.config_entry.options))
+        listed = [
+            SelectOptionDict(value=entry.id_token, label=f"{entry.id_token} {entry.label}".strip()) for entry in tokens
+        ]
+        return self.async_show_form(
+            step_id="id_tokens",
+            data_schema=probatio.Schema(
+                {
+                    probatio.Optional(CONF_NEW_TOKEN): TextSelector(),
+                    probatio.Optional(CONF_NEW_TOKEN_LABEL): TextSelector(),
+                    probatio.Optional(CONF_NEW_TOKEN_TYPE): TOKEN_TYPE_SELECTOR,
+                    probatio.Optional(CONF_NEW_TOKEN_EXPIRES): DateTimeSelector(),
+                    probatio.Optional(CONF_REMOVE_TOKENS): SelectSelector(
+                        SelectSelectorConfig(options=listed, multiple=True, mode=SelectSelectorMode.LIST)
+                    ),
+                }
+            ),
+            description_placeholders={"count": str(len(tokens))},
         )
 
     async def async_step_tls(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:

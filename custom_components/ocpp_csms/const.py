@@ -27,10 +27,12 @@ CERTIFICATE_DIR: Final = "ocpp_csms"
 
 STORAGE_VERSION: Final = 1
 STORAGE_KEY: Final = f"{DOMAIN}.stations"
+ID_TOKENS_STORAGE_KEY: Final = f"{DOMAIN}.id_tokens"
+CONF_UNKNOWN_TOKENS: Final = "unknown_tokens"
 
 # Identifier prefixes of devices and discovery flows.
 EVSE_SEPARATOR: Final = "/evse/"
 DISCOVERY_UNIQUE_ID_PREFIX: Final = "station:"
 
 ATTR_DEVICE_ID: Final = "device_id"
-SERVICE_ROTATE_PASSWORD: Final = "rotate_password"  # noqa: S105 - an action name, not a password
+SERVICE_ROTATE_PASSWORD: Final = "rotate_password"

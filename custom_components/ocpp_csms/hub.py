@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 import logging
 from typing import TYPE_CHECKING, Any
@@ -13,12 +14,23 @@ from homeassistant.helpers import device_registry as dr, discovery_flow
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.storage import Store
 
-from .const import DISCOVERY_UNIQUE_ID_PREFIX, DOMAIN, EVSE_SEPARATOR, STORAGE_KEY, STORAGE_VERSION
+from .const import (
+    DISCOVERY_UNIQUE_ID_PREFIX,
+    DOMAIN,
+    EVSE_SEPARATOR,
+    ID_TOKENS_STORAGE_KEY,
+    STORAGE_KEY,
+    STORAGE_VERSION,
+)
 from .csms.central_system import CentralSystem, CentralSystemConfig, PasswordRotationError
 from .csms.listener import OcppListener
 from .csms.registry import StationRecord, StationRegistry
 from .csms.station import Station
 from .protocol.session import CallErrorResponse, CallFailed, CallTimeout, SessionClosed
+from .station.id_tokens import IdTokenList, UnknownTokenPolicy
+from .station_messages import StationMessages, new_evse_signal
+from .station_runtime import StationRuntime
+from .variable_sync import VariableSync
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
@@ -59,17 +71,62 @@ class OcppCsmsHub:
     _evse_devices: set[tuple[str, int]] = field(default_factory=set)
     #: Stations whose entities the platforms have added (the rest get them when they are first accepted).
     stations_with_entities: set[str] = field(default_factory=set)
+    #: Inventory and sessions of trusted stations, loaded once.
+    runtimes: dict[str, StationRuntime] = field(default_factory=dict)
+    _runtime_loads: dict[str, asyncio.Future[StationRuntime]] = field(default_factory=dict)
+    id_tokens: IdTokenList = field(default_factory=IdTokenList)
+    id_token_store: Store[dict[str, Any]] = field(init=False)
+    messages: StationMessages = field(init=False)
+    variables: VariableSync = field(init=False)
 
     @classmethod
-    async def async_load(cls, hass: HomeAssistant, entry: ConfigEntry[Any], config: CentralSystemConfig) -> OcppCsmsHub:
-        """Load the trusted stations from storage and build the central system."""
+    async def async_load(
+        cls,
+        hass: HomeAssistant,
+        entry: ConfigEntry[Any],
+        config: CentralSystemConfig,
+        unknown_tokens: UnknownTokenPolicy = UnknownTokenPolicy.REJECT,
+    ) -> OcppCsmsHub:
+        """Load the trusted stations, their inventories and sessions, and the ID tokens from storage."""
         store: Store[dict[str, Any]] = Store(hass, STORAGE_VERSION, STORAGE_KEY, private=True, atomic_writes=True)
         data = await store.async_load() or {}
         registry = StationRegistry([StationRecord.from_dict(item) for item in data.get("stations", [])])
         hub = cls(hass=hass, entry=entry, store=store, registry=registry)
         hub.central = CentralSystem(registry, hub, config, is_blocked=hub.is_ignored)
+        hub.messages = StationMessages(hub)
+        hub.variables = VariableSync(hub)
         registry.on_change = hub._schedule_save
+        hub.id_token_store = Store(hass, STORAGE_VERSION, ID_TOKENS_STORAGE_KEY, private=True, atomic_writes=True)
+        if tokens := await hub.id_token_store.async_load():
+            hub.id_tokens = IdTokenList.from_dict(tokens)
+        hub.id_tokens.unknown_policy = unknown_tokens
+        await asyncio.gather(*(hub.async_runtime(record.station_id) for record in registry))
         return hub
+
+    async def async_runtime(self, station_id: str) -> StationRuntime:
+        """The station's inventory and sessions, read from storage the first time."""
+        if (runtime := self.runtimes.get(station_id)) is not None:
+            return runtime
+        if (loading := self._runtime_loads.get(station_id)) is not None:
+            return await loading
+        loading = self.hass.loop.create_future()
+        self._runtime_loads[station_id] = loading
+        try:
+            runtime = await StationRuntime.async_load(self.hass, station_id)
+        except BaseException as err:
+            loading.set_exception(err)
+            loading.exception()  # retrieved: the error is raised to this caller
+            raise
+        finally:
+            del self._runtime_loads[station_id]
+        self.runtimes[station_id] = runtime
+        loading.set_result(runtime)
+        return runtime
+
+    @callback
+    def save_id_tokens(self) -> None:
+        """Persist the ID token list soon."""
+        self.id_token_store.async_delay_save(self.id_tokens.to_dict, SAVE_DELAY)
 
     # ---- storage -----------------------------------------------------------------------------------------
 
@@ -81,8 +138,17 @@ class OcppCsmsHub:
         return {"stations": self.registry.as_list()}
 
     async def async_save_now(self) -> None:
-        """Write the trusted stations at once (on unload)."""
+        """Write the trusted stations, their sessions and the ID tokens at once (on unload)."""
         await self.store.async_save(self._data_to_save())
+        await self.id_token_store.async_save(self.id_tokens.to_dict())
+        await asyncio.gather(*(runtime.async_save_now() for runtime in self.runtimes.values()))
+
+    async def async_forget(self, station_id: str) -> None:
+        """Stop trusting a station, and delete what was stored of it."""
+        await self.central.forget(station_id)
+        self.stations_with_entities.discard(station_id)
+        if (runtime := self.runtimes.pop(station_id, None)) is not None:
+            await runtime.async_remove()
 
     # ---- what the user decided in the UI -----------------------------------------------------------------
 
@@ -98,17 +164,23 @@ class OcppCsmsHub:
 
     @callback
     def station_connected(self, station: Station) -> None:
-        """Log the return of a station whose loss was logged, and update its entities."""
+        """Log the return of a station whose loss was logged, update its entities, check its transactions."""
         if station.station_id in self._reported_unavailable:
             self._reported_unavailable.discard(station.station_id)
             _LOGGER.info("Station %s is connected again", station.station_id)
+        if station.station_id in self.registry:
+            self.entry.async_create_background_task(
+                self.hass, self.messages.check_transactions(station), f"{DOMAIN} transaction status"
+            )
         self._signal(station)
 
     @callback
     def station_disconnected(self, station: Station) -> None:
         """Log the loss once, and make the station's entities unavailable."""
+        self.variables.connection_lost(station.station_id)
         if station.station_id in self.registry and station.station_id not in self._reported_unavailable:
             self._reported_unavailable.add(station.station_id)
+            # (logged once on loss, once on return)
             _LOGGER.info(
                 "Station %s is disconnected; its entities are unavailable until it reconnects", station.station_id
             )
@@ -118,9 +190,26 @@ class OcppCsmsHub:
     def station_booted(self, station: Station) -> None:
         """Create or update the station's device with what its BootNotification says."""
         self.ensure_station_device(station.station_id)
-        if station.station_id in self.registry and station.station_id not in self.stations_with_entities:
-            async_dispatcher_send(self.hass, new_station_signal(self.entry.entry_id), station.station_id)
+        self.entry.async_create_background_task(
+            self.hass, self._async_station_accepted(station), f"{DOMAIN} station accepted"
+        )
         self._signal(station)
+
+    async def _async_station_accepted(self, station: Station) -> None:
+        """Entities for a newly trusted station; its inventory after the first boot or a firmware change."""
+        runtime = await self.async_runtime(station.station_id)
+        if station.station_id not in self.stations_with_entities:
+            async_dispatcher_send(self.hass, new_station_signal(self.entry.entry_id), station.station_id)
+        firmware = station.boot.firmware_version if station.boot else None
+        if not runtime.has_inventory or firmware != runtime.inventory_firmware:
+            await self.messages.request_inventory(station)
+        else:
+            await self.async_keep_variables_current(station.station_id)
+
+    async def async_keep_variables_current(self, station_id: str) -> None:
+        """Monitors on the enabled variables that support them, and a fresh read of the others."""
+        await self.variables.async_set_monitors(station_id)
+        await self.variables.async_refresh(station_id)
 
     @callback
     def approval_requested(self, station: Station) -> None:
@@ -140,10 +229,22 @@ class OcppCsmsHub:
 
     @callback
     def connector_status_changed(self, station: Station, evse_id: int, connector_id: int) -> None:
-        """Create the EVSE's device the first time it is reported."""
-        if evse_id > 0 and (station.station_id, evse_id) not in self._evse_devices:
-            self.ensure_evse_device(station.station_id, evse_id)
+        """Create the EVSE's device and entities the first time it is reported, and update them."""
+        if station.station_id in self.registry:
+            self.messages.evse_changed(station.station_id, evse_id)
         self._signal(station)
+
+    @callback
+    def ensure_evse(self, station_id: str, evse_id: int) -> None:
+        """The EVSE's device and entities, created the first time the EVSE is reported."""
+        if (station_id, evse_id) in self._evse_devices:
+            return
+        self.ensure_evse_device(station_id, evse_id)
+        runtime = self.runtimes.get(station_id)
+        if runtime is not None and evse_id not in runtime.known_evses:
+            runtime.known_evses.add(evse_id)
+            runtime.schedule_save_sessions()
+        async_dispatcher_send(self.hass, new_evse_signal(self.entry.entry_id), station_id, evse_id)
 
     # ---- devices -----------------------------------------------------------------------------------------
 
@@ -177,7 +278,7 @@ class OcppCsmsHub:
             name=f"{station_id} EVSE {evse_id}",
             manufacturer=parent.manufacturer,
             model=parent.model,
-            via_device=(DOMAIN, station_id),
+            via_device_id=parent.id,
         )
         self._evse_devices.add((station_id, evse_id))
         return device

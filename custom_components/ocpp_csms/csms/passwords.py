@@ -26,7 +26,7 @@ PASSWORD_MAX_LENGTH: Final = 64
 #: Every station accepts this many characters (the original A00.FR.205 limit, the lowest allowed maxLimit).
 PASSWORD_PORTABLE_MAX_LENGTH: Final = 40
 #: passwordString (Part 2 "Primitive datatypes"): letters, digits and these symbols.
-PASSWORD_SYMBOLS: Final = "*-_=:+|@."  # noqa: S105 (a character set, not a password)
+PASSWORD_SYMBOLS: Final = "*-_=:+|@."
 PASSWORD_CHARACTERS: Final = frozenset(string.ascii_letters + string.digits + PASSWORD_SYMBOLS)
 #: Generated passwords use letters and digits only: 5.95 bits each, easy to type on a station's keypad or web UI.
 GENERATED_ALPHABET: Final = string.ascii_letters + string.digits

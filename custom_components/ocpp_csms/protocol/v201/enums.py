@@ -668,7 +668,7 @@ class Reason(StrEnum):
     IMMEDIATE_RESET = "ImmediateReset"
     LOCAL = "Local"
     LOCAL_OUT_OF_CREDIT = "LocalOutOfCredit"
-    MASTER_PASS = "MasterPass"  # noqa: S105
+    MASTER_PASS = "MasterPass"
     OTHER = "Other"
     OVERCURRENT_FAULT = "OvercurrentFault"
     POWER_LOSS = "PowerLoss"

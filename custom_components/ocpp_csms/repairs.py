@@ -1,0 +1,57 @@
+"""Repair flows: a station that needs a reboot to apply a setting can be reset from the repair."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.repairs import RepairsFlow, RepairsFlowResult
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+import probatio
+
+from .protocol.session import CallFailed
+from .protocol.v201.enums import Reset, ResetStatus
+from .protocol.v201.messages import ResetRequest, ResetResponse
+
+
+class RebootRequiredRepairFlow(RepairsFlow):
+    """Offer to reset the station once it is idle (B11, OnIdle), so that the setting takes effect."""
+
+    def __init__(self, entry_id: str, station_id: str) -> None:
+        """Which station, of which config entry."""
+        self.entry_id = entry_id
+        self.station_id = station_id
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
+        """Ask before resetting."""
+        return await self.async_step_confirm()
+
+    async def async_step_confirm(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
+        """Reset the station when the user confirms."""
+        issue = ir.async_get(self.hass).async_get_issue(self.handler, self.issue_id)
+        placeholders = dict(issue.translation_placeholders or {}) if issue else {"station": self.station_id}
+        if user_input is None:
+            return self.async_show_form(
+                step_id="confirm", data_schema=probatio.Schema({}), description_placeholders=placeholders
+            )
+        entry = self.hass.config_entries.async_get_entry(self.entry_id)
+        if entry is None or entry.state is not ConfigEntryState.LOADED:
+            return self.async_abort(reason="not_loaded")
+        station = entry.runtime_data.central.stations.get(self.station_id)
+        if station is None or not station.connected:
+            return self.async_abort(reason="station_not_connected", description_placeholders=placeholders)
+        try:
+            response = await station.session.call(ResetRequest(type=Reset.ON_IDLE), ResetResponse)
+        except CallFailed:
+            return self.async_abort(reason="reset_failed", description_placeholders=placeholders)
+        if response.status is ResetStatus.REJECTED:
+            return self.async_abort(reason="reset_failed", description_placeholders=placeholders)
+        return self.async_create_entry(data={})
+
+
+async def async_create_fix_flow(hass: HomeAssistant, issue_id: str, data: dict[str, Any] | None) -> RepairsFlow:
+    """The fix flow of a repair issue of this integration."""
+    if data is None:  # pragma: no cover - every fixable issue of ours carries its data
+        raise ValueError(f"issue {issue_id} has no data")
+    return RebootRequiredRepairFlow(str(data["entry_id"]), str(data["station_id"]))

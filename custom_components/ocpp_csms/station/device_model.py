@@ -1,0 +1,617 @@
+"""The station's device model: its components, variables, their attributes and characteristics (Part 1 §4).
+
+A station reports its inventory in NotifyReport parts (B07/B08); `ReportAssembler` puts the parts of one report
+back together, `DeviceModel` holds the result and keeps values current as GetVariables results, accepted
+SetVariables and NotifyEvent updates come in.
+
+Identity: a variable is addressed by component (name, instance, EVSE, connector) and variable (name, instance).
+`VariableKey.slug` is the stable, lowercase string form used in entity unique ids. The device model indexes
+variables by slug, so names compare case-insensitively: a station that reports two names differing only in
+letter case is taken to report one variable (the later report wins).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, Final, Self
+
+from ..protocol.v201.datatypes import (
+    EVSE,
+    Component,
+    GetVariableResult,
+    ReportData,
+    SetVariableData,
+    SetVariableResult,
+    Variable,
+    VariableCharacteristics,
+)
+from ..protocol.v201.enums import Attribute, Data, GetVariableStatus, Mutability, SetVariableStatus
+from ..protocol.v201.messages import NotifyReportRequest
+
+#: Used when the station has not reported DeviceDataCtrlr.ItemsPerMessage<action>: one item is always legal.
+DEFAULT_ITEMS_PER_MESSAGE: Final = 1
+#: Used when the station has not reported BytesPerMessage<action>: a frame every websocket stack accepts.
+DEFAULT_BYTES_PER_MESSAGE: Final = 4096
+
+# The component (and its variable instance) that holds each message's ItemsPerMessage / BytesPerMessage limits
+# (appendix "DeviceDataCtrlr", "MonitoringCtrlr", "LocalAuthListCtrlr"; B05.FR.11, B06.FR.05, B08.FR.06).
+_MESSAGE_LIMIT_COMPONENTS: Final[Mapping[str, tuple[str, str | None]]] = {
+    "GetReport": ("DeviceDataCtrlr", "GetReport"),
+    "GetVariables": ("DeviceDataCtrlr", "GetVariables"),
+    "SetVariables": ("DeviceDataCtrlr", "SetVariables"),
+    "SetVariableMonitoring": ("MonitoringCtrlr", "SetVariableMonitoring"),
+    "ClearVariableMonitoring": ("MonitoringCtrlr", "ClearVariableMonitoring"),
+    "SendLocalList": ("LocalAuthListCtrlr", None),
+}
+
+_SLUG_SAFE: Final = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-.")
+
+
+def _slug_part(name: str) -> str:
+    """A name in lowercase, the characters the slug uses as separators (and any other) percent-encoded."""
+    out: list[str] = []
+    for char in name.lower():
+        if char in _SLUG_SAFE:
+            out.append(char)
+        else:
+            out.extend(f"%{byte:02x}" for byte in char.encode())
+    return "".join(out)
+
+
+@dataclass(frozen=True, slots=True)
+class VariableKey:
+    """Where a variable lives: component (name, instance, EVSE, connector) and variable (name, instance)."""
+
+    component: str
+    variable: str
+    component_instance: str | None = None
+    evse_id: int | None = None
+    connector_id: int | None = None
+    variable_instance: str | None = None
+
+    @classmethod
+    def from_ocpp(cls, component: Component, variable: Variable) -> VariableKey:
+        """The key of an OCPP ComponentType / VariableType pair."""
+        evse = component.evse
+        return cls(
+            component=component.name,
+            variable=variable.name,
+            component_instance=component.instance,
+            evse_id=evse.id if evse is not None else None,
+            connector_id=evse.connector_id if evse is not None else None,
+            variable_instance=variable.instance,
+        )
+
+    def to_component(self) -> Component:
+        """The OCPP ComponentType, for GetVariables / SetVariables / GetReport requests."""
+        evse = EVSE(id=self.evse_id, connector_id=self.connector_id) if self.evse_id is not None else None
+        return Component(name=self.component, instance=self.component_instance, evse=evse)
+
+    def to_variable(self) -> Variable:
+        """The OCPP VariableType."""
+        return Variable(name=self.variable, instance=self.variable_instance)
+
+    @property
+    def slug(self) -> str:
+        """A stable, lowercase, unambiguous string form, for entity unique ids.
+
+        `component[@instance][#evse[.connector]]/variable[@instance]`: `smartchargingctrlr/limitchangesignificance`,
+        `devicedatactrlr/itemspermessage@getreport` (variable instance GetReport), `evse#1/power` (EVSE 1),
+        `connector#1.2/connectortype` (EVSE 1, connector 2). Characters outside `[a-z0-9_.-]` are
+        percent-encoded, so a separator inside a name cannot make two keys collide; letter case is folded, as the
+        model compares names case-insensitively. It depends on the key alone: re-reports and restarts give the
+        same slug.
+        """
+        text = _slug_part(self.component)
+        if self.component_instance is not None:
+            text += "@" + _slug_part(self.component_instance)
+        if self.evse_id is not None:
+            text += f"#{self.evse_id}"
+            if self.connector_id is not None:
+                text += f".{self.connector_id}"
+        text += "/" + _slug_part(self.variable)
+        if self.variable_instance is not None:
+            text += "@" + _slug_part(self.variable_instance)
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form, unset parts left out."""
+        data: dict[str, Any] = {"component": self.component, "variable": self.variable}
+        if self.component_instance is not None:
+            data["component_instance"] = self.component_instance
+        if self.evse_id is not None:
+            data["evse_id"] = self.evse_id
+        if self.connector_id is not None:
+            data["connector_id"] = self.connector_id
+        if self.variable_instance is not None:
+            data["variable_instance"] = self.variable_instance
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> VariableKey:
+        """The inverse of `to_dict()`."""
+        return cls(
+            component=data["component"],
+            variable=data["variable"],
+            component_instance=data.get("component_instance"),
+            evse_id=data.get("evse_id"),
+            connector_id=data.get("connector_id"),
+            variable_instance=data.get("variable_instance"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AttributeInfo:
+    """One attribute of a variable (VariableAttributeType): its value and how it may be changed."""
+
+    value: str | None = None
+    mutability: Mutability = Mutability.READ_WRITE  # the schema's default when absent
+    persistent: bool = False
+    constant: bool = False
+
+    @property
+    def readable(self) -> bool:
+        """Whether the CSMS can read the value (WriteOnly ones, e.g. passwords, are never reported)."""
+        return self.mutability is not Mutability.WRITE_ONLY
+
+    @property
+    def writable(self) -> bool:
+        """Whether the CSMS can set the value with SetVariables."""
+        return self.mutability is not Mutability.READ_ONLY
+
+
+@dataclass(frozen=True, slots=True)
+class Characteristics:
+    """A variable's fixed meta-data (VariableCharacteristicsType)."""
+
+    data_type: Data
+    supports_monitoring: bool = False
+    unit: str | None = None
+    min_limit: float | None = None
+    max_limit: float | None = None
+    #: The allowed values of an OptionList / MemberList / SequenceList, from the comma-separated `valuesList`.
+    values_list: tuple[str, ...] = ()
+
+    @classmethod
+    def from_ocpp(cls, characteristics: VariableCharacteristics) -> Characteristics:
+        """Parse VariableCharacteristicsType, splitting `valuesList` on commas."""
+        return cls(
+            data_type=characteristics.data_type,
+            supports_monitoring=characteristics.supports_monitoring,
+            unit=characteristics.unit,
+            min_limit=characteristics.min_limit,
+            max_limit=characteristics.max_limit,
+            values_list=parse_values_list(characteristics.values_list),
+        )
+
+
+def parse_values_list(text: str | None) -> tuple[str, ...]:
+    """`"A,W"` or `"A, W"` → `("A", "W")`; empty items and surrounding blanks dropped."""
+    if not text:
+        return ()
+    return tuple(item for item in (part.strip() for part in text.split(",")) if item)
+
+
+@dataclass(frozen=True, slots=True)
+class VariableInfo:
+    """What the station reported of one variable: attributes per type, and characteristics."""
+
+    attributes: Mapping[Attribute, AttributeInfo] = field(default_factory=dict)
+    characteristics: Characteristics | None = None
+
+    @classmethod
+    def from_report_data(cls, data: ReportData) -> VariableInfo:
+        """Parse one ReportDataType. A value reported for a WriteOnly attribute is dropped, never stored."""
+        attributes: dict[Attribute, AttributeInfo] = {}
+        for attribute in data.variable_attribute:
+            mutability = attribute.mutability or Mutability.READ_WRITE
+            attributes[attribute.type or Attribute.ACTUAL] = AttributeInfo(
+                value=None if mutability is Mutability.WRITE_ONLY else attribute.value,
+                mutability=mutability,
+                persistent=bool(attribute.persistent),
+                constant=bool(attribute.constant),
+            )
+        characteristics = data.variable_characteristics
+        return cls(
+            attributes=attributes,
+            characteristics=Characteristics.from_ocpp(characteristics) if characteristics is not None else None,
+        )
+
+    @property
+    def actual(self) -> AttributeInfo | None:
+        """The Actual attribute, if the station has one for this variable."""
+        return self.attributes.get(Attribute.ACTUAL)
+
+    @property
+    def primary(self) -> AttributeInfo | None:
+        """The Actual attribute, or else the first reported one: what decides how the variable is shown."""
+        actual = self.attributes.get(Attribute.ACTUAL)
+        if actual is not None:
+            return actual
+        return next(iter(self.attributes.values()), None)
+
+    @property
+    def value(self) -> str | None:
+        """The Actual value."""
+        actual = self.actual
+        return actual.value if actual is not None else None
+
+    @property
+    def data_type(self) -> Data | None:
+        """The data type, when the station reported characteristics."""
+        return self.characteristics.data_type if self.characteristics is not None else None
+
+    @property
+    def mutability(self) -> Mutability | None:
+        """The mutability of the primary attribute."""
+        primary = self.primary
+        return primary.mutability if primary is not None else None
+
+    def with_value(self, attribute_type: Attribute, value: str) -> VariableInfo:
+        """A copy with one attribute's value replaced (the attribute is added, ReadWrite, if it was unknown)."""
+        current = self.attributes.get(attribute_type, AttributeInfo())
+        return replace(self, attributes={**self.attributes, attribute_type: replace(current, value=value)})
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        attributes = []
+        for attribute_type, attribute in self.attributes.items():
+            item: dict[str, Any] = {"type": attribute_type.value, "mutability": attribute.mutability.value}
+            if attribute.value is not None:
+                item["value"] = attribute.value
+            if attribute.persistent:
+                item["persistent"] = True
+            if attribute.constant:
+                item["constant"] = True
+            attributes.append(item)
+        data: dict[str, Any] = {"attributes": attributes}
+        if (characteristics := self.characteristics) is not None:
+            chars: dict[str, Any] = {"data_type": characteristics.data_type.value}
+            if characteristics.supports_monitoring:
+                chars["supports_monitoring"] = True
+            if characteristics.unit is not None:
+                chars["unit"] = characteristics.unit
+            if characteristics.min_limit is not None:
+                chars["min_limit"] = characteristics.min_limit
+            if characteristics.max_limit is not None:
+                chars["max_limit"] = characteristics.max_limit
+            if characteristics.values_list:
+                chars["values_list"] = list(characteristics.values_list)
+            data["characteristics"] = chars
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> VariableInfo:
+        """The inverse of `to_dict()`."""
+        attributes = {
+            Attribute(item["type"]): AttributeInfo(
+                value=item.get("value"),
+                mutability=Mutability(item["mutability"]),
+                persistent=item.get("persistent", False),
+                constant=item.get("constant", False),
+            )
+            for item in data["attributes"]
+        }
+        chars = data.get("characteristics")
+        characteristics = None
+        if chars is not None:
+            characteristics = Characteristics(
+                data_type=Data(chars["data_type"]),
+                supports_monitoring=chars.get("supports_monitoring", False),
+                unit=chars.get("unit"),
+                min_limit=chars.get("min_limit"),
+                max_limit=chars.get("max_limit"),
+                values_list=tuple(chars.get("values_list", ())),
+            )
+        return cls(attributes=attributes, characteristics=characteristics)
+
+
+def _name_index(component: str, variable: str) -> tuple[str, str]:
+    return component.lower(), variable.lower()
+
+
+class DeviceModel(Mapping[VariableKey, VariableInfo]):
+    """The station's inventory: VariableKey → VariableInfo, indexed by slug (names compare case-insensitively).
+
+    Every operation is O(1) in the size of the model, or O(size of its argument).
+    """
+
+    def __init__(self, variables: Mapping[VariableKey, VariableInfo] | None = None) -> None:
+        """An empty model, or one holding the given variables."""
+        self._entries: dict[str, tuple[VariableKey, VariableInfo]] = {}
+        # (component, variable) in lowercase → slugs of every instance/EVSE/connector of it, in insertion order.
+        self._by_name: dict[tuple[str, str], dict[str, None]] = {}
+        # When each attribute value was last set from a timestamped source (NotifyEvent): not persisted.
+        self._value_times: dict[tuple[str, Attribute], datetime] = {}
+        for key, info in (variables or {}).items():
+            self.put(key, info)
+
+    # Mapping protocol
+
+    def __getitem__(self, key: VariableKey) -> VariableInfo:
+        """The variable's info (KeyError when unknown)."""
+        return self._entries[key.slug][1]
+
+    def __iter__(self) -> Iterator[VariableKey]:
+        """The keys, in the order they were first reported."""
+        return (key for key, _ in self._entries.values())
+
+    def __len__(self) -> int:
+        """How many variables the model holds."""
+        return len(self._entries)
+
+    def __contains__(self, key: object) -> bool:
+        """Whether the model holds the variable."""
+        return isinstance(key, VariableKey) and key.slug in self._entries
+
+    def __repr__(self) -> str:
+        """A short description."""
+        return f"DeviceModel({len(self)} variables)"
+
+    def by_slug(self, slug: str) -> tuple[VariableKey, VariableInfo] | None:
+        """The variable an entity's unique id refers to."""
+        return self._entries.get(slug)
+
+    # Changes
+
+    def put(self, key: VariableKey, info: VariableInfo) -> bool:
+        """Add or replace one variable; whether anything changed."""
+        slug = key.slug
+        previous = self._entries.get(slug)
+        if previous is not None and previous == (key, info):
+            return False
+        self._entries[slug] = (key, info)
+        self._by_name.setdefault(_name_index(key.component, key.variable), {})[slug] = None
+        return True
+
+    def merge_report_data(self, report_data: Iterable[ReportData]) -> list[VariableKey]:
+        """Apply the ReportData of a NotifyReport part (B07/B08); the keys that changed.
+
+        A re-reported variable is replaced, except that characteristics it no longer carries are kept.
+        """
+        changed: list[VariableKey] = []
+        for data in report_data:
+            key = VariableKey.from_ocpp(data.component, data.variable)
+            info = VariableInfo.from_report_data(data)
+            if info.characteristics is None and (known := self._entries.get(key.slug)) is not None:
+                info = replace(info, characteristics=known[1].characteristics)
+            if self.put(key, info):
+                changed.append(key)
+        return changed
+
+    def merge(self, other: DeviceModel) -> list[VariableKey]:
+        """Put every variable of another model into this one; the keys that changed."""
+        return [key for key, info in other.items() if self.put(key, info)]
+
+    def update_value(
+        self, key: VariableKey, attribute_type: Attribute, value: str, *, at: datetime | None = None
+    ) -> bool:
+        """Record a variable's new value; whether it changed.
+
+        Unknown variables are ignored (the inventory comes from NotifyReport), and so are WriteOnly attributes:
+        their values (passwords) are never stored. With `at`, a value older than the last timestamped one for
+        the same attribute is ignored, so a queued NotifyEvent replayed late cannot undo a newer value.
+        """
+        slug = key.slug
+        entry = self._entries.get(slug)
+        if entry is None:
+            return False
+        stored_key, info = entry
+        attribute = info.attributes.get(attribute_type)
+        if attribute is not None and attribute.mutability is Mutability.WRITE_ONLY:
+            return False
+        if at is not None:
+            last = self._value_times.get((slug, attribute_type))
+            if last is not None and at < last:
+                return False
+            self._value_times[slug, attribute_type] = at
+        if attribute is not None and attribute.value == value:
+            return False
+        self._entries[slug] = (stored_key, info.with_value(attribute_type, value))
+        return True
+
+    def apply_get_variable_results(self, results: Iterable[GetVariableResult]) -> list[VariableKey]:
+        """Record the Accepted values of a GetVariablesResponse (B06); the keys that changed."""
+        changed: list[VariableKey] = []
+        for result in results:
+            if result.attribute_status is not GetVariableStatus.ACCEPTED or result.attribute_value is None:
+                continue
+            key = VariableKey.from_ocpp(result.component, result.variable)
+            if self.update_value(key, result.attribute_type or Attribute.ACTUAL, result.attribute_value):
+                changed.append(key)
+        return changed
+
+    def apply_set_variable_results(
+        self, requested: Iterable[SetVariableData], results: Iterable[SetVariableResult]
+    ) -> list[VariableKey]:
+        """Record the values a SetVariablesResponse (B05) Accepted; the keys that changed.
+
+        Results are matched to the request by key and attribute type, not by position. RebootRequired values
+        are not recorded: they take effect after the reboot, when the station reports them.
+        """
+        wanted = {
+            (VariableKey.from_ocpp(data.component, data.variable).slug, data.attribute_type or Attribute.ACTUAL): (
+                data.attribute_value
+            )
+            for data in requested
+        }
+        changed: list[VariableKey] = []
+        for result in results:
+            if result.attribute_status is not SetVariableStatus.ACCEPTED:
+                continue
+            key = VariableKey.from_ocpp(result.component, result.variable)
+            attribute_type = result.attribute_type or Attribute.ACTUAL
+            value = wanted.get((key.slug, attribute_type))
+            if value is not None and self.update_value(key, attribute_type, value):
+                changed.append(key)
+        return changed
+
+    # Lookups
+
+    def value(self, key: VariableKey, attribute_type: Attribute = Attribute.ACTUAL) -> str | None:
+        """A variable's value (Actual by default), None when unknown or unset."""
+        entry = self._entries.get(key.slug)
+        if entry is None:
+            return None
+        attribute = entry[1].attributes.get(attribute_type)
+        return attribute.value if attribute is not None else None
+
+    def find(
+        self,
+        component: str,
+        variable: str,
+        *,
+        evse_id: int | None = None,
+        connector_id: int | None = None,
+        component_instance: str | None = None,
+        variable_instance: str | None = None,
+    ) -> VariableInfo | None:
+        """One variable by name, e.g. `find("SmartChargingCtrlr", "RateUnit")` or `find("EVSE", "Power", evse_id=1)`."""
+        key = VariableKey(component, variable, component_instance, evse_id, connector_id, variable_instance)
+        entry = self._entries.get(key.slug)
+        return entry[1] if entry is not None else None
+
+    def find_all(self, component: str, variable: str) -> list[tuple[VariableKey, VariableInfo]]:
+        """Every instance of a variable: all EVSEs, connectors and instances (e.g. every `EVSE.Power`)."""
+        slugs = self._by_name.get(_name_index(component, variable), {})
+        return [self._entries[slug] for slug in slugs if slug in self._entries]
+
+    def items_per_message(self, action: str, default: int = DEFAULT_ITEMS_PER_MESSAGE) -> int:
+        """How many items one request of `action` may carry (ItemsPerMessage<action>, e.g. "GetVariables")."""
+        return self._message_limit("ItemsPerMessage", action, default)
+
+    def bytes_per_message(self, action: str, default: int = DEFAULT_BYTES_PER_MESSAGE) -> int:
+        """How many bytes one request of `action` may have (BytesPerMessage<action>, e.g. "SetVariables")."""
+        return self._message_limit("BytesPerMessage", action, default)
+
+    def _message_limit(self, variable: str, action: str, default: int) -> int:
+        location = _MESSAGE_LIMIT_COMPONENTS.get(action)
+        if location is None:
+            return default
+        component, instance = location
+        info = self.find(component, variable, variable_instance=instance)
+        raw = info.value if info is not None else None
+        try:
+            limit = int(raw) if raw is not None else 0
+        except ValueError:
+            return default
+        return limit if limit > 0 else default
+
+    # Persistence
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form, variables sorted by slug; `from_dict(to_dict())` equals the model."""
+        return {
+            "variables": [
+                {"key": key.to_dict(), **info.to_dict()}
+                for _, (key, info) in sorted(self._entries.items(), key=lambda item: item[0])
+            ]
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """The inverse of `to_dict()`."""
+        model = cls()
+        for item in data.get("variables", ()):
+            model.put(VariableKey.from_dict(item["key"]), VariableInfo.from_dict(item))
+        return model
+
+
+class ReportAssembler:
+    """Puts the NotifyReport parts of one report back together (B07.FR.04/.10, B08.FR.04/.14).
+
+    Parts share a requestId and carry seqNo 0..n, the last with `tbc` false. They may arrive out of order or
+    twice. One report is assembled at a time: a part of another requestId supersedes the pending report, whose
+    parts are dropped; late parts of a superseded or finished report are ignored. A part that never comes leaves
+    the report incomplete: `missing_seq_nos` says which, `take_partial()` gives up and returns what arrived.
+    """
+
+    #: A report split over more parts than this is refused (a bound on memory, far above real reports).
+    MAX_PARTS: Final = 10_000
+    #: How many finished or superseded requestIds are remembered to ignore their late parts.
+    REMEMBERED_REQUESTS: Final = 16
+
+    def __init__(self) -> None:
+        """No report pending."""
+        self._request_id: int | None = None
+        self._parts: dict[int, NotifyReportRequest] = {}
+        self._last_seq_no: int | None = None
+        self._closed: deque[int] = deque(maxlen=self.REMEMBERED_REQUESTS)
+
+    @property
+    def request_id(self) -> int | None:
+        """The requestId of the report being assembled."""
+        return self._request_id
+
+    @property
+    def received_seq_nos(self) -> list[int]:
+        """The seqNos received for the pending report."""
+        return sorted(self._parts)
+
+    @property
+    def is_complete(self) -> bool:
+        """Whether the pending report has its last part and every part before it."""
+        last = self._last_seq_no
+        return last is not None and len(self._parts) == last + 1
+
+    @property
+    def missing_seq_nos(self) -> list[int]:
+        """The seqNos of the pending report not received yet, below the highest one known to exist."""
+        if self._request_id is None:
+            return []
+        end = self._last_seq_no if self._last_seq_no is not None else max(self._parts, default=-1)
+        return [seq_no for seq_no in range(end + 1) if seq_no not in self._parts]
+
+    def expect(self, request_id: int) -> None:
+        """Start a report before its first part arrives (superseding any pending one)."""
+        if request_id != self._request_id:
+            self._close()
+            self._request_id = request_id
+
+    def feed(self, part: NotifyReportRequest, *, base: DeviceModel | None = None) -> DeviceModel | None:
+        """Take one part; when it completes the report, the assembled model, else None.
+
+        Without `base` the result is a new DeviceModel holding exactly the report (right for a FullInventory
+        base report). With `base`, the report is merged into it and `base` is returned (right for GetReport).
+        """
+        if part.request_id in self._closed:
+            return None
+        if part.request_id != self._request_id:
+            self.expect(part.request_id)
+        seq_no = part.seq_no
+        if not 0 <= seq_no < self.MAX_PARTS or seq_no in self._parts:
+            return None
+        if self._last_seq_no is not None and seq_no > self._last_seq_no:
+            return None  # beyond the part that said it was the last
+        self._parts[seq_no] = part
+        if not part.tbc:
+            self._last_seq_no = seq_no
+            for extra in [number for number in self._parts if number > seq_no]:
+                del self._parts[extra]
+        if not self.is_complete:
+            return None
+        return self._finish(base)
+
+    def take_partial(self, *, base: DeviceModel | None = None) -> DeviceModel | None:
+        """Give up waiting for missing parts: the model of the parts received (None if none was)."""
+        if not self._parts:
+            self._close()
+            return None
+        return self._finish(base)
+
+    def _finish(self, base: DeviceModel | None) -> DeviceModel:
+        model = base if base is not None else DeviceModel()
+        for seq_no in sorted(self._parts):
+            model.merge_report_data(self._parts[seq_no].report_data or ())
+        self._close()
+        return model
+
+    def _close(self) -> None:
+        if self._request_id is not None:
+            self._closed.append(self._request_id)
+        self._request_id = None
+        self._parts = {}
+        self._last_seq_no = None

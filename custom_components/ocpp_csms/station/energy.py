@@ -1,0 +1,216 @@
+"""Energy totals from energy register readings: a lifetime total that never decreases, and a session's energy.
+
+Registers are not well behaved: a meter is reset or replaced, a station reports each session's energy from 0
+instead of a register, queued readings are replayed late and out of order. Both totals count only increases
+between readings in time order, so a drop starts a new baseline instead of subtracting, and neither total can
+go down. The energy between the last reading before a drop and the drop itself is not counted: we cannot know
+whether the meter restarted at zero.
+
+`LifetimeEnergy` (a Home Assistant `total_increasing` kWh sensor) keeps O(1) state per register and takes only
+readings newer than the last it took: replayed older readings are ignored, which loses nothing while the
+register only grows (the later reading already covers them). A reading further above the previous one than
+`max_power_w` could have delivered in between is an implausible jump (a unit mix-up, a replaced meter with a
+higher register): it starts a new baseline instead of being counted.
+
+`SessionEnergy` keeps every reading of one session in time order and sums the increases between neighbours: the
+result depends only on the set of readings, not the order they came in, and inserting a reading never lowers it
+(for a between b and c, max(0, c-b) <= max(0, b-a') + max(0, c-b') by the triangle inequality).
+
+Arithmetic is decimal, so totals are exact and independent of the order of additions.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from itertools import pairwise
+from typing import Any, Final, Self
+
+#: No charger delivers more (MCS tops out at 3.75 MW): a faster register rise is a glitch, not energy.
+DEFAULT_MAX_POWER_W: Final = 4_000_000.0
+#: Allowed on top of max_power_w * elapsed: register rounding (a register in whole kWh steps by 1000 Wh).
+JUMP_SLACK_WH: Final = Decimal(1000)
+
+
+def _decimal(value: float) -> Decimal:
+    return Decimal(repr(value))
+
+
+def _positive(delta: Decimal) -> Decimal:
+    return delta if delta > 0 else Decimal(0)
+
+
+@dataclass(slots=True)
+class _Register:
+    total: Decimal
+    last_value: Decimal
+    last_timestamp: datetime
+
+
+class LifetimeEnergy:
+    """Per-EVSE lifetime energy (Wh) that never decreases, for a `total_increasing` sensor.
+
+    The first reading of a register is its starting total, so for a true register the lifetime equals the
+    meter reading until the first reset; from then on it keeps adding the increases.
+    """
+
+    def __init__(self, max_power_w: float = DEFAULT_MAX_POWER_W) -> None:
+        """No register known yet."""
+        self._max_power_wh_per_s = Decimal(repr(max_power_w)) / 3600
+        self._registers: dict[int, _Register] = {}
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when the registers are."""
+        return isinstance(other, LifetimeEnergy) and self._registers == other._registers
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @property
+    def registers(self) -> list[int]:
+        """The EVSEs whose register was fed so far."""
+        return sorted(self._registers)
+
+    def total_wh(self, evse_id: int) -> float | None:
+        """An EVSE's lifetime total (Wh), None before its first reading."""
+        state = self._registers.get(evse_id)
+        return float(state.total) if state is not None else None
+
+    def feed(self, evse_id: int, value_wh: float, timestamp: datetime) -> bool:
+        """Take one reading of an EVSE's register; whether the total changed. Not newer than the last: ignored."""
+        value = _decimal(value_wh)
+        state = self._registers.get(evse_id)
+        if state is None:
+            self._registers[evse_id] = _Register(max(value, Decimal(0)), value, timestamp)
+            return value > 0
+        if timestamp <= state.last_timestamp:
+            return False  # a replay, or older than what we counted already
+        delta = value - state.last_value
+        elapsed = Decimal((timestamp - state.last_timestamp).total_seconds())
+        plausible = delta <= self._max_power_wh_per_s * elapsed + JUMP_SLACK_WH
+        state.last_value = value
+        state.last_timestamp = timestamp
+        if delta > 0 and plausible:
+            state.total += delta
+            return True
+        return False  # a drop (reset, new meter, per-session register) or a jump: a new baseline
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            str(evse_id): {
+                "total_wh": str(state.total),
+                "last_value_wh": str(state.last_value),
+                "last_timestamp": state.last_timestamp.isoformat(),
+            }
+            for evse_id, state in sorted(self._registers.items())
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], max_power_w: float = DEFAULT_MAX_POWER_W) -> Self:
+        """The inverse of `to_dict()`."""
+        energy = cls(max_power_w)
+        for evse_id, state in data.items():
+            energy._registers[int(evse_id)] = _Register(
+                Decimal(state["total_wh"]),
+                Decimal(state["last_value_wh"]),
+                datetime.fromisoformat(state["last_timestamp"]),
+            )
+        return energy
+
+
+class SessionEnergy:
+    """The energy of one session (Wh): the sum of the register increases between readings in time order.
+
+    Readings can come in any order. To bound memory in very long sessions, once more than `max_points` are held
+    the older half is folded into a fixed sum, and readings older than what was folded are ignored from then on.
+    """
+
+    def __init__(self, max_points: int = 4096) -> None:
+        """No reading yet."""
+        self._max_points = max(max_points, 4)
+        self._points: list[tuple[datetime, Decimal]] = []
+        self._between = Decimal(0)  # increases between neighbouring held points
+        self._folded = Decimal(0)  # increases before the first held point, once folded
+        self._floor: datetime | None = None  # once folded: readings up to this time are counted already
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when holding the same readings and folded sum."""
+        return (
+            isinstance(other, SessionEnergy)
+            and self._points == other._points
+            and self._between == other._between
+            and self._folded == other._folded
+            and self._floor == other._floor
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @property
+    def energy_wh(self) -> float:
+        """The energy of the session so far."""
+        return float(self._folded + self._between)
+
+    @property
+    def first(self) -> tuple[datetime, float] | None:
+        """The earliest reading held: (timestamp, Wh)."""
+        return (self._points[0][0], float(self._points[0][1])) if self._points else None
+
+    @property
+    def last(self) -> tuple[datetime, float] | None:
+        """The latest reading: (timestamp, Wh)."""
+        return (self._points[-1][0], float(self._points[-1][1])) if self._points else None
+
+    def add(self, value_wh: float, timestamp: datetime) -> bool:
+        """Insert a reading at its place in time; whether the energy changed."""
+        if self._floor is not None and timestamp <= self._floor:
+            return False  # within the folded part
+        point = (timestamp, _decimal(value_wh))
+        points = self._points
+        index = bisect_left(points, point)
+        if index < len(points) and points[index] == point:
+            return False  # the same reading again
+        before = points[index - 1][1] if index > 0 else None
+        after = points[index][1] if index < len(points) else None
+        value = point[1]
+        previous = self._folded + self._between
+        if before is not None and after is not None:
+            self._between -= _positive(after - before)
+        if before is not None:
+            self._between += _positive(value - before)
+        if after is not None:
+            self._between += _positive(after - value)
+        points.insert(index, point)
+        if len(points) > self._max_points:
+            self._fold()
+        return self._folded + self._between != previous
+
+    def _fold(self) -> None:
+        keep_from = len(self._points) // 2
+        folded = self._points[: keep_from + 1]
+        increase = sum((_positive(b[1] - a[1]) for a, b in pairwise(folded)), Decimal(0))
+        self._folded += increase
+        self._between -= increase
+        del self._points[:keep_from]
+        self._floor = self._points[0][0]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        data: dict[str, Any] = {"points": [[timestamp.isoformat(), str(value)] for timestamp, value in self._points]}
+        if self._floor is not None:
+            data["folded_wh"] = str(self._folded)
+            data["floor"] = self._floor.isoformat()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], max_points: int = 4096) -> Self:
+        """The inverse of `to_dict()`."""
+        energy = cls(max_points)
+        energy._folded = Decimal(data.get("folded_wh", "0"))
+        energy._floor = datetime.fromisoformat(data["floor"]) if "floor" in data else None
+        points = [(datetime.fromisoformat(timestamp), Decimal(value)) for timestamp, value in data["points"]]
+        energy._points = points
+        energy._between = sum((_positive(b[1] - a[1]) for a, b in pairwise(points)), Decimal(0))
+        return energy

@@ -1,0 +1,96 @@
+"""What Home Assistant keeps of one trusted station between messages and restarts: inventory and sessions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.storage import Store
+from homeassistant.util import slugify
+
+from .const import DOMAIN
+from .station.device_model import DeviceModel, ReportAssembler
+from .station.transactions import TransactionTracker
+
+STORAGE_VERSION = 1
+#: Sessions change with every meter value: their writes are coalesced over this many seconds.
+SESSION_SAVE_DELAY = 30.0
+INVENTORY_SAVE_DELAY = 1.0
+
+
+def _store_key(kind: str, station_id: str) -> str:
+    # The slug alone could collide ("CP 1" and "CP-1"); the hex of the id cannot.
+    return f"{DOMAIN}.{kind}.{slugify(station_id)}_{station_id.encode().hex()[:16]}"
+
+
+@dataclass
+class StationRuntime:
+    """One station's device model inventory and transaction tracker, each persisted in its own store."""
+
+    station_id: str
+    inventory_store: Store[dict[str, Any]]
+    session_store: Store[dict[str, Any]]
+    device_model: DeviceModel = field(default_factory=DeviceModel)
+    #: The firmware the inventory was read from: a different one after a boot means reading it again.
+    inventory_firmware: str | None = None
+    has_inventory: bool = False
+    transactions: TransactionTracker = field(default_factory=TransactionTracker)
+    assembler: ReportAssembler = field(default_factory=ReportAssembler)
+    #: EVSEs the station has reported: their entities exist before the station reconnects.
+    known_evses: set[int] = field(default_factory=set)
+    next_request_id: int = 1
+
+    @classmethod
+    async def async_load(cls, hass: HomeAssistant, station_id: str) -> StationRuntime:
+        """Read what was stored of the station (nothing, for a new one)."""
+        inventory_store: Store[dict[str, Any]] = Store(
+            hass, STORAGE_VERSION, _store_key("inventory", station_id), private=True, atomic_writes=True
+        )
+        session_store: Store[dict[str, Any]] = Store(
+            hass, STORAGE_VERSION, _store_key("sessions", station_id), private=True, atomic_writes=True
+        )
+        runtime = cls(station_id, inventory_store, session_store)
+        if inventory := await inventory_store.async_load():
+            runtime.device_model = DeviceModel.from_dict(inventory["device_model"])
+            runtime.inventory_firmware = inventory.get("firmware")
+            runtime.has_inventory = True
+        if sessions := await session_store.async_load():
+            runtime.transactions = TransactionTracker.from_dict(sessions["transactions"])
+            runtime.known_evses = set(sessions.get("evses", []))
+        return runtime
+
+    def request_id(self) -> int:
+        """A fresh requestId for a report or monitoring request."""
+        request_id = self.next_request_id
+        self.next_request_id += 1
+        return request_id
+
+    @callback
+    def schedule_save_inventory(self) -> None:
+        """Persist the inventory soon."""
+        self.inventory_store.async_delay_save(
+            lambda: {"device_model": self.device_model.to_dict(), "firmware": self.inventory_firmware},
+            INVENTORY_SAVE_DELAY,
+        )
+
+    @callback
+    def schedule_save_sessions(self) -> None:
+        """Persist the sessions and lifetime energy, coalescing bursts of meter values."""
+        self.session_store.async_delay_save(self._sessions_data, SESSION_SAVE_DELAY)
+
+    def _sessions_data(self) -> dict[str, Any]:
+        return {"transactions": self.transactions.to_dict(), "evses": sorted(self.known_evses)}
+
+    async def async_save_now(self) -> None:
+        """Write both stores at once (on unload)."""
+        if self.has_inventory:
+            await self.inventory_store.async_save(
+                {"device_model": self.device_model.to_dict(), "firmware": self.inventory_firmware}
+            )
+        await self.session_store.async_save(self._sessions_data())
+
+    async def async_remove(self) -> None:
+        """Delete what was stored (the station was forgotten)."""
+        await self.inventory_store.async_remove()
+        await self.session_store.async_remove()

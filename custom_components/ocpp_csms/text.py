@@ -1,0 +1,48 @@
+"""Texts: writable string and list variables of the device model."""
+
+from __future__ import annotations
+
+from homeassistant.components.text import TextEntity
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from . import OcppCsmsConfigEntry
+from .hub import OcppCsmsHub
+from .platform import async_add_variable_entities
+from .station.device_model import VariableKey
+from .station.variable_kinds import EntityKind, EntitySpec
+from .variable_entity import OcppVariableEntity
+
+PARALLEL_UPDATES = 1
+#: attributeValue is a string[1000] (SetVariableDataType).
+MAX_VALUE_LENGTH = 1000
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: OcppCsmsConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add a text per writable string variable."""
+    async_add_variable_entities(entry, async_add_entities, frozenset({EntityKind.TEXT}), OcppVariableText)
+
+
+class OcppVariableText(OcppVariableEntity, TextEntity):
+    """A writable string variable: setting it sends SetVariables."""
+
+    def __init__(self, hub: OcppCsmsHub, station_id: str, key: VariableKey, spec: EntitySpec) -> None:
+        """The length the variable allows (maxLimit is a string's length), at most the message's."""
+        super().__init__(hub, station_id, key, spec)
+        self._attr_native_max = int(spec.max_value) if spec.max_value else MAX_VALUE_LENGTH
+
+    @property
+    def native_value(self) -> str | None:
+        """The variable's value."""
+        value = self.variable_value
+        if isinstance(value, tuple):
+            return ",".join(value)
+        return None if value is None else str(value)
+
+    async def async_set_value(self, value: str) -> None:
+        """Write the new text."""
+        await self.async_write_value(value)

@@ -1,0 +1,202 @@
+"""The station's device model as entities: inventory over several NotifyReport parts, writes, values, restart."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from typing import Any
+
+from homeassistant.components.repairs import repairs_flow_manager
+from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.ocpp_csms.const import DOMAIN
+from custom_components.ocpp_csms.variable_sync import reboot_issue_id
+
+from .conftest import STATION_PASSWORD, SetupIntegration, trusted_station, ws_url
+from .station.inventory import inventory
+from .station_peer import StationPeer, station_connection
+
+
+async def wait_for(condition: Any, timeout: float = 10.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.02)
+
+
+async def boot_with_inventory(hass: HomeAssistant, entry: MockConfigEntry, station: StationPeer) -> None:
+    """Boot; the integration asks for the inventory, which arrives in parts and becomes entities."""
+    station.load_inventory(inventory())
+    await station.boot()
+    _, request = await station.next_received("GetBaseReport")
+    assert request["report_base"] == "FullInventory"
+    await wait_for(lambda: entry.runtime_data.runtimes["CP-1"].has_inventory)
+    await hass.async_block_till_done()
+
+
+def registry_summary(hass: HomeAssistant, entry: MockConfigEntry) -> list[dict[str, Any]]:
+    """The entities of the entry, as a snapshot-able table sorted by unique id."""
+    entities = er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
+    return [
+        {
+            "unique_id": entity.unique_id,
+            "entity_id": entity.entity_id,
+            "translation_key": entity.translation_key,
+            "original_name": entity.original_name,
+            "entity_category": entity.entity_category,
+            "disabled_by": entity.disabled_by,
+            "device_class": entity.original_device_class,
+            "unit": entity.unit_of_measurement,
+        }
+        for entity in sorted(entities, key=lambda entity: entity.unique_id)
+    ]
+
+
+async def test_inventory_becomes_entities(
+    hass: HomeAssistant, setup_integration: SetupIntegration, snapshot: SnapshotAssertion
+) -> None:
+    entry = await setup_integration(stations=[trusted_station("CP-1")])
+    async with station_connection(ws_url(entry), "CP-1", password=STATION_PASSWORD) as station:
+        station.report_part_size = 25  # 181 variables: 8 parts
+        await boot_with_inventory(hass, entry, station)
+        model = entry.runtime_data.runtimes["CP-1"].device_model
+        assert len(model) == len(inventory()) >= 150
+        summary = registry_summary(hass, entry)
+        platforms = Counter(row["entity_id"].split(".")[0] for row in summary)
+        assert platforms.keys() >= {"sensor", "number", "switch", "select", "text", "binary_sensor"}
+        assert summary == snapshot
+        # Write-only variables (the password) get no entity.
+        assert not [row for row in summary if "basicauthpassword" in row["unique_id"]]
+        # Curated variables are enabled and named; the rest are disabled by default.
+        heartbeat = next(row for row in summary if row["unique_id"] == "CP-1_var_ocppcommctrlr/heartbeatinterval")
+        assert (heartbeat["translation_key"], heartbeat["disabled_by"]) == ("heartbeat_interval", None)
+        state = hass.states.get(heartbeat["entity_id"])
+        assert state is not None
+        assert state.state == station.variables["OCPPCommCtrlr", "HeartbeatInterval"]
+
+
+async def test_writes_go_out_as_set_variables(hass: HomeAssistant, setup_integration: SetupIntegration) -> None:
+    entry = await setup_integration(stations=[trusted_station("CP-1")])
+    registry = er.async_get(hass)
+
+    def entity_id(slug: str) -> str:
+        found = registry.async_get_entity_id(slug.split(":", maxsplit=1)[0], DOMAIN, f"CP-1_var_{slug.split(':')[1]}")
+        assert found is not None, slug
+        return found
+
+    async with station_connection(ws_url(entry), "CP-1", password=STATION_PASSWORD) as station:
+        await boot_with_inventory(hass, entry, station)
+        heartbeat = entity_id("number:ocppcommctrlr/heartbeatinterval")
+        await hass.services.async_call("number", "set_value", {ATTR_ENTITY_ID: heartbeat, "value": 120}, blocking=True)
+        _, request = await station.next_received("SetVariables")
+        [item] = request["set_variable_data"]
+        assert (item["component"]["name"], item["variable"]["name"], item["attribute_value"]) == (
+            "OCPPCommCtrlr",
+            "HeartbeatInterval",
+            "120",
+        )
+        await hass.async_block_till_done()
+        assert hass.states.get(heartbeat).state == "120"  # type: ignore[union-attr]
+
+        # Writes made in the same turn share one SetVariables request.
+        switch = entity_id("switch:authctrlr/authorizeremotestart")
+        text = entity_id("text:txctrlr/txstoppoint")
+        await asyncio.gather(
+            hass.services.async_call("switch", "turn_off", {ATTR_ENTITY_ID: switch}, blocking=True),
+            hass.services.async_call(
+                "text", "set_value", {ATTR_ENTITY_ID: text, "value": "EVConnected"}, blocking=True
+            ),
+        )
+        _, request = await station.next_received("SetVariables")
+        assert {item["variable"]["name"]: item["attribute_value"] for item in request["set_variable_data"]} == {
+            "AuthorizeRemoteStart": "false",
+            "TxStopPoint": "EVConnected",
+        }
+        await hass.async_block_till_done()
+        assert hass.states.get(switch).state == "off"  # type: ignore[union-attr]
+        assert hass.states.get(text).state == "EVConnected"  # type: ignore[union-attr]
+
+        # A rejected write names the status and leaves the value.
+        station.set_variables_status = "Rejected"
+        with pytest.raises(HomeAssistantError) as err:
+            await hass.services.async_call(
+                "number", "set_value", {ATTR_ENTITY_ID: heartbeat, "value": 60}, blocking=True
+            )
+        assert err.value.translation_key == "variable_rejected"
+        assert err.value.translation_placeholders is not None
+        assert err.value.translation_placeholders["status"] == "Rejected"
+        assert hass.states.get(heartbeat).state == "120"  # type: ignore[union-attr]
+
+        # RebootRequired opens a repair that offers a reset.
+        station.set_variables_status = "RebootRequired"
+        await hass.services.async_call("number", "set_value", {ATTR_ENTITY_ID: heartbeat, "value": 90}, blocking=True)
+        issue = ir.async_get(hass).async_get_issue(DOMAIN, reboot_issue_id("CP-1"))
+        assert issue is not None
+        assert issue.is_fixable
+        assert await async_setup_component(hass, "repairs", {})
+        manager = repairs_flow_manager(hass)
+        assert manager is not None
+        flow = await manager.async_init(DOMAIN, data={"issue_id": reboot_issue_id("CP-1")})
+        assert flow["step_id"] == "confirm"
+        assert flow["description_placeholders"]["variable"] == "OCPPCommCtrlr.HeartbeatInterval"
+        result = await manager.async_configure(flow["flow_id"], {})
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        _, request = await station.next_received("Reset")
+        assert request["type"] == "OnIdle"
+
+
+async def test_select_entities_once_enabled(hass: HomeAssistant, setup_integration: SetupIntegration) -> None:
+    entry = await setup_integration(stations=[trusted_station("CP-1")])
+    registry = er.async_get(hass)
+    async with station_connection(ws_url(entry), "CP-1", password=STATION_PASSWORD) as station:
+        await boot_with_inventory(hass, entry, station)
+    select = registry.async_get_entity_id("select", DOMAIN, "CP-1_var_authcachectrlr/policy")
+    assert select is not None
+    registry.async_update_entity(select, disabled_by=None)
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    async with station_connection(ws_url(entry), "CP-1", password=STATION_PASSWORD) as station:
+        station.load_inventory(inventory())
+        await station.boot()
+        await wait_for(lambda: hass.states.get(select).state == "LRU")  # type: ignore[union-attr]
+        assert hass.states.get(select).attributes["options"] == ["LRU", "LFU", "FIFO", "CUSTOM"]  # type: ignore[union-attr]
+        await hass.services.async_call(
+            "select", "select_option", {ATTR_ENTITY_ID: select, "option": "FIFO"}, blocking=True
+        )
+        _, request = await station.next_received("SetVariables")
+        assert request["set_variable_data"][0]["attribute_value"] == "FIFO"
+        await hass.async_block_till_done()
+        assert hass.states.get(select).state == "FIFO"  # type: ignore[union-attr]
+
+
+async def test_entities_exist_after_restart_before_reconnection(
+    hass: HomeAssistant, setup_integration: SetupIntegration
+) -> None:
+    entry = await setup_integration(stations=[trusted_station("CP-1")])
+    async with station_connection(ws_url(entry), "CP-1", password=STATION_PASSWORD) as station:
+        await boot_with_inventory(hass, entry, station)
+        before = {row["unique_id"] for row in registry_summary(hass, entry)}
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    after = registry_summary(hass, entry)
+    assert {row["unique_id"] for row in after} == before
+    heartbeat = next(row for row in after if row["unique_id"] == "CP-1_var_ocppcommctrlr/heartbeatinterval")
+    assert hass.states.get(heartbeat["entity_id"]).state == STATE_UNAVAILABLE  # type: ignore[union-attr]
+    # On reconnection the inventory is not read again (same firmware); values are refreshed in batches.
+    async with station_connection(ws_url(entry), "CP-1", password=STATION_PASSWORD) as station:
+        station.load_inventory(inventory())
+        station.variables["OCPPCommCtrlr", "HeartbeatInterval"] = "600"
+        await station.boot()
+        _, request = await station.next_received("GetVariables")
+        assert len(request["get_variable_data"]) >= 2
+        await wait_for(lambda: hass.states.get(heartbeat["entity_id"]).state == "600")  # type: ignore[union-attr]
+        assert station.received.empty() or all(
+            action != "GetBaseReport" for action, _ in [station.received.get_nowait()]
+        )
