@@ -37,6 +37,9 @@ class StationPeer(ChargePoint):  # type: ignore[misc]
         self.set_variables_status = "Accepted"
         self.boot_statuses: list[str] = []
         self.inventory: list[dict[str, Any]] = []
+        self.profiles: list[tuple[int, dict[str, Any]]] = []
+        self.charging_profile_status = "Accepted"
+        self.unlock_status = "Unlocked"
         self.report_part_size = 40
         #: Messages the station sends on its own after answering a request (cancelled when the test is done).
         self.background: set[asyncio.Task[Any]] = set()
@@ -175,6 +178,84 @@ class StationPeer(ChargePoint):  # type: ignore[misc]
         self.received.put_nowait(("GetTransactionStatus", kwargs))
         return call_result.GetTransactionStatus(messages_in_queue=False, ongoing_indicator=True)
 
+    # ---- smart charging (K01, K08, K10) and remote control (F, G) --------------------------------------
+
+    @on(Action.set_charging_profile)
+    def on_set_charging_profile(self, evse_id: int, charging_profile: dict[str, Any], **kwargs: Any) -> Any:
+        """Keep the profile (replacing one with the same id) and accept it."""
+        self.received.put_nowait(("SetChargingProfile", {"evse_id": evse_id, "charging_profile": charging_profile}))
+        self.profiles = [p for p in self.profiles if p[1]["id"] != charging_profile["id"]] + [
+            (evse_id, charging_profile)
+        ]
+        return call_result.SetChargingProfile(status=self.charging_profile_status)
+
+    @on(Action.clear_charging_profile)
+    def on_clear_charging_profile(self, **kwargs: Any) -> Any:
+        """Drop the profile by id."""
+        self.received.put_nowait(("ClearChargingProfile", kwargs))
+        wanted = kwargs.get("charging_profile_id")
+        before = len(self.profiles)
+        self.profiles = [p for p in self.profiles if p[1]["id"] != wanted]
+        return call_result.ClearChargingProfile(status="Accepted" if len(self.profiles) < before else "Unknown")
+
+    @on(Action.get_composite_schedule)
+    def on_get_composite_schedule(self, duration: int, evse_id: int, **kwargs: Any) -> Any:
+        """A simple composite: the lowest limit of the profiles for this EVSE or the station, per K08."""
+        self.received.put_nowait(("GetCompositeSchedule", {"duration": duration, "evse_id": evse_id, **kwargs}))
+        limits = [
+            (profile["charging_schedule"][0]["charging_rate_unit"], period["limit"])
+            for target, profile in self.profiles
+            if target in (0, evse_id)
+            for period in profile["charging_schedule"][0]["charging_schedule_period"][:1]
+        ]
+        if not limits:
+            return call_result.GetCompositeSchedule(status="Rejected")
+        unit, limit = min(limits, key=lambda item: item[1])
+        return call_result.GetCompositeSchedule(
+            status="Accepted",
+            schedule={
+                "evse_id": evse_id,
+                "duration": duration,
+                "schedule_start": "2026-11-21T00:00:00Z",
+                "charging_rate_unit": unit,
+                "charging_schedule_period": [{"start_period": 0, "limit": limit}],
+            },
+        )
+
+    @on(Action.request_start_transaction)
+    def on_request_start_transaction(self, id_token: dict[str, Any], remote_start_id: int, **kwargs: Any) -> Any:
+        """Accept; the test drives the transaction's events."""
+        self.received.put_nowait(
+            ("RequestStartTransaction", {"id_token": id_token, "remote_start_id": remote_start_id, **kwargs})
+        )
+        return call_result.RequestStartTransaction(status="Accepted", transaction_id="REMOTE-1")
+
+    @on(Action.request_stop_transaction)
+    def on_request_stop_transaction(self, transaction_id: str, **kwargs: Any) -> Any:
+        """Accept."""
+        self.received.put_nowait(("RequestStopTransaction", {"transaction_id": transaction_id}))
+        return call_result.RequestStopTransaction(status="Accepted")
+
+    @on(Action.change_availability)
+    def on_change_availability(self, operational_status: str, **kwargs: Any) -> Any:
+        """Accept."""
+        self.received.put_nowait(("ChangeAvailability", {"operational_status": operational_status, **kwargs}))
+        return call_result.ChangeAvailability(status="Accepted")
+
+    @on(Action.unlock_connector)
+    def on_unlock_connector(self, evse_id: int, connector_id: int, **kwargs: Any) -> Any:
+        """Unlock."""
+        self.received.put_nowait(("UnlockConnector", {"evse_id": evse_id, "connector_id": connector_id}))
+        return call_result.UnlockConnector(status=self.unlock_status)
+
+    @on(Action.data_transfer)
+    def on_data_transfer(self, vendor_id: str, **kwargs: Any) -> Any:
+        """Echo the data for vendor "test"."""
+        self.received.put_nowait(("DataTransfer", {"vendor_id": vendor_id, **kwargs}))
+        if vendor_id != "test":
+            return call_result.DataTransfer(status="UnknownVendorId")
+        return call_result.DataTransfer(status="Accepted", data=kwargs.get("data"))
+
     async def next_received(self, action: str | None = None, timeout: float = 5) -> tuple[str, dict[str, Any]]:
         """The next CSMS-initiated request this station served (of `action`, skipping others, when given)."""
         async with asyncio.timeout(timeout):
@@ -197,7 +278,12 @@ async def station_connection(
     """A connected, running StationPeer; its connection is closed on exit."""
     headers = basic_auth_header(username or station_id, password) if password is not None else None
     connection = await connect(
-        f"{url}/{station_id}", subprotocols=[SUBPROTOCOL], additional_headers=headers, ssl=ssl_context, open_timeout=5
+        f"{url}/{station_id}",
+        subprotocols=[SUBPROTOCOL],
+        additional_headers=headers,
+        ssl=ssl_context,
+        open_timeout=5,
+        ping_interval=None,  # tests move the clock: a keepalive would time out
     )
     peer = StationPeer(station_id, connection, serial_number=serial_number)
     task = asyncio.create_task(peer.start())

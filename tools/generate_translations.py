@@ -68,14 +68,36 @@ CURATED_NAMES = {
 }
 
 FIXED: dict[str, dict[str, Any]] = {
-    "button": {"rotate_password": {"name": "Rotate password"}},
+    "button": {
+        "rotate_password": {"name": "Rotate password"},
+        "reset_on_idle": {"name": "Reboot when idle"},
+        "reset_immediate": {"name": "Reboot now"},
+        "unlock_connector": {"name": "Unlock connector"},
+    },
+    "number": {
+        "charging_current_limit": {"name": "Charging current limit"},
+        "charging_power_limit": {"name": "Charging power limit"},
+        "station_current_limit_cap": {"name": "Station current cap"},
+        "station_power_limit_cap": {"name": "Station power cap"},
+    },
+    "switch": {
+        "charging": {"name": "Charging"},
+        "availability": {"name": "Available"},
+        "station_availability": {"name": "Station available"},
+    },
     "event": {
         "token_presented": {
             "name": "ID token presented",
             "state_attributes": {
                 "event_type": {"state": {"accepted": "Accepted", "rejected": "Rejected"}},
             },
-        }
+        },
+        "external_charging_limit": {
+            "name": "External charging limit",
+            "state_attributes": {
+                "event_type": {"state": {"notified": "Limit set", "cleared": "Limit cleared"}},
+            },
+        },
     },
     "sensor": {
         "charging_state": {
@@ -108,6 +130,8 @@ FIXED: dict[str, dict[str, Any]] = {
         "stopped_reason": {"name": "Last stop reason"},
         "id_token": {"name": "Session ID token"},
         "lifetime_energy": {"name": "Energy"},
+        "composite_schedule": {"name": "Charging limit in force"},
+        "external_charging_limit": {"name": "External charging limit"},
     },
 }
 

@@ -121,6 +121,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) ->
     """Stop the listeners, close every station connection and save the trusted stations."""
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     hub = entry.runtime_data
+    hub.charging.async_shutdown()
     for listener in hub.listeners:
         await listener.stop()
     await hub.central.close()

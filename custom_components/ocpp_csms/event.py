@@ -8,6 +8,7 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import OcppCsmsConfigEntry
+from .charging_control import external_limit_signal
 from .entity import OcppStationEntity
 from .platform import async_add_station_entities
 from .station_messages import TokenPresented, token_signal
@@ -28,8 +29,20 @@ async def async_setup_entry(
 ) -> None:
     """Add the token event entity of every trusted station."""
     async_add_station_entities(
-        entry, async_add_entities, lambda hub, station_id: [OcppTokenEvent(hub, station_id, TOKEN_PRESENTED)]
+        entry,
+        async_add_entities,
+        lambda hub, station_id: [
+            OcppTokenEvent(hub, station_id, TOKEN_PRESENTED),
+            OcppChargingLimitEvent(hub, station_id, CHARGING_LIMIT),
+        ],
     )
+
+
+CHARGING_LIMIT = EventEntityDescription(
+    key="external_charging_limit",
+    translation_key="external_charging_limit",
+    event_types=["notified", "cleared"],
+)
 
 
 class OcppTokenEvent(OcppStationEntity, EventEntity):
@@ -62,4 +75,27 @@ class OcppTokenEvent(OcppStationEntity, EventEntity):
                 "decision": presented.decision.value,
             },
         )
+        self.async_write_ha_state()
+
+
+class OcppChargingLimitEvent(OcppStationEntity, EventEntity):
+    """Fires when the station reports an external charging limit (NotifyChargingLimit) or its end (K12, K13)."""
+
+    @property
+    def available(self) -> bool:
+        """Events are history: the entity stays available."""
+        return True
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the external limits of the station and of its EVSEs."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass, external_limit_signal(self.hub.entry.entry_id, self.station_id), self._handle_limit
+            )
+        )
+
+    @callback
+    def _handle_limit(self, kind: str, source: str, evse_id: int) -> None:
+        self._trigger_event(kind, {"evse_id": evse_id, "source": source})
         self.async_write_ha_state()

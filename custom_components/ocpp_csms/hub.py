@@ -14,7 +14,9 @@ from homeassistant.helpers import device_registry as dr, discovery_flow
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.storage import Store
 
+from .charging_control import ChargingControl
 from .const import (
+    CONF_REMOTE_ID_TOKEN,
     DISCOVERY_UNIQUE_ID_PREFIX,
     DOMAIN,
     EVSE_SEPARATOR,
@@ -28,6 +30,7 @@ from .csms.registry import StationRecord, StationRegistry
 from .csms.station import Station
 from .protocol.session import CallErrorResponse, CallFailed, CallTimeout, SessionClosed
 from .station.id_tokens import IdTokenList, UnknownTokenPolicy
+from .station_commands import DEFAULT_REMOTE_ID_TOKEN, StationCommands
 from .station_messages import StationMessages, new_evse_signal
 from .station_runtime import StationRuntime
 from .variable_sync import VariableSync
@@ -78,6 +81,8 @@ class OcppCsmsHub:
     id_token_store: Store[dict[str, Any]] = field(init=False)
     messages: StationMessages = field(init=False)
     variables: VariableSync = field(init=False)
+    charging: ChargingControl = field(init=False)
+    commands: StationCommands = field(init=False)
 
     @classmethod
     async def async_load(
@@ -95,6 +100,8 @@ class OcppCsmsHub:
         hub.central = CentralSystem(registry, hub, config, is_blocked=hub.is_ignored)
         hub.messages = StationMessages(hub)
         hub.variables = VariableSync(hub)
+        hub.charging = ChargingControl(hub)
+        hub.commands = StationCommands(hub, entry.options.get(CONF_REMOTE_ID_TOKEN) or DEFAULT_REMOTE_ID_TOKEN)
         registry.on_change = hub._schedule_save
         hub.id_token_store = Store(hass, STORAGE_VERSION, ID_TOKENS_STORAGE_KEY, private=True, atomic_writes=True)
         if tokens := await hub.id_token_store.async_load():
@@ -202,7 +209,8 @@ class OcppCsmsHub:
             async_dispatcher_send(self.hass, new_station_signal(self.entry.entry_id), station.station_id)
         firmware = station.boot.firmware_version if station.boot else None
         if not runtime.has_inventory or firmware != runtime.inventory_firmware:
-            await self.messages.request_inventory(station)
+            if runtime.assembler.request_id is None:  # not while a report is on its way
+                await self.messages.request_inventory(station)
         else:
             await self.async_keep_variables_current(station.station_id)
 
@@ -282,6 +290,11 @@ class OcppCsmsHub:
         )
         self._evse_devices.add((station_id, evse_id))
         return device
+
+    @callback
+    def signal_station(self, station: Station) -> None:
+        """Tell the station's entities that it changed."""
+        self._signal(station)
 
     @callback
     def _signal(self, station: Station) -> None:

@@ -31,11 +31,12 @@ from homeassistant.helpers.typing import StateType
 
 from . import OcppCsmsConfigEntry
 from .const import DOMAIN
+from .control_entity import OcppEvseControlEntity
 from .csms.station import Station
 from .entity import OcppStationEntity
 from .hub import OcppCsmsHub, evse_identifier
-from .platform import async_add_evse_entities, async_add_variable_entities
-from .protocol.v201.enums import ChargingState, ConnectorStatus, Phase
+from .platform import async_add_evse_entities, async_add_station_entities, async_add_variable_entities
+from .protocol.v201.enums import ChargingRateUnit, ChargingState, ConnectorStatus, Phase
 from .station.device_model import VariableKey
 from .station.transactions import EvseSession
 from .station.variable_kinds import EntityKind, EntitySpec
@@ -246,7 +247,63 @@ async def async_setup_entry(
             OcppEvseSensor(hub, station_id, evse_id, LIFETIME_ENERGY),
         ],
     )
+    async_add_evse_entities(
+        entry,
+        async_add_entities,
+        lambda hub, station_id, evse_id: [
+            OcppLimitSensor(hub, station_id, evse_id, COMPOSITE_SCHEDULE),
+            OcppLimitSensor(hub, station_id, evse_id, EXTERNAL_LIMIT),
+        ],
+    )
+    async_add_station_entities(
+        entry, async_add_entities, lambda hub, station_id: [OcppLimitSensor(hub, station_id, 0, EXTERNAL_LIMIT)]
+    )
     async_add_variable_entities(entry, async_add_entities, VARIABLE_SENSOR_KINDS, OcppVariableSensor)
+
+
+COMPOSITE_SCHEDULE = SensorEntityDescription(
+    key="composite_schedule",
+    translation_key="composite_schedule",
+    device_class=SensorDeviceClass.CURRENT,
+    native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+    suggested_display_precision=1,
+)
+EXTERNAL_LIMIT = SensorEntityDescription(
+    key="external_charging_limit",
+    translation_key="external_charging_limit",
+    entity_category=EntityCategory.DIAGNOSTIC,
+)
+
+
+class OcppLimitSensor(OcppEvseControlEntity, SensorEntity):
+    """The composite schedule in force, or an external limit set at the station.
+
+    The composite: the current limit now as state, the periods as attributes. The external limit (set by a local
+    energy manager, NotifyChargingLimit, K12): its source as state, its schedules as attributes.
+    """
+
+    @property
+    def native_value(self) -> StateType:
+        """The limit now (A), or the source of the external limit (None when there is none)."""
+        state = self.hub.charging.evse(self.station_id, self.evse_id)
+        if self.entity_description.key == EXTERNAL_LIMIT.key:
+            return state.external.charging_limit_source.value if state.external else None
+        return (
+            self.hub.charging.in_force(self.station_id, self.evse_id, ChargingRateUnit.A) if state.composite else None
+        )
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """The composite's periods; for an external limit, whether it is grid critical and its schedules."""
+        state = self.hub.charging.evse(self.station_id, self.evse_id)
+        if self.entity_description.key == EXTERNAL_LIMIT.key:
+            if state.external is None:
+                return None
+            return {
+                "grid_critical": bool(state.external.is_grid_critical),
+                "schedules": [schedule.to_payload() for schedule in state.external_schedule or ()],
+            }
+        return state.composite.attributes() if state.composite else None
 
 
 class OcppEvseSensor(OcppStationEntity, RestoreSensor):

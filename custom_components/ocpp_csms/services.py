@@ -12,6 +12,7 @@ from homeassistant.util import dt as dt_util
 import probatio
 
 from .const import ATTR_DEVICE_ID, DOMAIN, EVSE_SEPARATOR, SERVICE_ROTATE_PASSWORD
+from .control_services import async_setup_control_services
 from .protocol.v201.enums import IdTokenEnum
 from .station.id_tokens import IdTokenEntry
 
@@ -116,6 +117,7 @@ async def _rotate_password(call: ServiceCall) -> None:
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the actions."""
+    async_setup_control_services(hass)
     hass.services.async_register(DOMAIN, SERVICE_ROTATE_PASSWORD, _rotate_password, schema=STATION_SCHEMA)
     hass.services.async_register(DOMAIN, SERVICE_ADD_ID_TOKEN, _add_id_token, schema=ADD_ID_TOKEN_SCHEMA)
     hass.services.async_register(DOMAIN, SERVICE_REMOVE_ID_TOKEN, _remove_id_token, schema=REMOVE_ID_TOKEN_SCHEMA)

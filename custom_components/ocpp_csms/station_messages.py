@@ -17,7 +17,7 @@ from homeassistant.helpers.dispatcher import async_dispatcher_send
 from .const import DOMAIN
 from .csms.station import Station
 from .protocol.v201.datatypes import EVSE, IdToken
-from .protocol.v201.enums import AuthorizationStatus, ReportBase
+from .protocol.v201.enums import AuthorizationStatus, ChargingProfilePurpose, ReportBase, TransactionEvent
 from .protocol.v201.messages import (
     AuthorizeRequest,
     AuthorizeResponse,
@@ -147,6 +147,11 @@ class StationMessages:
         evse_id = outcome.evse_id if outcome.evse_id is not None else (request.evse.id if request.evse else None)
         if evse_id is not None and not outcome.duplicate:
             self.evse_changed(station.station_id, evse_id)
+            if request.event_type is TransactionEvent.ENDED and outcome.current:
+                # The station deletes a transaction's TxProfile when it stops (K02.FR.05): its slot is free again.
+                self.hub.charging.allocator(station.station_id).release(
+                    ChargingProfilePurpose.TX_PROFILE, evse_id, None
+                )
         id_token_info = None
         if request.id_token is not None:
             id_token_info = self.hub.id_tokens.authorize(request.id_token, datetime.now(UTC))

@@ -39,6 +39,8 @@ class StationRuntime:
     assembler: ReportAssembler = field(default_factory=ReportAssembler)
     #: EVSEs the station has reported: their entities exist before the station reconnects.
     known_evses: set[int] = field(default_factory=set)
+    #: Our charging profile ids and stack levels at the station (charging.profiles.ProfileAllocator).
+    charging_profiles: dict[str, Any] | None = None
     next_request_id: int = 1
 
     @classmethod
@@ -58,6 +60,7 @@ class StationRuntime:
         if sessions := await session_store.async_load():
             runtime.transactions = TransactionTracker.from_dict(sessions["transactions"])
             runtime.known_evses = set(sessions.get("evses", []))
+            runtime.charging_profiles = sessions.get("charging_profiles")
         return runtime
 
     def request_id(self) -> int:
@@ -80,7 +83,11 @@ class StationRuntime:
         self.session_store.async_delay_save(self._sessions_data, SESSION_SAVE_DELAY)
 
     def _sessions_data(self) -> dict[str, Any]:
-        return {"transactions": self.transactions.to_dict(), "evses": sorted(self.known_evses)}
+        return {
+            "transactions": self.transactions.to_dict(),
+            "evses": sorted(self.known_evses),
+            "charging_profiles": self.charging_profiles,
+        }
 
     async def async_save_now(self) -> None:
         """Write both stores at once (on unload)."""

@@ -287,6 +287,7 @@ class CentralSystem:
 
         async def status_notification(request: StatusNotificationRequest) -> StatusNotificationResponse:
             station.connector_status[request.evse_id, request.connector_id] = request.connector_status
+            station.operative.pop(request.evse_id, None)  # the station's own report wins from now on
             self.events.connector_status_changed(station, request.evse_id, request.connector_id)
             return StatusNotificationResponse()
 

@@ -70,6 +70,8 @@ class Station:
     connector_status: dict[tuple[int, int], ConnectorStatus] = field(default_factory=dict)
     #: Actions the station may send before it is accepted, because we asked for them (B02.FR.09, B03.FR.07).
     triggered: set[str] = field(default_factory=set)
+    #: The availability last set with ChangeAvailability, per EVSE (0: the station), until it reports otherwise.
+    operative: dict[int, bool] = field(default_factory=dict)
     connected_since: datetime | None = None
     last_seen: datetime | None = None
 

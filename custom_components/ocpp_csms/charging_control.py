@@ -1,0 +1,513 @@
+"""Charging limits, schedules and remote commands of the control surface, on top of the HA-free `charging/` logic.
+
+Every limit goes through the EVSE's flash-protection filter (dead band, increase interval, 6 A floor), becomes
+charging profiles with our own ids and stack levels (TxDefaultProfile, plus TxProfile for a running transaction),
+and is read back with GetCompositeSchedule: entities show the limit in force, not merely the last one asked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, tzinfo
+import logging
+from typing import TYPE_CHECKING
+
+from homeassistant.core import CALLBACK_TYPE, callback
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.event import async_track_point_in_utc_time
+
+from .charging.capabilities import ComponentRef, SmartChargingCapabilities, VariableRef
+from .charging.composite import CompositeLimit, parse_composite
+from .charging.limiter import LimitRequestFilter
+from .charging.profiles import (
+    ProfileAllocator,
+    ProfileError,
+    ProfileRole,
+    SchedulePeriod,
+    clear_limit_requests,
+    clear_requests,
+    limit_profile,
+    limit_requests,
+    schedule_requests,
+)
+from .const import DOMAIN
+from .protocol.model import OcppModel
+from .protocol.session import CallFailed
+from .protocol.v201.datatypes import ChargingLimit, ChargingSchedule
+from .protocol.v201.enums import (
+    ChargingProfilePurpose,
+    ChargingProfileStatus,
+    ChargingRateUnit,
+    ChargingState,
+    ClearChargingProfileStatus,
+    RecurrencyKind,
+)
+from .protocol.v201.messages import (
+    ClearChargingProfileResponse,
+    ClearedChargingLimitRequest,
+    ClearedChargingLimitResponse,
+    GetCompositeScheduleRequest,
+    GetCompositeScheduleResponse,
+    NotifyChargingLimitRequest,
+    NotifyChargingLimitResponse,
+    SetChargingProfileRequest,
+    SetChargingProfileResponse,
+)
+from .station.device_model import DeviceModel
+
+if TYPE_CHECKING:
+    from .csms.station import Station
+    from .hub import OcppCsmsHub
+
+_LOGGER = logging.getLogger(__name__)
+
+DEFAULT_VOLTAGE = 230.0
+#: The key of the station-wide cap (ChargingStationMaxProfile) among the EVSE keys: EVSE 0 is the station-wide
+#: TxDefaultProfile, a default for every EVSE; the cap bounds the whole station whatever the other profiles say.
+STATION_CAP = -1
+#: How far ahead the composite schedule is read back (K08).
+READBACK_SECONDS = 3600
+#: When the station reports no maximum, the number entities offer up to this (a 32 A three-phase EVSE).
+DEFAULT_MAX_CURRENT = 32.0
+
+
+def external_limit_signal(entry_id: str, station_id: str) -> str:
+    """Dispatcher signal: the station reported or cleared an external limit (kind, source, EVSE id)."""
+    return f"{DOMAIN}_{entry_id}_external_limit_{station_id}"
+
+
+def charging_signal(entry_id: str, station_id: str, evse_id: int) -> str:
+    """Dispatcher signal: the limit in force or an external limit of an EVSE changed (EVSE 0: the station)."""
+    return f"{DOMAIN}_{entry_id}_charging_{station_id}_{evse_id}"
+
+
+@dataclass
+class EvseCharging:
+    """What the control surface knows of one EVSE's limits (EVSE 0: station-wide)."""
+
+    filter: LimitRequestFilter = field(default_factory=LimitRequestFilter)
+    requested: tuple[float, ChargingRateUnit] | None = None
+    composite: CompositeLimit | None = None
+    external: ChargingLimit | None = None
+    external_schedule: list[ChargingSchedule] | None = None
+    deferred: CALLBACK_TYPE | None = None
+
+
+def _getter(model: DeviceModel) -> Callable[[ComponentRef, VariableRef], str | None]:
+    def get(component: ComponentRef, variable: VariableRef) -> str | None:
+        found = model.find(
+            component.name,
+            variable.name,
+            evse_id=component.evse_id,
+            component_instance=component.instance,
+            variable_instance=variable.instance,
+        )
+        if found is None:
+            return None
+        if variable.characteristic is None:
+            return found.value
+        characteristics = found.characteristics
+        if characteristics is None:
+            return None
+        value = {"maxLimit": characteristics.max_limit, "minLimit": characteristics.min_limit}.get(
+            variable.characteristic
+        )
+        return None if value is None else str(value)
+
+    return get
+
+
+class ChargingControl:
+    """The charging limits of every station of one config entry."""
+
+    def __init__(self, hub: OcppCsmsHub, *, also_tx_profile: bool = True) -> None:
+        """Register the external-limit handlers; profiles also go out as TxProfile for running transactions."""
+        self.hub = hub
+        self.also_tx_profile = also_tx_profile
+        self._evses: dict[tuple[str, int], EvseCharging] = {}
+        self._allocators: dict[str, ProfileAllocator] = {}
+        hub.central.handle(NotifyChargingLimitRequest, self._notify_charging_limit)
+        hub.central.handle(ClearedChargingLimitRequest, self._cleared_charging_limit)
+
+    # ---- state -------------------------------------------------------------------------------------------
+
+    def evse(self, station_id: str, evse_id: int) -> EvseCharging:
+        """The charging state of an EVSE (created empty)."""
+        key = (station_id, evse_id)
+        if (state := self._evses.get(key)) is None:
+            state = self._evses[key] = EvseCharging()
+        return state
+
+    def capabilities(self, station_id: str) -> SmartChargingCapabilities:
+        """The station's smart charging capabilities, from its inventory (safe defaults without one)."""
+        runtime = self.hub.runtimes.get(station_id)
+        if runtime is None:
+            return SmartChargingCapabilities()
+        return SmartChargingCapabilities.from_variables(
+            _getter(runtime.device_model), evse_ids=sorted(runtime.known_evses)
+        )
+
+    def allocator(self, station_id: str) -> ProfileAllocator:
+        """Our profile ids and stack levels at the station (persisted with its sessions)."""
+        if (allocator := self._allocators.get(station_id)) is None:
+            runtime = self.hub.runtimes.get(station_id)
+            saved = runtime.charging_profiles if runtime else None
+            allocator = (
+                ProfileAllocator.from_dict(saved)
+                if saved
+                else ProfileAllocator.for_station(self.capabilities(station_id))
+            )
+            self._allocators[station_id] = allocator
+        return allocator
+
+    def _save_allocator(self, station_id: str) -> None:
+        runtime = self.hub.runtimes.get(station_id)
+        if runtime is not None:
+            runtime.charging_profiles = self.allocator(station_id).to_dict()
+            runtime.schedule_save_sessions()
+
+    def electrics(self, station_id: str, evse_id: int, phases: int | None) -> tuple[float, int]:
+        """The voltage (measured where reported) and number of phases to convert A and W with."""
+        runtime = self.hub.runtimes.get(station_id)
+        voltage = DEFAULT_VOLTAGE
+        supply = None
+        if runtime is not None and evse_id > 0:
+            measured = [v for v in runtime.transactions.evse(evse_id).meter.voltage_v.values() if v > 100]
+            if measured:
+                voltage = sum(measured) / len(measured)
+            supply = self.capabilities(station_id).evse(evse_id).supply_phases
+        return voltage, phases or supply or 3
+
+    def transactions(self, station_id: str, evse_id: int) -> dict[int, str]:
+        """The running transactions an EVSE's limit (EVSE 0: every EVSE) covers."""
+        runtime = self.hub.runtimes.get(station_id)
+        if runtime is None:
+            return {}
+        running: dict[int, str] = {}
+        for evse in runtime.transactions.evse_ids:
+            if evse_id in (0, evse) and (transaction := runtime.transactions.evse(evse).transaction_id):
+                running[evse] = transaction
+        return running
+
+    def charging(self, station_id: str, evse_id: int) -> bool:
+        """Whether an EV charges on the EVSE (then the 6 A floor applies)."""
+        runtime = self.hub.runtimes.get(station_id)
+        if runtime is None or evse_id <= 0:
+            return False
+        session = runtime.transactions.evse(evse_id)
+        return session.active and session.charging_state is ChargingState.CHARGING
+
+    def max_current(self, station_id: str, evse_id: int) -> float:
+        """The highest current the EVSE can be given (A per phase)."""
+        limits = self.capabilities(station_id).evse(evse_id)
+        return round(limits.max_current, 1) if limits.max_current else DEFAULT_MAX_CURRENT
+
+    def in_force(self, station_id: str, evse_id: int, unit: ChargingRateUnit) -> float | None:
+        """The limit in force now, in `unit`: from the read-back composite schedule, else the last request."""
+        state = self._evses.get((station_id, evse_id))
+        if state is None:
+            return None
+        voltage, phases = self.electrics(station_id, evse_id, None)
+        if state.composite is not None:
+            period = state.composite.period_at(datetime.now(UTC))
+            if period is not None and period.limit is not None:
+                from .charging.units import convert  # noqa: PLC0415 - small helper, used here only
+
+                return round(
+                    convert(
+                        period.limit, state.composite.unit, unit, voltage=voltage, phases=period.number_phases or phases
+                    ),
+                    1,
+                )
+        if state.requested is None:
+            return None
+        from .charging.units import convert  # noqa: PLC0415
+
+        value, requested_unit = state.requested
+        return round(convert(value, requested_unit, unit, voltage=voltage, phases=phases), 1)
+
+    # ---- limits ------------------------------------------------------------------------------------------
+
+    async def async_set_limit(
+        self,
+        station_id: str,
+        evse_id: int,
+        value: float,
+        unit: ChargingRateUnit,
+        *,
+        phases: int | None = None,
+        duration: timedelta | None = None,
+        until: datetime | None = None,
+        protect: bool = True,
+    ) -> None:
+        """Apply a charging limit (0 pauses); with `protect`, through the EVSE's flash-protection filter."""
+        station = self._connected(station_id)
+        state = self.evse(station_id, evse_id)
+        state.requested = (value, unit)
+        voltage, phases_used = self.electrics(station_id, evse_id, phases)
+        if not protect:
+            await self._send_limit(station, evse_id, value, unit, phases, duration, until)
+            return
+        now = datetime.now(UTC)
+        decision = state.filter.request(
+            value, unit, now, charging=self.charging(station_id, evse_id), voltage=voltage, phases=phases_used
+        )
+        if state.deferred is not None:
+            state.deferred()
+            state.deferred = None
+        if decision.send_now is not None:
+            try:
+                await self._send_limit(station, evse_id, decision.send_now, unit, phases, duration, until)
+            except HomeAssistantError:
+                state.filter.invalidate()
+                raise
+        elif decision.due_at is not None:
+            _LOGGER.debug("%s EVSE %d: increase to %s %s deferred", station_id, evse_id, value, unit)
+
+            async def send_due(_now: datetime) -> None:
+                state.deferred = None
+                due = state.filter.due(datetime.now(UTC))
+                if due.send_now is not None:
+                    try:
+                        await self._send_limit(
+                            self._connected(station_id), evse_id, due.send_now, due.unit, phases, duration, until
+                        )
+                    except HomeAssistantError as err:
+                        state.filter.invalidate()
+                        _LOGGER.warning("%s EVSE %d: deferred limit not applied: %s", station_id, evse_id, err)
+
+            state.deferred = async_track_point_in_utc_time(self.hub.hass, send_due, decision.due_at)
+        self._signal(station_id, evse_id)
+
+    async def _send_limit(  # noqa: PLR0917 - the limit's parts, passed through from async_set_limit
+        self,
+        station: Station,
+        evse_id: int,
+        value: float,
+        unit: ChargingRateUnit,
+        phases: int | None,
+        duration: timedelta | None,
+        until: datetime | None,
+    ) -> None:
+        station_id = station.station_id
+        voltage, _ = self.electrics(station_id, evse_id, phases)
+        if evse_id == STATION_CAP:
+            try:
+                cap = limit_profile(
+                    self.allocator(station_id),
+                    self.capabilities(station_id),
+                    evse_id=0,
+                    limit=value,
+                    unit=unit,
+                    now=datetime.now(UTC),
+                    purpose=ChargingProfilePurpose.CHARGING_STATION_MAX_PROFILE,
+                    role=ProfileRole.STATION_LIMIT,
+                    number_phases=phases,
+                    duration=duration,
+                    until=until,
+                    voltage=voltage,
+                )
+            except ProfileError as err:
+                raise self._profile_error(station_id, err) from err
+            await self._send_profiles(station, evse_id, [cap])
+            return
+        try:
+            requests = limit_requests(
+                self.allocator(station_id),
+                self.capabilities(station_id),
+                evse_id=evse_id,
+                limit=value,
+                unit=unit,
+                now=datetime.now(UTC),
+                transactions=self.transactions(station_id, evse_id),
+                also_tx_profile=self.also_tx_profile,
+                number_phases=phases,
+                duration=duration,
+                until=until,
+                voltage=voltage,
+            )
+        except ProfileError as err:
+            raise self._profile_error(station_id, err) from err
+        await self._send_profiles(station, evse_id, requests)
+
+    async def async_set_schedule(
+        self,
+        station_id: str,
+        evse_id: int,
+        periods: list[SchedulePeriod],
+        unit: ChargingRateUnit,
+        *,
+        tz: tzinfo,
+        recurrence: RecurrencyKind | None = None,
+    ) -> None:
+        """Apply a schedule of limits (offsets or clock times; optionally recurring daily or weekly)."""
+        station = self._connected(station_id)
+        voltage, _ = self.electrics(station_id, evse_id, None)
+        try:
+            requests = schedule_requests(
+                self.allocator(station_id),
+                self.capabilities(station_id),
+                evse_id=evse_id,
+                periods=periods,
+                unit=unit,
+                now=datetime.now(UTC),
+                tz=tz,
+                recurrence=recurrence,
+                transactions=self.transactions(station_id, evse_id),
+                also_tx_profile=self.also_tx_profile,
+                voltage=voltage,
+            )
+        except ProfileError as err:
+            raise self._profile_error(station_id, err) from err
+        await self._send_profiles(station, evse_id, requests)
+
+    async def async_clear(self, station_id: str, evse_id: int) -> None:
+        """Remove our limit and schedule profiles of the EVSE (EVSE 0: station-wide ones)."""
+        station = self._connected(station_id)
+        allocator = self.allocator(station_id)
+        if evse_id == STATION_CAP:
+            requests = clear_requests(allocator, purpose=ChargingProfilePurpose.CHARGING_STATION_MAX_PROFILE)
+        else:
+            requests = [
+                *clear_limit_requests(allocator, evse_id=evse_id),
+                *clear_limit_requests(allocator, evse_id=evse_id, schedule=True),
+            ]
+        self._save_allocator(station_id)
+        state = self.evse(station_id, evse_id)
+        state.requested = None
+        state.filter.invalidate()
+        for request in requests:
+            response = await self._call(station, request, ClearChargingProfileResponse)
+            if response.status is not ClearChargingProfileStatus.ACCEPTED:
+                _LOGGER.info("%s: ClearChargingProfile(%s) answered %s", station_id, request, response.status)
+        await self.async_read_back(station_id, evse_id)
+
+    async def _send_profiles(self, station: Station, evse_id: int, requests: list[SetChargingProfileRequest]) -> None:
+        station_id = station.station_id
+        self._save_allocator(station_id)
+        for request in requests:
+            response = await self._call(station, request, SetChargingProfileResponse)
+            if response.status is not ChargingProfileStatus.ACCEPTED:
+                profile = request.charging_profile
+                self.allocator(station_id).release(profile.charging_profile_purpose, request.evse_id, None)
+                self._save_allocator(station_id)
+                reason = response.status_info.reason_code if response.status_info else response.status.value
+                raise HomeAssistantError(
+                    translation_domain=DOMAIN,
+                    translation_key="profile_rejected",
+                    translation_placeholders={"station": station_id, "reason": reason},
+                )
+        await self.async_read_back(station_id, evse_id)
+
+    async def async_read_back(self, station_id: str, evse_id: int) -> None:
+        """Read the composite schedule of the EVSE (and of every EVSE, for EVSE 0) to show the limit in force."""
+        station = self.hub.central.stations.get(station_id)
+        if station is None or not station.connected:
+            return
+        runtime = self.hub.runtimes.get(station_id)
+        targets = [evse_id] if evse_id > 0 or runtime is None else [0, *sorted(runtime.known_evses)]
+        for target in targets:
+            outcome = await station.session.call_outcome(
+                GetCompositeScheduleRequest(duration=READBACK_SECONDS, evse_id=target), GetCompositeScheduleResponse
+            )
+            if isinstance(outcome, GetCompositeScheduleResponse):
+                composite = parse_composite(outcome)
+                self.evse(station_id, target).composite = composite
+                self._signal(station_id, target)
+                if target == 0:  # the station-wide composite is what the cap allows (K08.FR.03)
+                    self.evse(station_id, STATION_CAP).composite = composite
+                    self._signal(station_id, STATION_CAP)
+
+    async def async_composite(
+        self, station_id: str, evse_id: int, duration: int, unit: ChargingRateUnit | None
+    ) -> GetCompositeScheduleResponse:
+        """The station's composite schedule of an EVSE (K08), also kept for the sensors."""
+        station = self._connected(station_id)
+        response = await self._call(
+            station,
+            GetCompositeScheduleRequest(duration=duration, evse_id=evse_id, charging_rate_unit=unit),
+            GetCompositeScheduleResponse,
+        )
+        composite = parse_composite(response)
+        if composite is not None and duration >= READBACK_SECONDS:
+            self.evse(station_id, evse_id).composite = composite
+            self._signal(station_id, evse_id)
+        return response
+
+    # ---- external limits (K11-K13) -----------------------------------------------------------------------
+
+    async def _notify_charging_limit(
+        self, station: Station, request: NotifyChargingLimitRequest
+    ) -> NotifyChargingLimitResponse:
+        evse_id = request.evse_id or 0
+        state = self.evse(station.station_id, evse_id)
+        state.external = request.charging_limit
+        state.external_schedule = request.charging_schedule
+        self._signal(station.station_id, evse_id)
+        self._external(station.station_id, "notified", request.charging_limit.charging_limit_source, evse_id)
+        self.hub.entry.async_create_background_task(
+            self.hub.hass, self.async_read_back(station.station_id, evse_id), f"{DOMAIN} read back"
+        )
+        return NotifyChargingLimitResponse()
+
+    async def _cleared_charging_limit(
+        self, station: Station, request: ClearedChargingLimitRequest
+    ) -> ClearedChargingLimitResponse:
+        evse_id = request.evse_id or 0
+        state = self.evse(station.station_id, evse_id)
+        state.external = None
+        state.external_schedule = None
+        self._signal(station.station_id, evse_id)
+        self._external(station.station_id, "cleared", request.charging_limit_source, evse_id)
+        self.hub.entry.async_create_background_task(
+            self.hub.hass, self.async_read_back(station.station_id, evse_id), f"{DOMAIN} read back"
+        )
+        return ClearedChargingLimitResponse()
+
+    # ---- helpers -----------------------------------------------------------------------------------------
+
+    @callback
+    def _signal(self, station_id: str, evse_id: int) -> None:
+        async_dispatcher_send(self.hub.hass, charging_signal(self.hub.entry.entry_id, station_id, evse_id))
+
+    @callback
+    def _external(self, station_id: str, kind: str, source: str, evse_id: int) -> None:
+        async_dispatcher_send(
+            self.hub.hass, external_limit_signal(self.hub.entry.entry_id, station_id), kind, str(source), evse_id
+        )
+
+    def _connected(self, station_id: str) -> Station:
+        station = self.hub.central.stations.get(station_id)
+        if station is None or not station.connected:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="station_not_connected",
+                translation_placeholders={"station": station_id},
+            )
+        return station
+
+    async def _call[Resp: OcppModel](self, station: Station, request: OcppModel, response: type[Resp]) -> Resp:
+        from .hub import call_failed_error  # noqa: PLC0415 - hub imports this module
+
+        try:
+            return await station.session.call(request, response)
+        except CallFailed as err:
+            raise call_failed_error(station.station_id, err) from err
+
+    @staticmethod
+    def _profile_error(station_id: str, err: ProfileError) -> HomeAssistantError:
+        return HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="profile_invalid",
+            translation_placeholders={"station": station_id, "reason": str(err)},
+        )
+
+    @callback
+    def async_shutdown(self) -> None:
+        """Cancel deferred increases (unload)."""
+        for state in self._evses.values():
+            if state.deferred is not None:
+                state.deferred()
+                state.deferred = None

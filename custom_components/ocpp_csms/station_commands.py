@@ -1,0 +1,198 @@
+"""Remote commands of the control surface (F, G, B11-B12, P): each a typed CALL with a translated failure.
+
+A refusal by the station (status Rejected, UnlockFailed, ...) raises a HomeAssistantError naming what it answered;
+a station that does not answer or is not connected raises the session's translated error.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
+
+from .const import DOMAIN
+from .protocol.model import OcppModel
+from .protocol.session import CallFailed
+from .protocol.v201.datatypes import EVSE, IdToken
+from .protocol.v201.enums import (
+    ChangeAvailabilityStatus,
+    DataTransferStatus,
+    IdTokenEnum,
+    MessageTrigger,
+    OperationalStatus,
+    RequestStartStopStatus,
+    Reset,
+    ResetStatus,
+    TriggerMessageStatus,
+    UnlockStatus,
+)
+from .protocol.v201.messages import (
+    ChangeAvailabilityRequest,
+    ChangeAvailabilityResponse,
+    DataTransferRequest,
+    DataTransferResponse,
+    RequestStartTransactionRequest,
+    RequestStartTransactionResponse,
+    RequestStopTransactionRequest,
+    RequestStopTransactionResponse,
+    ResetRequest,
+    ResetResponse,
+    TriggerMessageRequest,
+    TriggerMessageResponse,
+    UnlockConnectorRequest,
+    UnlockConnectorResponse,
+)
+
+if TYPE_CHECKING:
+    from .csms.station import Station
+    from .hub import OcppCsmsHub
+
+DEFAULT_REMOTE_ID_TOKEN = "HomeAssistant"
+DATA_TRANSFER_EVENT = f"{DOMAIN}_data_transfer"
+
+
+def refused(station_id: str, command: str, status: str) -> HomeAssistantError:
+    """The station answered a command with a refusal."""
+    return HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key="command_refused",
+        translation_placeholders={"station": station_id, "command": command, "status": status},
+    )
+
+
+class StationCommands:
+    """The commands a user or automation sends to stations of one config entry."""
+
+    def __init__(self, hub: OcppCsmsHub, remote_id_token: str = DEFAULT_REMOTE_ID_TOKEN) -> None:
+        """Incoming vendor DataTransfer messages fire an event on the bus."""
+        self.hub = hub
+        self.remote_id_token = remote_id_token
+        self._remote_start_id = 0
+        hub.central.handle(DataTransferRequest, self._data_transfer_from_station)
+
+    async def _call[Resp: OcppModel](self, station_id: str, request: OcppModel, response: type[Resp]) -> Resp:
+        from .hub import call_failed_error  # noqa: PLC0415 - hub imports this module
+
+        station = self._connected(station_id)
+        try:
+            return await station.session.call(request, response)
+        except CallFailed as err:
+            raise call_failed_error(station_id, err) from err
+
+    def _connected(self, station_id: str) -> Station:
+        station = self.hub.central.stations.get(station_id)
+        if station is None or not station.connected:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="station_not_connected",
+                translation_placeholders={"station": station_id},
+            )
+        return station
+
+    async def async_start(self, station_id: str, evse_id: int, id_token: str | None = None) -> str | None:
+        """RequestStartTransaction (F01) with the configured remote token; the transaction id, if given."""
+        self._remote_start_id += 1
+        response = await self._call(
+            station_id,
+            RequestStartTransactionRequest(
+                id_token=IdToken(id_token=id_token or self.remote_id_token, type=IdTokenEnum.CENTRAL),
+                remote_start_id=self._remote_start_id,
+                evse_id=evse_id or None,
+            ),
+            RequestStartTransactionResponse,
+        )
+        if response.status is not RequestStartStopStatus.ACCEPTED:
+            raise refused(station_id, "RequestStartTransaction", response.status.value)
+        return response.transaction_id
+
+    async def async_stop(self, station_id: str, evse_id: int) -> None:
+        """RequestStopTransaction (F03) of the EVSE's running transaction."""
+        runtime = self.hub.runtimes.get(station_id)
+        transaction_id = runtime.transactions.evse(evse_id).transaction_id if runtime else None
+        if transaction_id is None:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="no_transaction",
+                translation_placeholders={"station": station_id, "evse": str(evse_id)},
+            )
+        response = await self._call(
+            station_id, RequestStopTransactionRequest(transaction_id=transaction_id), RequestStopTransactionResponse
+        )
+        if response.status is not RequestStartStopStatus.ACCEPTED:
+            raise refused(station_id, "RequestStopTransaction", response.status.value)
+
+    async def async_change_availability(self, station_id: str, evse_id: int, operative: bool) -> str:
+        """ChangeAvailability (G03, G04) of an EVSE or (EVSE 0) the station; Accepted or Scheduled."""
+        response = await self._call(
+            station_id,
+            ChangeAvailabilityRequest(
+                operational_status=OperationalStatus.OPERATIVE if operative else OperationalStatus.INOPERATIVE,
+                evse=EVSE(id=evse_id) if evse_id else None,
+            ),
+            ChangeAvailabilityResponse,
+        )
+        if response.status is ChangeAvailabilityStatus.REJECTED:
+            raise refused(station_id, "ChangeAvailability", response.status.value)
+        station = self.hub.central.stations.get(station_id)
+        if station is not None:
+            station.operative[evse_id] = operative
+            self.hub.signal_station(station)
+        return response.status.value
+
+    async def async_reset(self, station_id: str, kind: Reset, evse_id: int | None = None) -> str:
+        """Reset (B11, B12), OnIdle or Immediate; Accepted or Scheduled."""
+        response = await self._call(station_id, ResetRequest(type=kind, evse_id=evse_id), ResetResponse)
+        if response.status is ResetStatus.REJECTED:
+            raise refused(station_id, "Reset", response.status.value)
+        return response.status.value
+
+    async def async_unlock(self, station_id: str, evse_id: int, connector_id: int = 1) -> None:
+        """UnlockConnector (F05)."""
+        response = await self._call(
+            station_id, UnlockConnectorRequest(evse_id=evse_id, connector_id=connector_id), UnlockConnectorResponse
+        )
+        if response.status is not UnlockStatus.UNLOCKED:
+            raise refused(station_id, "UnlockConnector", response.status.value)
+
+    async def async_trigger(self, station_id: str, message: MessageTrigger, evse_id: int | None = None) -> str:
+        """TriggerMessage (F06); the station's answer."""
+        station = self._connected(station_id)
+        station.triggered.add(message.value)
+        response = await self._call(
+            station_id,
+            TriggerMessageRequest(requested_message=message, evse=EVSE(id=evse_id) if evse_id else None),
+            TriggerMessageResponse,
+        )
+        if response.status is TriggerMessageStatus.REJECTED:
+            raise refused(station_id, "TriggerMessage", response.status.value)
+        return response.status.value
+
+    async def async_data_transfer(
+        self, station_id: str, vendor_id: str, message_id: str | None, data: Any
+    ) -> dict[str, Any]:
+        """DataTransfer (P01) to the station; its status and data."""
+        response = await self._call(
+            station_id,
+            DataTransferRequest(vendor_id=vendor_id, message_id=message_id, data=data),
+            DataTransferResponse,
+        )
+        return {"status": response.status.value, "data": response.data}
+
+    async def _data_transfer_from_station(self, station: Station, request: DataTransferRequest) -> DataTransferResponse:
+        """A vendor message from the station (P02): fired as an event; no vendor extension is known here."""
+        self._fire(
+            self.hub.hass,
+            {
+                "station_id": station.station_id,
+                "vendor_id": request.vendor_id,
+                "message_id": request.message_id,
+                "data": request.data,
+            },
+        )
+        return DataTransferResponse(status=DataTransferStatus.UNKNOWN_VENDOR_ID)
+
+    @staticmethod
+    @callback
+    def _fire(hass: HomeAssistant, data: dict[str, Any]) -> None:
+        hass.bus.async_fire(DATA_TRANSFER_EVENT, data)
