@@ -387,3 +387,18 @@ async def test_unload_closes_station_connections(hass: HomeAssistant, setup_inte
     with pytest.raises(OSError):  # noqa: PT011 - nothing listens any more
         await connect(f"ws://127.0.0.1:{port}/CP-1", open_timeout=2)
     assert free_port()
+
+
+async def test_notifications_are_acknowledged(
+    hass: HomeAssistant, setup_integration: SetupIntegration, caplog: pytest.LogCaptureFixture
+) -> None:
+    entry = await setup_integration(stations=[trusted_station("CP-1")])
+    async with station_connection(ws_url(entry), "CP-1", password=STATION_PASSWORD) as station:
+        await station.boot()
+        await station.call(call.FirmwareStatusNotification(status="Idle"), suppress=False)
+        await station.call(call.LogStatusNotification(status="Idle"), suppress=False)
+        await station.call(
+            call.SecurityEventNotification(type="TamperDetectionActivated", timestamp="2026-11-21T10:00:00Z"),
+            suppress=False,
+        )
+    assert "CP-1: security event TamperDetectionActivated" in caplog.text

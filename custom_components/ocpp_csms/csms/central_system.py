@@ -30,6 +30,7 @@ from ..protocol.v201.messages import (
     TriggerMessageRequest,
     TriggerMessageResponse,
 )
+from .notifications import register_acknowledgements
 from .passwords import generate_password, hash_password
 from .registry import SecurityProfile, StationRecord, StationRegistry, UnknownStationPolicy
 from .station import BootInfo, Credentials, Registration, Station, StationConnection
@@ -294,6 +295,7 @@ class CentralSystem:
         session.on(BootNotificationRequest, boot_notification)
         session.on(HeartbeatRequest, heartbeat)
         session.on(StatusNotificationRequest, status_notification)
+        register_acknowledgements(session, station.station_id)
         for request, handler in self._extra_handlers.items():
             self._bind_handler(station, request, handler)
 
