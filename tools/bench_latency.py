@@ -31,10 +31,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import homeassistant  # noqa: E402,F401 - before anything imports voluptuous (Home Assistant swaps in probatio)
+import homeassistant  # noqa: F401 - before anything imports voluptuous (Home Assistant swaps in probatio)
 
-from custom_components.ocpp_csms.const import CONF_PORT, DOMAIN, STORAGE_KEY  # noqa: E402
-from custom_components.ocpp_csms.csms.passwords import hash_password  # noqa: E402
+from custom_components.ocpp_csms.const import CONF_PORT, DOMAIN, STORAGE_KEY
+from custom_components.ocpp_csms.csms.passwords import hash_password
 
 STATION = "bench-1"
 PASSWORD = "bench-password-0123456789"
