@@ -40,6 +40,24 @@ def _station_diagnostics(hub: OcppCsmsHub, station_id: str) -> dict[str, Any]:
             "schema_violations": session.violation_count,
             "last_violations": [asdict(violation) for violation in session.violations],
         }
+    runtime = hub.runtimes.get(station_id)
+    if runtime is not None:
+        data["inventory"] = {
+            "variables": len(runtime.device_model),
+            "firmware": runtime.inventory_firmware,
+            "report_pending": runtime.assembler.request_id is not None,
+            "missing_report_parts": runtime.assembler.missing_seq_nos,
+        }
+        data["evses"] = {
+            evse_id: {
+                "transaction_id": (evse := runtime.transactions.evse(evse_id)).transaction_id,
+                "charging_state": evse.charging_state,
+                "lifetime_energy_wh": evse.lifetime_energy_wh,
+            }
+            for evse_id in sorted(runtime.known_evses)
+        }
+        data["transaction_gaps"] = runtime.transactions.gaps
+        data["charging_profiles"] = runtime.charging_profiles
     return async_redact_data(data, TO_REDACT)
 
 
