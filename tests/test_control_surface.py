@@ -254,7 +254,10 @@ async def test_commands(hass: HomeAssistant, setup_integration: SetupIntegration
         _, request = await station.next_received("RequestStartTransaction")
         assert (request["id_token"], request["evse_id"]) == ({"id_token": "HomeAssistant", "type": "Central"}, 1)
         assert hass.states.get(charging).state == "off"  # type: ignore[union-attr]
-        await send(station, event("REMOTE-1", 0, "Started", START, 0, 0))
+        started = event("REMOTE-1", 0, "Started", START, 0, 0)
+        started["id_token"] = {"id_token": "HomeAssistant", "type": "Central"}
+        answer = await send(station, started)
+        assert answer.id_token_info["status"] == "Accepted"  # the token of our own remote start (F01)
         await hass.async_block_till_done()
         assert hass.states.get(charging).state == "on"  # type: ignore[union-attr]
         await hass.services.async_call("switch", "turn_off", {ATTR_ENTITY_ID: charging}, blocking=True)

@@ -1,12 +1,14 @@
 """`scripts/demo` brings up a real Home Assistant with the integration loaded (README's main command)."""
 
 import asyncio
+import contextlib
 import json
 import os
 from pathlib import Path
 import signal
 import socket
 import sys
+from typing import Any
 
 import aiohttp
 import pytest
@@ -64,10 +66,33 @@ async def test_demo_starts_home_assistant_with_the_integration_loaded(tmp_path: 
         assert entries["ocpp_csms"] == "loaded"
         # Only the integrations the demo asks for: onboarding's defaults (weather, radio, ...) stay out.
         assert set(entries) <= {"ocpp_csms", "analytics", "backup"}
+
+        # One simulated station, pre-approved with its own password, connects on its own.
+        [station] = info["stations"]
+        assert station["id"] == "sim-001"
+        assert len(station["password"]) >= 16
+        assert await connectivity(info, "binary_sensor.sim_001_connectivity", timeout=30) == "on"
     finally:
         if demo.returncode is None:
             demo.send_signal(signal.SIGINT)
         async with asyncio.timeout(90):
             rest = await demo.communicate()
     assert demo.returncode == 0, "".join(output) + rest[0].decode()
+    assert "Stopping the simulated stations" in rest[0].decode()
     assert "Stopping Home Assistant" in rest[0].decode()
+
+
+async def connectivity(info: dict[str, Any], entity_id: str, timeout: float) -> str | None:
+    """The state `GET /api/states` reports for `entity_id` once it is "on" (or the last one seen at the timeout)."""
+    state: str | None = None
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {info['token']}"}) as session:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                while state != "on":
+                    async with session.get(f"{info['ha_url']}/api/states") as resp:
+                        assert resp.status == 200
+                        states = {item["entity_id"]: item["state"] for item in await resp.json()}
+                    state = states.get(entity_id)
+                    if state != "on":
+                        await asyncio.sleep(0.5)
+    return state

@@ -55,7 +55,7 @@ def registry_summary(hass: HomeAssistant, entry: MockConfigEntry) -> list[dict[s
             "device_class": entity.original_device_class,
             "unit": entity.unit_of_measurement,
         }
-        for entity in sorted(entities, key=lambda entity: entity.unique_id)
+        for entity in sorted(entities, key=lambda entity: (entity.unique_id, entity.entity_id))
     ]
 
 

@@ -2,6 +2,10 @@
 
 Started by `scripts/demo`; see `scripts/demo --help`. Writes `CONFIG_DIR/demo.json` with the URL, the login, a
 long-lived access token and the OCPP endpoint once Home Assistant is up. Ctrl-C (SIGINT) or SIGTERM stops it.
+
+Unless `--no-simulator` is given, it also runs simulated charging stations (`python -m tools.simulator`, in a
+process of their own, log in CONFIG_DIR/simulator.log), pre-approved: their records, each with a random password
+that demo.json keeps across runs, are written into the integration's storage before Home Assistant starts.
 """
 
 from __future__ import annotations
@@ -23,8 +27,10 @@ from typing import Any
 import aiohttp
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script: make the integration and the simulator importable
+    sys.path.insert(0, str(ROOT))
 USERNAME = "demo"
-PASSWORD = "ocpp-csms-demo"  # noqa: S105 - the documented demo login of a throw-away local instance
+PASSWORD = "ocpp-csms-demo"  # the documented demo login of a throw-away local instance
 DOMAIN = "ocpp_csms"
 STARTUP_TIMEOUT = 300.0
 
@@ -66,7 +72,61 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--config-dir", type=Path, default=ROOT / "demo", help="Home Assistant config dir")
     parser.add_argument("--ha-port", type=int, default=8123, help="port of the Home Assistant web UI")
     parser.add_argument("--ocpp-port", type=int, default=9201, help="port chargers connect to")
-    return parser.parse_args(argv)
+    parser.add_argument("--stations", type=int, default=1, help="simulated charging stations to run (default 1)")
+    parser.add_argument("--no-simulator", action="store_true", help="run no simulated charging station")
+    args = parser.parse_args(argv)
+    if args.stations < 0:
+        parser.error("--stations must not be negative")
+    if args.no_simulator:
+        args.stations = 0
+    return args
+
+
+def simulated_stations(demo_file: Path, count: int) -> list[dict[str, str]]:
+    """The simulated stations with their passwords: those demo.json lists are kept, missing ones get a new one."""
+    from custom_components.ocpp_csms.csms.passwords import generate_password  # noqa: PLC0415 - slow import
+    from tools.simulator.fleet import station_ids  # noqa: PLC0415
+
+    known: dict[str, str] = {}
+    if demo_file.exists():
+        with contextlib.suppress(ValueError, KeyError, TypeError):
+            previous = json.loads(demo_file.read_text(encoding="utf-8"))
+            known = {str(item["id"]): str(item["password"]) for item in previous.get("stations", [])}
+    return [
+        {"id": station_id, "password": known.get(station_id) or generate_password()}
+        for station_id in station_ids(count)
+    ]
+
+
+def write_station_records(config_dir: Path, stations: list[dict[str, str]]) -> None:
+    """Pre-approve the simulated stations: their records (security profile 1, password hash) in the storage file.
+
+    Records of other stations (real chargers approved in the demo) are kept; a simulated station's record is
+    rewritten with the hash of the password demo.json holds for it.
+    """
+    from custom_components.ocpp_csms.const import STORAGE_KEY, STORAGE_VERSION  # noqa: PLC0415 - slow import
+    from custom_components.ocpp_csms.csms.passwords import hash_password  # noqa: PLC0415
+
+    path = config_dir / ".storage" / STORAGE_KEY
+    records: list[dict[str, Any]] = []
+    if path.exists():
+        with contextlib.suppress(ValueError, KeyError, TypeError):
+            records = list(json.loads(path.read_text(encoding="utf-8"))["data"]["stations"])
+    simulated = {station["id"] for station in stations}
+    records = [record for record in records if record.get("station_id") not in simulated]
+    records += [
+        {
+            "station_id": station["id"],
+            "security_profile": 1,
+            "password_hash": hash_password(station["password"]),
+            "lenient": False,
+        }
+        for station in stations
+    ]
+    store = {"version": STORAGE_VERSION, "minor_version": 1, "key": STORAGE_KEY, "data": {"stations": records}}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(store, indent=2), encoding="utf-8")
+    path.chmod(0o600)
 
 
 def port_is_free(port: int) -> bool:
@@ -80,7 +140,7 @@ def port_is_free(port: int) -> bool:
     return True
 
 
-def prepare_config_dir(config_dir: Path, ha_port: int) -> None:
+def prepare_config_dir(config_dir: Path, ha_port: int, configuration: str = CONFIGURATION_YAML) -> None:
     """Write configuration.yaml, link the integration, and pin the HTTP server to the chosen port.
 
     Home Assistant 2026.x keeps its HTTP settings in `.storage/http`; a YAML `http:` section would only become a
@@ -88,7 +148,7 @@ def prepare_config_dir(config_dir: Path, ha_port: int) -> None:
     ourselves avoids that.
     """
     config_dir.mkdir(parents=True, exist_ok=True)
-    (config_dir / "configuration.yaml").write_text(CONFIGURATION_YAML, encoding="utf-8")
+    (config_dir / "configuration.yaml").write_text(configuration, encoding="utf-8")
     automations = config_dir / "automations.yaml"
     if not automations.exists():
         automations.write_text("[]\n", encoding="utf-8")
@@ -152,21 +212,64 @@ class Demo:
         self.base = f"http://127.0.0.1:{self.ha_port}"
         self.client_id = f"{self.base}/"
         self.process: asyncio.subprocess.Process | None = None
+        self.simulator: asyncio.subprocess.Process | None = None
         self.demo_file = self.config_dir / "demo.json"
+        self.station_count: int = args.stations
+        self.stations: list[dict[str, str]] = []
 
-    async def start_home_assistant(self) -> None:
-        """Start `hass -c CONFIG_DIR` with its log in CONFIG_DIR/home-assistant.log."""
+    async def start_home_assistant(self, *extra_args: str) -> None:
+        """Start `hass -c CONFIG_DIR [extra_args]` with its log in CONFIG_DIR/home-assistant.log."""
         hass = Path(sys.executable).with_name("hass")
         log = (self.config_dir / "demo-console.log").open("ab")
         self.process = await asyncio.create_subprocess_exec(
             str(hass),
             "-c",
             str(self.config_dir),
+            *extra_args,
             stdout=log,
             stderr=log,
             start_new_session=True,
         )
         log.close()
+
+    async def start_simulator(self) -> None:
+        """Run the simulated stations (charge scenario) in a process of their own, reading demo.json's passwords."""
+        log = (self.config_dir / "simulator.log").open("ab")
+        self.simulator = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "tools.simulator",
+            "--url",
+            f"ws://127.0.0.1:{self.ocpp_port}",
+            "--credentials",
+            str(self.demo_file),
+            "--scenario",
+            "charge",
+            "--idle-time",
+            "30",
+            "--charge-time",
+            "900",
+            "--backoff-min",
+            "2",
+            "--backoff-range",
+            "3",
+            cwd=ROOT,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
+        log.close()
+
+    async def stop_simulator(self) -> None:
+        """Stop the simulated stations (SIGTERM), then for good if they hang."""
+        if self.simulator is None or self.simulator.returncode is not None:
+            return
+        self.simulator.terminate()
+        try:
+            await asyncio.wait_for(self.simulator.wait(), 15)
+        except TimeoutError:
+            self.simulator.kill()
+            await self.simulator.wait()
 
     async def wait_until_up(self, session: aiohttp.ClientSession) -> None:
         """Poll the HTTP server until it answers, failing early if Home Assistant exits."""
@@ -299,6 +402,10 @@ class Demo:
                 print(f"port {port} ({what}) is in use; stop what uses it or choose another port", file=sys.stderr)
                 return 2
         prepare_config_dir(self.config_dir, self.ha_port)
+        if self.station_count:
+            loop = asyncio.get_running_loop()
+            self.stations = await loop.run_in_executor(None, simulated_stations, self.demo_file, self.station_count)
+            await loop.run_in_executor(None, write_station_records, self.config_dir, self.stations)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -324,15 +431,23 @@ class Demo:
                 "password": PASSWORD,
                 "token": token,
                 "ocpp_url": f"ws://127.0.0.1:{self.ocpp_port}/<station-id>",
+                "stations": self.stations,
             }
             self.demo_file.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
             self.demo_file.chmod(0o600)
+            simulated = "none (--no-simulator)"
+            if self.stations:
+                await self.start_simulator()
+                names = ", ".join(station["id"] for station in self.stations[:3])
+                more = f" and {len(self.stations) - 3} more" if len(self.stations) > 3 else ""
+                simulated = f"{names}{more}, charging now and then (log: {self.config_dir / 'simulator.log'})"
             print(
                 f"\nHome Assistant is up after {time.monotonic() - started:.0f} s "
                 f"(integration {DOMAIN}: {entry['state']}).\n"
                 f"  Open      {info['ha_url']}\n"
                 f"  Log in    {USERNAME} / {PASSWORD}\n"
                 f"  OCPP      {info['ocpp_url']}  (point a charger here)\n"
+                f"  Simulated {simulated}\n"
                 f"  Details   {self.demo_file}\n"
                 "Press Ctrl-C to stop.",
                 flush=True,
@@ -350,6 +465,9 @@ class Demo:
                 return 1
             return 0
         finally:
+            if self.simulator is not None:
+                print("Stopping the simulated stations ...", flush=True)
+                await self.stop_simulator()
             print("Stopping Home Assistant ...", flush=True)
             await self.stop()
 

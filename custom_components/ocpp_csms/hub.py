@@ -177,7 +177,7 @@ class OcppCsmsHub:
             _LOGGER.info("Station %s is connected again", station.station_id)
         if station.station_id in self.registry:
             self.entry.async_create_background_task(
-                self.hass, self.messages.check_transactions(station), f"{DOMAIN} transaction status"
+                self.hass, self._async_reconnected(station), f"{DOMAIN} station reconnected"
             )
         self._signal(station)
 
@@ -201,6 +201,13 @@ class OcppCsmsHub:
             self.hass, self._async_station_accepted(station), f"{DOMAIN} station accepted"
         )
         self._signal(station)
+
+    async def _async_reconnected(self, station: Station) -> None:
+        """A trusted station (re)connected: queued transaction messages, and variables changed meanwhile."""
+        await self.messages.check_transactions(station)
+        runtime = await self.async_runtime(station.station_id)
+        if runtime.has_inventory:
+            await self.async_keep_variables_current(station.station_id)
 
     async def _async_station_accepted(self, station: Station) -> None:
         """Entities for a newly trusted station; its inventory after the first boot or a firmware change."""

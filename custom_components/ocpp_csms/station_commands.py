@@ -69,6 +69,8 @@ class StationCommands:
         self.hub = hub
         self.remote_id_token = remote_id_token
         self._remote_start_id = 0
+        #: Tokens of the remote starts Home Assistant made: their sessions are authorized (F01.FR.01-02).
+        self._remote_tokens: set[str] = {remote_id_token.casefold()}
         hub.central.handle(DataTransferRequest, self._data_transfer_from_station)
 
     async def _call[Resp: OcppModel](self, station_id: str, request: OcppModel, response: type[Resp]) -> Resp:
@@ -90,9 +92,15 @@ class StationCommands:
             )
         return station
 
+    def started_with(self, id_token: str) -> bool:
+        """Whether Home Assistant started sessions with this (Central) token."""
+        return id_token.casefold() in self._remote_tokens
+
     async def async_start(self, station_id: str, evse_id: int, id_token: str | None = None) -> str | None:
         """RequestStartTransaction (F01) with the configured remote token; the transaction id, if given."""
         self._remote_start_id += 1
+        if id_token:
+            self._remote_tokens.add(id_token.casefold())
         response = await self._call(
             station_id,
             RequestStartTransactionRequest(

@@ -16,8 +16,14 @@ from homeassistant.helpers.dispatcher import async_dispatcher_send
 
 from .const import DOMAIN
 from .csms.station import Station
-from .protocol.v201.datatypes import EVSE, IdToken
-from .protocol.v201.enums import AuthorizationStatus, ChargingProfilePurpose, ReportBase, TransactionEvent
+from .protocol.v201.datatypes import EVSE, IdToken, IdTokenInfo
+from .protocol.v201.enums import (
+    AuthorizationStatus,
+    ChargingProfilePurpose,
+    IdTokenEnum,
+    ReportBase,
+    TransactionEvent,
+)
 from .protocol.v201.messages import (
     AuthorizeRequest,
     AuthorizeResponse,
@@ -154,7 +160,7 @@ class StationMessages:
                 )
         id_token_info = None
         if request.id_token is not None:
-            id_token_info = self.hub.id_tokens.authorize(request.id_token, datetime.now(UTC))
+            id_token_info = self._authorize(request.id_token)
             if not request.offline:
                 self._token_presented(station.station_id, evse_id, request.id_token, id_token_info.status)
         return TransactionEventResponse(id_token_info=id_token_info)
@@ -198,9 +204,15 @@ class StationMessages:
 
     async def authorize(self, station: Station, request: AuthorizeRequest) -> AuthorizeResponse:
         """Answer from the user's ID token list; every presented token fires the station's event entity."""
-        info = self.hub.id_tokens.authorize(request.id_token, datetime.now(UTC))
+        info = self._authorize(request.id_token)
         self._token_presented(station.station_id, None, request.id_token, info.status)
         return AuthorizeResponse(id_token_info=info)
+
+    def _authorize(self, id_token: IdToken) -> IdTokenInfo:
+        """The user's list decides; the tokens Home Assistant itself started sessions with are accepted."""
+        if id_token.type is IdTokenEnum.CENTRAL and self.hub.commands.started_with(id_token.id_token):
+            return IdTokenInfo(status=AuthorizationStatus.ACCEPTED)
+        return self.hub.id_tokens.authorize(id_token, datetime.now(UTC))
 
     @callback
     def _token_presented(

@@ -1,0 +1,97 @@
+"""A probe the scale benchmark drops into its Home Assistant config dir (`bench_probe:` in configuration.yaml).
+
+It measures the event loop's lag from inside the process running the integration: a callback scheduled every
+100 ms records how late it ran. `GET /api/bench_probe` (authenticated like the REST API) returns the lags
+recorded since the last `?reset=1`, how many station connectivity sensors are on, and how many states and
+entity registry entries there are.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Final
+
+from aiohttp import web
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP, STATE_ON
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
+from homeassistant.helpers.typing import ConfigType
+
+DOMAIN: Final = "bench_probe"
+PERIOD: Final = 0.1
+MAX_SAMPLES: Final = 200_000
+
+
+class LagProbe:
+    """A callback every PERIOD seconds; each run records how late it is, in milliseconds."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Not started yet."""
+        self.loop = loop
+        self.lags: list[float] = []
+        self._handle: asyncio.TimerHandle | None = None
+        self._due = 0.0
+
+    def start(self) -> None:
+        """Schedule the first run."""
+        self._due = self.loop.time() + PERIOD
+        self._handle = self.loop.call_at(self._due, self._tick)
+
+    def stop(self) -> None:
+        """Stop scheduling."""
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+    def _tick(self) -> None:
+        now = self.loop.time()
+        if len(self.lags) < MAX_SAMPLES:
+            self.lags.append((now - self._due) * 1000.0)
+        self._due += PERIOD
+        if self._due <= now:  # a long stall: do not replay the missed ticks as a burst
+            self._due = now + PERIOD
+        self._handle = self.loop.call_at(self._due, self._tick)
+
+
+class ProbeView(HomeAssistantView):
+    """GET /api/bench_probe[?reset=1]: the lags since the last reset and the connected stations."""
+
+    url = "/api/bench_probe"
+    name = "api:bench_probe"
+
+    def __init__(self, probe: LagProbe) -> None:
+        """Serve this probe."""
+        self.probe = probe
+
+    @callback
+    def get(self, request: web.Request) -> web.Response:
+        """Report, and start a new measurement window when asked to."""
+        hass = request.app[KEY_HASS]
+        sensors = [
+            state for state in hass.states.async_all("binary_sensor") if state.entity_id.endswith("_connectivity")
+        ]
+        body: dict[str, Any] = {
+            "lags_ms": self.probe.lags,
+            "stations": len(sensors),
+            "connected": sum(state.state == STATE_ON for state in sensors),
+            "states": len(hass.states.async_entity_ids()),
+            "entities": len(er.async_get(hass).entities),
+        }
+        if request.query.get("reset"):
+            self.probe.lags = []
+        return self.json(body)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Start the probe and its view."""
+    probe = LagProbe(hass.loop)
+    probe.start()
+    hass.http.register_view(ProbeView(probe))
+
+    @callback
+    def stop(_event: Event) -> None:
+        probe.stop()
+
+    hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, stop)
+    return True

@@ -1,0 +1,519 @@
+"""Scale benchmark: one real Home Assistant running the integration, N simulated stations in other processes.
+
+Started by `scripts/bench scale`. For each N (`--stations 100,500,1000`), a fresh Home Assistant (`hass -c` on a
+temporary config dir, set up as `scripts/demo` does, with a minimal configuration) starts with the N stations
+pre-approved in the integration's storage, and `--processes`-many simulator processes (`python -m tools.simulator`,
+charge scenario: every station charges, sending a TransactionEvent with meter values every 10 s, and heartbeats)
+connect to it over loopback. Measured in the Home Assistant process:
+
+- event-loop lag: `tools/bench_probe`, a custom component copied into the config dir, runs a callback every
+  100 ms and records how late it runs (p50/p99/max over the `--duration` window);
+- CPU: utime+stime of the process over the window (/proc/<pid>/stat), in % of one core;
+- memory: resident set size with N connected stations, minus that of a Home Assistant with no station at all,
+  per station (constant costs paid on the first connection, e.g. code loaded then, weigh on small N); and the
+  marginal cost between consecutive N;
+- reconnection: the config entry is reloaded through the REST API (the listener stops, every connection drops,
+  the listener starts again); the time until every station's connectivity sensor is on again.
+
+Prints markdown tables. Targets (reported, not asserted): lag p99 < 50 ms and < 150 kB per station at 1000.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+from dataclasses import dataclass
+import itertools
+import json
+import math
+import os
+from pathlib import Path
+import platform
+import resource
+import shutil
+import socket
+import sys
+import tempfile
+import time
+from typing import Any
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tools.demo import DOMAIN, Demo, prepare_config_dir
+from tools.simulator.fleet import station_ids
+
+PASSWORD = "bench-password-0123456789"  # a throw-away loopback benchmark
+TARGET_LAG_P99_MS = 50.0
+TARGET_KB_PER_STATION = 150.0
+
+# The integration and the probe; nothing else (no recorder, no frontend): the measurement is the integration's.
+BENCH_YAML = """\
+homeassistant:
+  name: OCPP scale bench
+  unit_system: metric
+  time_zone: UTC
+  currency: EUR
+  country: NL
+  latitude: 52.37
+  longitude: 4.89
+  elevation: 0
+
+onboarding:
+config:
+api:
+bench_probe:
+
+logger:
+  default: warning
+"""
+
+
+@dataclass
+class Result:
+    """What one run measured."""
+
+    stations: int
+    connect_s: float | None = None
+    lag_p50: float = math.nan
+    lag_p99: float = math.nan
+    lag_max: float = math.nan
+    cpu_pct: float = math.nan
+    rss_mib: float = math.nan
+    kb_per_station: float | None = None
+    marginal_kb: float | None = None
+    reconnect_s: float | None = None
+    reconnect_lag_p99: float = math.nan
+    messages_per_s: float = 0.0
+    settle_s: float | None = None
+    entities: int | None = None
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """Read the command line."""
+    parser = argparse.ArgumentParser(prog="scripts/bench scale", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--stations", default="100,500,1000", help="comma-separated station counts (100,500,1000)")
+    parser.add_argument("--duration", type=float, default=60.0, help="measurement window per count, s (60)")
+    parser.add_argument("--processes", type=int, default=4, help="simulator processes (4)")
+    parser.add_argument("--meter-interval", type=float, default=10.0, help="seconds between meter values (10)")
+    parser.add_argument("--heartbeat", type=int, default=60, help="heartbeat interval the CSMS gives, s (60)")
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=15.0,
+        help="after all connected, wait at least this long and until no entity was added for 10 s (15)",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the temporary config dirs (logs) for inspection")
+    args = parser.parse_args(argv)
+    try:
+        args.counts = sorted({int(part) for part in args.stations.split(",") if part.strip()})
+    except ValueError:
+        parser.error("--stations takes comma-separated integers")
+    if not args.counts or min(args.counts) < 1:
+        parser.error("--stations needs positive counts")
+    return args
+
+
+def free_port() -> int:
+    """A loopback TCP port nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def raise_fd_limit() -> int:
+    """Raise the soft open-files limit to the hard one (inherited by Home Assistant and the simulators)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
+    if soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process, in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mib(pid: int) -> float:
+    """Resident set size of a process, MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text(encoding="ascii").splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return math.nan
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """The `fraction` quantile (nearest rank)."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(fraction * len(ordered)) - 1))]
+
+
+def process_plan(count: int, processes: int) -> list[tuple[int, int]]:
+    """(first station number, how many) per simulator process."""
+    size = math.ceil(count / processes)
+    plan = []
+    first = 1
+    while first <= count:
+        plan.append((first, min(size, count - first + 1)))
+        first += size
+    return plan
+
+
+def write_records(config_dir: Path, plan: list[tuple[int, int]]) -> None:
+    """Pre-approve the stations (profile 1, one shared password hash: hashing 1000 passwords would take 20 s)."""
+    from custom_components.ocpp_csms.const import STORAGE_KEY, STORAGE_VERSION  # noqa: PLC0415 - slow import
+    from custom_components.ocpp_csms.csms.passwords import hash_password  # noqa: PLC0415
+
+    password_hash = hash_password(PASSWORD)
+    records = [
+        {"station_id": station_id, "security_profile": 1, "password_hash": password_hash, "lenient": False}
+        for first, count in plan
+        for station_id in station_ids(count, "sim-", first)
+    ]
+    store = {"version": STORAGE_VERSION, "minor_version": 1, "key": STORAGE_KEY, "data": {"stations": records}}
+    (config_dir / ".storage" / STORAGE_KEY).write_text(json.dumps(store), encoding="utf-8")
+
+
+class BenchHome:
+    """One Home Assistant for one measurement, with the probe and the integration."""
+
+    def __init__(self, base: Path, name: str) -> None:
+        """A config dir below `base`."""
+        self.config_dir = base / name
+        self.ha_port = free_port()
+        self.ocpp_port = free_port()
+        self.demo = Demo(
+            argparse.Namespace(config_dir=self.config_dir, ha_port=self.ha_port, ocpp_port=self.ocpp_port, stations=0)
+        )
+        self.token = ""
+        self.entry_id = ""
+        self.session: aiohttp.ClientSession | None = None
+
+    @property
+    def pid(self) -> int:
+        """Home Assistant's process id."""
+        assert self.demo.process is not None
+        return self.demo.process.pid
+
+    def prepare(self, plan: list[tuple[int, int]]) -> None:
+        """Config dir like the demo's, loopback only, with the probe and the pre-approved stations."""
+        prepare_config_dir(self.config_dir, self.ha_port, BENCH_YAML)
+        http = self.config_dir / ".storage" / "http"
+        store = json.loads(http.read_text(encoding="utf-8"))
+        store["data"]["stable"]["server_host"] = ["127.0.0.1"]
+        http.write_text(json.dumps(store), encoding="utf-8")
+        shutil.copytree(ROOT / "tools" / "bench_probe", self.config_dir / "custom_components" / "bench_probe")
+        if plan:
+            write_records(self.config_dir, plan)
+
+    async def start(self, heartbeat: int) -> None:
+        """Start Home Assistant, log in, configure the integration (and its heartbeat interval)."""
+        # --skip-pip: Home Assistant would otherwise try (and fail) to build voice packages in the background.
+        await self.demo.start_home_assistant("--skip-pip")
+        self.session = aiohttp.ClientSession()
+        await self.demo.wait_until_up(self.session)
+        self.token = await self.demo.long_lived_token(self.session, await self.demo.onboard(self.session))
+        entry = await self.demo.ensure_entry(self.session, self.token)
+        if entry.get("state") != "loaded":
+            raise SystemExit(f"{DOMAIN} did not load: {entry}; see {self.config_dir}")
+        self.entry_id = entry["entry_id"]
+        with contextlib.suppress(aiohttp.ClientError, KeyError):
+            await self._set_heartbeat(heartbeat)
+
+    async def _set_heartbeat(self, heartbeat: int) -> None:
+        """Options flow: settings -> heartbeat interval (the entry reloads)."""
+        base = f"{self.demo.base}/api/config/config_entries/options/flow"
+        flow = await self.post(base, {"handler": self.entry_id})
+        flow = await self.post(f"{base}/{flow['flow_id']}", {"next_step_id": "settings"})
+        result = await self.post(
+            f"{base}/{flow['flow_id']}", {"unknown_stations": "approve", "heartbeat_interval": heartbeat}
+        )
+        if result.get("type") != "create_entry":
+            print(f"  (could not set the heartbeat interval: {result})", file=sys.stderr)
+        await asyncio.sleep(2)  # the entry reloads with the new options
+
+    async def post(self, url: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST JSON with the token."""
+        assert self.session is not None
+        async with self.session.post(url, json=body, headers={"Authorization": f"Bearer {self.token}"}) as resp:
+            resp.raise_for_status()
+            result: dict[str, Any] = await resp.json()
+            return result
+
+    async def probe(self, *, reset: bool = False) -> dict[str, Any]:
+        """The probe's report (lags since the last reset, connected stations)."""
+        assert self.session is not None
+        async with self.session.get(
+            f"{self.demo.base}/api/bench_probe",
+            params={"reset": "1"} if reset else {},
+            headers={"Authorization": f"Bearer {self.token}"},
+            timeout=aiohttp.ClientTimeout(total=30),
+        ) as resp:
+            resp.raise_for_status()
+            report: dict[str, Any] = await resp.json()
+            return report
+
+    async def wait_connected(self, count: int, within: float) -> float | None:
+        """Seconds until `count` connectivity sensors are on (None: not within `within` seconds)."""
+        started = time.monotonic()
+        while time.monotonic() - started < within:
+            if (await self.probe())["connected"] >= count:
+                return time.monotonic() - started
+            await asyncio.sleep(0.25)
+        return None
+
+    async def settle(self, minimum: float, maximum: float = 300.0) -> tuple[float, int]:
+        """Wait until the states and entity registry stop growing (first-connection work done); (seconds, entities)."""
+        started = time.monotonic()
+        history: list[tuple[int, int]] = []
+        while True:
+            report = await self.probe(reset=True)
+            history.append((report["states"], report["entities"]))
+            elapsed = time.monotonic() - started
+            stable = len(history) >= 3 and len(set(history[-3:])) == 1
+            if (elapsed >= minimum and stable) or elapsed >= maximum:
+                return elapsed, int(report["entities"])
+            await asyncio.sleep(5)
+
+    async def reload(self) -> None:
+        """Reload the config entry through the REST API (the listener restarts, connections drop)."""
+        await self.post(f"{self.demo.base}/api/config/config_entries/entry/{self.entry_id}/reload", {})
+
+    async def stop(self) -> None:
+        """Stop Home Assistant."""
+        if self.session is not None:
+            await self.session.close()
+        await self.demo.stop()
+
+
+class Simulators:
+    """The simulator processes of one measurement."""
+
+    def __init__(self, home: BenchHome, plan: list[tuple[int, int]], meter_interval: float) -> None:
+        """Not started yet."""
+        self.home = home
+        self.plan = plan
+        self.meter_interval = meter_interval
+        self.processes: list[asyncio.subprocess.Process] = []
+
+    async def start(self) -> None:
+        """One process per plan entry, every station charging from the start (charge scenario, long sessions)."""
+        for index, (first, count) in enumerate(self.plan):
+            log = (self.home.config_dir / f"simulator-{index}.log").open("ab")
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "tools.simulator",
+                "--url",
+                f"ws://127.0.0.1:{self.home.ocpp_port}",
+                "--stations",
+                str(count),
+                "--first",
+                str(first),
+                "--password",
+                PASSWORD,
+                "--scenario",
+                "charge",
+                "--meter-interval",
+                str(self.meter_interval),
+                "--idle-time",
+                "5",
+                "--charge-time",
+                "86400",
+                "--plug-delay",
+                "1",
+                "--backoff-min",
+                "1",
+                "--backoff-range",
+                "4",
+                "--stats-interval",
+                "30",
+                # Keep charging whatever the CSMS says of the ID tokens (E05.FR.03): a steady meter-value load.
+                "--set",
+                "TxCtrlr.StopTxOnInvalidId=false",
+                "--set",
+                "TxCtrlr.MaxEnergyOnInvalidId=1000000000",
+                "--log-level",
+                "WARNING",
+                cwd=ROOT,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
+            log.close()
+            self.processes.append(process)
+
+    async def stop(self) -> None:
+        """SIGTERM, then SIGKILL."""
+        for process in self.processes:
+            if process.returncode is None:
+                process.terminate()
+        for process in self.processes:
+            try:
+                await asyncio.wait_for(process.wait(), 20)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+
+
+async def measure_window(home: BenchHome, duration: float) -> tuple[list[float], float]:
+    """Event-loop lags and CPU % of the Home Assistant process over `duration` seconds."""
+    await home.probe(reset=True)
+    cpu0, t0 = cpu_seconds(home.pid), time.monotonic()
+    await asyncio.sleep(duration)
+    cpu1, t1 = cpu_seconds(home.pid), time.monotonic()
+    lags = (await home.probe(reset=True))["lags_ms"]
+    return lags, 100.0 * (cpu1 - cpu0) / (t1 - t0)
+
+
+async def run_baseline(base: Path, args: argparse.Namespace) -> Result:
+    """Home Assistant with the integration and no station at all."""
+    home = BenchHome(base, "stations-0")
+    home.prepare([])
+    try:
+        await home.start(args.heartbeat)
+        settle_s, entities = await home.settle(args.settle)
+        lags, cpu = await measure_window(home, min(args.duration, 20.0))
+        return Result(
+            stations=0,
+            settle_s=settle_s,
+            entities=entities,
+            lag_p50=percentile(lags, 0.5),
+            lag_p99=percentile(lags, 0.99),
+            lag_max=max(lags, default=math.nan),
+            cpu_pct=cpu,
+            rss_mib=rss_mib(home.pid),
+        )
+    finally:
+        await home.stop()
+
+
+async def run_count(base: Path, count: int, args: argparse.Namespace, baseline_rss: float) -> Result:
+    """One measurement with `count` stations."""
+    plan = process_plan(count, args.processes)
+    home = BenchHome(base, f"stations-{count}")
+    home.prepare(plan)
+    result = Result(stations=count)
+    simulators = Simulators(home, plan, args.meter_interval)
+    try:
+        await home.start(args.heartbeat)
+        print(f"  {count}: Home Assistant up (pid {home.pid}); starting {len(plan)} simulator processes", flush=True)
+        await simulators.start()
+        result.connect_s = await home.wait_connected(count, within=300)
+        if result.connect_s is None:
+            print(f"  {count}: not all stations connected within 300 s; see {home.config_dir}", file=sys.stderr)
+            return result
+        print(f"  {count}: all connected after {result.connect_s:.1f} s; settling", flush=True)
+        result.settle_s, result.entities = await home.settle(args.settle)
+        print(f"  {count}: settled after {result.settle_s:.0f} s; measuring {args.duration:.0f} s", flush=True)
+        lags, cpu = await measure_window(home, args.duration)
+        result.lag_p50, result.lag_p99 = percentile(lags, 0.5), percentile(lags, 0.99)
+        result.lag_max = max(lags, default=math.nan)
+        result.cpu_pct = cpu
+        result.rss_mib = rss_mib(home.pid)
+        result.kb_per_station = (result.rss_mib - baseline_rss) * 1024 / count
+        result.messages_per_s = count / args.meter_interval + count / args.heartbeat
+        print(f"  {count}: reloading the config entry (listener restart)", flush=True)
+        await home.probe(reset=True)
+        started = time.monotonic()
+        await home.reload()
+        back = await home.wait_connected(count, within=300)
+        result.reconnect_s = None if back is None else time.monotonic() - started
+        result.reconnect_lag_p99 = percentile((await home.probe(reset=True))["lags_ms"], 0.99)
+        return result
+    finally:
+        await simulators.stop()
+        await home.stop()
+
+
+def fmt(value: float | None, digits: int = 1) -> str:
+    """A number for the table ('-' when unknown)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value:.{digits}f}"
+
+
+def report(results: list[Result], args: argparse.Namespace, fd_limit: int, elapsed: float) -> str:
+    """The markdown tables."""
+    from homeassistant.const import __version__ as ha_version  # noqa: PLC0415
+
+    setup = (
+        f"{os.cpu_count()} CPUs, Python {platform.python_version()}, Home Assistant {ha_version}; "
+        f"{args.processes} simulator processes; every station charging (TransactionEvent with meter values every "
+        f"{args.meter_interval:g} s) and sending heartbeats every {args.heartbeat} s; window {args.duration:g} s; "
+        f"open-files limit {fd_limit}; total run {elapsed / 60:.1f} min."
+    )
+    for previous, current in itertools.pairwise(results):
+        if not (math.isnan(previous.rss_mib) or math.isnan(current.rss_mib)):
+            current.marginal_kb = (current.rss_mib - previous.rss_mib) * 1024 / (current.stations - previous.stations)
+    header = (
+        "| stations | entities | msgs/s in | all connected (s) | settled (s) | loop lag p50 (ms) | p99 (ms) | max (ms) "
+        "| HA CPU (% of a core) | HA RSS (MiB) | RSS per station (kB) | marginal (kB) | reconnect all after reload (s) "
+        "| lag p99 while reconnecting (ms) |"
+    )
+    lines = [
+        "### Scale: one Home Assistant process, N simulated stations (separate processes, loopback)",
+        "",
+        setup,
+        "",
+        header,
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    lines.extend(
+        f"| {r.stations} | {r.entities if r.entities is not None else '-'} | {fmt(r.messages_per_s, 0)} "
+        f"| {fmt(r.connect_s)} | {fmt(r.settle_s, 0)} | {fmt(r.lag_p50)} | {fmt(r.lag_p99)} | {fmt(r.lag_max)} "
+        f"| {fmt(r.cpu_pct, 0)} | {fmt(r.rss_mib, 0)} | {fmt(r.kb_per_station, 0)} | {fmt(r.marginal_kb, 0)} "
+        f"| {fmt(r.reconnect_s)} | {fmt(r.reconnect_lag_p99)} |"
+        for r in results
+    )
+    largest = max(results, key=lambda r: r.stations)
+    lag_met = "yes" if largest.lag_p99 < TARGET_LAG_P99_MS else "no"
+    memory_met = "yes" if (largest.kb_per_station or math.inf) < TARGET_KB_PER_STATION else "no"
+    lines += [
+        "",
+        "| target (at the largest N) | measured | met |",
+        "|---|---:|:---:|",
+        f"| event-loop lag p99 < {TARGET_LAG_P99_MS:g} ms | {fmt(largest.lag_p99)} ms | {lag_met} |",
+        f"| memory < {TARGET_KB_PER_STATION:g} kB per station | {fmt(largest.kb_per_station, 0)} kB | {memory_met} |",
+    ]
+    return "\n".join(lines)
+
+
+async def main_async(args: argparse.Namespace) -> int:
+    """Baseline, then each count."""
+    fd_limit = raise_fd_limit()
+    started = time.monotonic()
+    base = Path(tempfile.mkdtemp(prefix="ocpp-bench-scale-"))
+    print(f"Scale benchmark in {base} (counts {args.counts}, window {args.duration:g} s)", flush=True)
+    results: list[Result] = []
+    try:
+        print("  0: Home Assistant without stations (memory baseline)", flush=True)
+        baseline = await run_baseline(base, args)
+        results.append(baseline)
+        results.extend([await run_count(base, count, args, baseline.rss_mib) for count in args.counts])
+    finally:
+        if args.keep:
+            print(f"Config dirs and logs kept in {base}", flush=True)
+        else:
+            shutil.rmtree(base, ignore_errors=True)
+    print()
+    print(report(results, args, fd_limit, time.monotonic() - started))
+    return 0 if all(r.connect_s is not None and r.reconnect_s is not None for r in results[1:]) else 1
+
+
+def main() -> int:
+    """Entry point."""
+    return asyncio.run(main_async(parse_args(sys.argv[1:])))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
