@@ -1,6 +1,7 @@
 """`scripts/demo` brings up a real Home Assistant with the integration loaded (README's main command)."""
 
 import asyncio
+from collections.abc import Callable
 import contextlib
 import json
 import os
@@ -72,6 +73,23 @@ async def test_demo_starts_home_assistant_with_the_integration_loaded(tmp_path: 
         assert station["id"] == "sim-001"
         assert len(station["password"]) >= 16
         assert await connectivity(info, "binary_sensor.sim_001_connectivity", timeout=30) == "on"
+
+        # The station charges: power and energy show, and the current limit visibly takes effect (within one
+        # meter interval, 10 s).
+        power = "sensor.sim_001_evse_1_power"
+        charging = await wait_state(info, lambda s: _number(s.get(power)) > 1000, timeout=60)
+        assert _number(charging.get("sensor.sim_001_evse_1_energy")) >= 0
+        limit = "number.sim_001_evse_1_charging_current_limit"
+        assert limit in charging
+        async with aiohttp.ClientSession() as session:
+            resp = await session.post(
+                f"{info['ha_url']}/api/services/number/set_value",
+                headers={"Authorization": f"Bearer {info['token']}"},
+                json={"entity_id": limit, "value": 6},
+            )
+            assert resp.status == 200, await resp.text()
+        limited = await wait_state(info, lambda s: 0 < _number(s.get(power)) <= 6 * 240 * 3, timeout=15)
+        assert float(limited[limit]) == 6
     finally:
         if demo.returncode is None:
             demo.send_signal(signal.SIGINT)
@@ -80,6 +98,29 @@ async def test_demo_starts_home_assistant_with_the_integration_loaded(tmp_path: 
     assert demo.returncode == 0, "".join(output) + rest[0].decode()
     assert "Stopping the simulated stations" in rest[0].decode()
     assert "Stopping Home Assistant" in rest[0].decode()
+
+
+def _number(value: str | None) -> float:
+    try:
+        return float(value) if value is not None else -1.0
+    except ValueError:
+        return -1.0
+
+
+async def wait_state(
+    info: dict[str, Any], condition: Callable[[dict[str, str]], bool], timeout: float
+) -> dict[str, str]:
+    """Every entity's state, from `GET /api/states`, once `condition` holds of them."""
+    states: dict[str, str] = {}
+    async with aiohttp.ClientSession() as session, asyncio.timeout(timeout):
+        while True:
+            async with session.get(
+                f"{info['ha_url']}/api/states", headers={"Authorization": f"Bearer {info['token']}"}
+            ) as resp:
+                states = {item["entity_id"]: item["state"] for item in await resp.json()}
+            if condition(states):
+                return states
+            await asyncio.sleep(0.5)
 
 
 async def connectivity(info: dict[str, Any], entity_id: str, timeout: float) -> str | None:

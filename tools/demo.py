@@ -127,6 +127,28 @@ def write_station_records(config_dir: Path, stations: list[dict[str, str]]) -> N
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(store, indent=2), encoding="utf-8")
     path.chmod(0o600)
+    write_id_tokens(config_dir, [station["id"] for station in stations])
+
+
+def write_id_tokens(config_dir: Path, station_ids: list[str]) -> None:
+    """Allow the simulated drivers' RFID cards (labelled with their station), keeping tokens the user added."""
+    from custom_components.ocpp_csms.const import ID_TOKENS_STORAGE_KEY, STORAGE_VERSION  # noqa: PLC0415
+    from tools.simulator.station import station_tokens  # noqa: PLC0415
+
+    path = config_dir / ".storage" / ID_TOKENS_STORAGE_KEY
+    data: dict[str, Any] = {"entries": []}
+    if path.exists():
+        with contextlib.suppress(ValueError, KeyError, TypeError):
+            data = dict(json.loads(path.read_text(encoding="utf-8"))["data"])
+    entries = list(data.get("entries", []))
+    listed = {entry.get("id_token") for entry in entries}
+    for station_id in station_ids:
+        for n, token in enumerate(station_tokens(station_id), start=1):
+            if token not in listed:
+                entries.append({"id_token": token, "label": f"{station_id} driver {n}", "type": "ISO14443"})
+    data["entries"] = entries
+    store = {"version": STORAGE_VERSION, "minor_version": 1, "key": ID_TOKENS_STORAGE_KEY, "data": data}
+    path.write_text(json.dumps(store, indent=2), encoding="utf-8")
 
 
 def port_is_free(port: int) -> bool:
@@ -246,7 +268,7 @@ class Demo:
             "--scenario",
             "charge",
             "--idle-time",
-            "30",
+            "10",
             "--charge-time",
             "900",
             "--backoff-min",

@@ -24,7 +24,7 @@ CURATED_NAMES = {
     "station_availability_state": "Station availability",
     "station_supply_phases": "Station supply phases",
     "evse_availability_state": "Availability",
-    "evse_rated_power": "Rated power",
+    "evse_rated_power": "Present power",
     "evse_supply_phases": "Supply phases",
     "connector_availability_state": "Connector availability",
     "connector_type": "Connector type",

@@ -85,6 +85,11 @@ def after_action[F: Handler](action: Action) -> Callable[[F], F]:
     return cast("Callable[[F], F]", after(action))
 
 
+def station_tokens(station_id: str, count: int = 3) -> list[str]:
+    """The RFID card UIDs the drivers of a station present: stable per station, so a CSMS can list them."""
+    return [hashlib.sha256(f"{station_id}/{n}".encode()).hexdigest()[:14].upper() for n in range(count)]
+
+
 def basic_auth_header(username: str, password: str) -> dict[str, str]:
     """HTTP Basic credentials (A00.FR.205: username is the station identity)."""
     token = base64.b64encode(f"{username}:{password}".encode()).decode()
@@ -224,7 +229,7 @@ class SimStation(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
             evse_id: Evse(id=evse_id, meter=Meter(rng=random.Random(self.rng.random())))  # noqa: S311
             for evse_id in range(1, config.evses + 1)
         }
-        self.tokens = [{"id_token": f"{self.rng.getrandbits(56):014X}", "type": "ISO14443"} for _ in range(3)]
+        self.tokens = [{"id_token": token, "type": "ISO14443"} for token in station_tokens(config.station_id)]
         self.operative = True
         self.boot_reason = "PowerUp"
         #: status of the last BootNotification response (None: not booted in this power cycle).
