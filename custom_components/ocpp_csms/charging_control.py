@@ -33,8 +33,6 @@ from .charging.profiles import (
     schedule_requests,
 )
 from .const import DOMAIN
-from .protocol.model import OcppModel
-from .protocol.session import CallFailed
 from .protocol.v201.datatypes import ChargingLimit, ChargingSchedule
 from .protocol.v201.enums import (
     ChargingProfilePurpose,
@@ -243,7 +241,7 @@ class ChargingControl:
         protect: bool = True,
     ) -> None:
         """Apply a charging limit (0 pauses); with `protect`, through the EVSE's flash-protection filter."""
-        station = self._connected(station_id)
+        station = self.hub.connected_station(station_id)
         state = self.evse(station_id, evse_id)
         state.requested = (value, unit)
         voltage, phases_used = self.electrics(station_id, evse_id, phases)
@@ -272,7 +270,13 @@ class ChargingControl:
                 if due.send_now is not None:
                     try:
                         await self._send_limit(
-                            self._connected(station_id), evse_id, due.send_now, due.unit, phases, duration, until
+                            self.hub.connected_station(station_id),
+                            evse_id,
+                            due.send_now,
+                            due.unit,
+                            phases,
+                            duration,
+                            until,
                         )
                     except HomeAssistantError as err:
                         state.filter.invalidate()
@@ -343,7 +347,7 @@ class ChargingControl:
         recurrence: RecurrencyKind | None = None,
     ) -> None:
         """Apply a schedule of limits (offsets or clock times; optionally recurring daily or weekly)."""
-        station = self._connected(station_id)
+        station = self.hub.connected_station(station_id)
         voltage, _ = self.electrics(station_id, evse_id, None)
         try:
             requests = schedule_requests(
@@ -365,7 +369,7 @@ class ChargingControl:
 
     async def async_clear(self, station_id: str, evse_id: int) -> None:
         """Remove our limit and schedule profiles of the EVSE (EVSE 0: station-wide ones)."""
-        station = self._connected(station_id)
+        self.hub.connected_station(station_id)
         allocator = self.allocator(station_id)
         if evse_id == STATION_CAP:
             requests = clear_requests(allocator, purpose=ChargingProfilePurpose.CHARGING_STATION_MAX_PROFILE)
@@ -379,7 +383,7 @@ class ChargingControl:
         state.requested = None
         state.filter.invalidate()
         for request in requests:
-            response = await self._call(station, request, ClearChargingProfileResponse)
+            response = await self.hub.async_call(station_id, request, ClearChargingProfileResponse)
             if response.status is not ClearChargingProfileStatus.ACCEPTED:
                 _LOGGER.info("%s: ClearChargingProfile(%s) answered %s", station_id, request, response.status)
         await self.async_read_back(station_id, evse_id)
@@ -388,7 +392,7 @@ class ChargingControl:
         station_id = station.station_id
         self._save_allocator(station_id)
         for request in requests:
-            response = await self._call(station, request, SetChargingProfileResponse)
+            response = await self.hub.async_call(station_id, request, SetChargingProfileResponse)
             if response.status is not ChargingProfileStatus.ACCEPTED:
                 profile = request.charging_profile
                 self.allocator(station_id).release(profile.charging_profile_purpose, request.evse_id, None)
@@ -424,9 +428,8 @@ class ChargingControl:
         self, station_id: str, evse_id: int, duration: int, unit: ChargingRateUnit | None
     ) -> GetCompositeScheduleResponse:
         """The station's composite schedule of an EVSE (K08), also kept for the sensors."""
-        station = self._connected(station_id)
-        response = await self._call(
-            station,
+        response = await self.hub.async_call(
+            station_id,
             GetCompositeScheduleRequest(duration=duration, evse_id=evse_id, charging_rate_unit=unit),
             GetCompositeScheduleResponse,
         )
@@ -477,24 +480,6 @@ class ChargingControl:
         async_dispatcher_send(
             self.hub.hass, external_limit_signal(self.hub.entry.entry_id, station_id), kind, str(source), evse_id
         )
-
-    def _connected(self, station_id: str) -> Station:
-        station = self.hub.central.stations.get(station_id)
-        if station is None or not station.connected:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="station_not_connected",
-                translation_placeholders={"station": station_id},
-            )
-        return station
-
-    async def _call[Resp: OcppModel](self, station: Station, request: OcppModel, response: type[Resp]) -> Resp:
-        from .hub import call_failed_error  # noqa: PLC0415 - hub imports this module
-
-        try:
-            return await station.session.call(request, response)
-        except CallFailed as err:
-            raise call_failed_error(station.station_id, err) from err
 
     @staticmethod
     def _profile_error(station_id: str, err: ProfileError) -> HomeAssistantError:

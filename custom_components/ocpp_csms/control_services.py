@@ -20,7 +20,6 @@ import probatio
 from .charging.profiles import SchedulePeriod
 from .charging_control import STATION_CAP
 from .const import ATTR_DEVICE_ID, DOMAIN, EVSE_SEPARATOR
-from .protocol.session import CallFailed
 from .protocol.v201.datatypes import GetVariableData, SetVariableData
 from .protocol.v201.enums import ChargingRateUnit, MessageTrigger, RecurrencyKind, Reset
 from .protocol.v201.messages import GetVariablesRequest, GetVariablesResponse, SetVariablesRequest, SetVariablesResponse
@@ -288,7 +287,7 @@ async def _get_variables(call: ServiceCall) -> ServiceResponse:
             for key in map(_key, call.data[ATTR_VARIABLES])
         ]
     )
-    response = await _session_call(hub, station_id, request, GetVariablesResponse)
+    response = await hub.async_call(station_id, request, GetVariablesResponse)
     runtime = await hub.async_runtime(station_id)
     if runtime.device_model.apply_get_variable_results(response.get_variable_result):
         runtime.schedule_save_inventory()
@@ -305,7 +304,7 @@ async def _set_variables(call: ServiceCall) -> ServiceResponse:
             for item in call.data[ATTR_VARIABLES]
         ]
     )
-    response = await _session_call(hub, station_id, request, SetVariablesResponse)
+    response = await hub.async_call(station_id, request, SetVariablesResponse)
     runtime = await hub.async_runtime(station_id)
     if runtime.device_model.apply_set_variable_results(request.set_variable_data, response.set_variable_result):
         runtime.schedule_save_inventory()
@@ -317,25 +316,6 @@ async def _data_transfer(call: ServiceCall) -> ServiceResponse:
     return await hub.commands.async_data_transfer(
         station_id, call.data[ATTR_VENDOR_ID], call.data.get(ATTR_MESSAGE_ID), call.data.get(ATTR_DATA)
     )
-
-
-async def _session_call[Resp: Any](hub: OcppCsmsHub, station_id: str, request: Any, response: type[Resp]) -> Resp:
-    from .hub import call_failed_error  # noqa: PLC0415 - hub imports the modules this one imports
-
-    station = hub.central.stations.get(station_id)
-    if station is None or not station.connected:
-        from homeassistant.exceptions import HomeAssistantError  # noqa: PLC0415
-
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="station_not_connected",
-            translation_placeholders={"station": station_id},
-        )
-    try:
-        result: Resp = await station.session.call(request, response)
-    except CallFailed as err:
-        raise call_failed_error(station_id, err) from err
-    return result
 
 
 SERVICES: dict[str, tuple[Any, probatio.Schema, SupportsResponse]] = {

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
@@ -45,57 +48,59 @@ CHARGING_LIMIT = EventEntityDescription(
 )
 
 
-class OcppTokenEvent(OcppStationEntity, EventEntity):
+class OcppStationEvent(OcppStationEntity, EventEntity):
+    """An event entity of a station, fired by one of the station's dispatcher signals."""
+
+    signal: Callable[[str, str], str]
+
+    @property
+    def available(self) -> bool:
+        """Events are history: the entity stays available."""
+        return True
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the station's signal."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass, type(self).signal(self.hub.entry.entry_id, self.station_id), self._handle_event
+            )
+        )
+
+    @callback
+    def _handle_event(self, *args: Any) -> None:
+        event_type, attributes = self.describe(*args)
+        self._trigger_event(event_type, attributes)
+        self.async_write_ha_state()
+
+    def describe(self, *args: Any) -> tuple[str, dict[str, Any]]:
+        """The event type and attributes of a signal's arguments."""
+        raise NotImplementedError
+
+
+class OcppTokenEvent(OcppStationEvent):
     """Fires `accepted` or `rejected` with the token, its type, the EVSE and the exact decision."""
 
-    @property
-    def available(self) -> bool:
-        """Events are history: the entity stays available."""
-        return True
+    signal = staticmethod(token_signal)
 
-    async def async_added_to_hass(self) -> None:
-        """Follow the station's presented tokens."""
-        await super().async_added_to_hass()
-        self.async_on_remove(
-            async_dispatcher_connect(
-                self.hass, token_signal(self.hub.entry.entry_id, self.station_id), self._handle_token
-            )
-        )
-
-    @callback
-    def _handle_token(self, presented: TokenPresented) -> None:
-        accepted = presented.decision.value == "Accepted"
-        self._trigger_event(
-            "accepted" if accepted else "rejected",
-            {
-                "id_token": presented.id_token,
-                "token_type": presented.token_type,
-                "station_id": presented.station_id,
-                "evse_id": presented.evse_id,
-                "decision": presented.decision.value,
-            },
-        )
-        self.async_write_ha_state()
+    def describe(self, *args: Any) -> tuple[str, dict[str, Any]]:
+        """From a TokenPresented."""
+        presented: TokenPresented = args[0]
+        return "accepted" if presented.decision.value == "Accepted" else "rejected", {
+            "id_token": presented.id_token,
+            "token_type": presented.token_type,
+            "station_id": presented.station_id,
+            "evse_id": presented.evse_id,
+            "decision": presented.decision.value,
+        }
 
 
-class OcppChargingLimitEvent(OcppStationEntity, EventEntity):
+class OcppChargingLimitEvent(OcppStationEvent):
     """Fires when the station reports an external charging limit (NotifyChargingLimit) or its end (K12, K13)."""
 
-    @property
-    def available(self) -> bool:
-        """Events are history: the entity stays available."""
-        return True
+    signal = staticmethod(external_limit_signal)
 
-    async def async_added_to_hass(self) -> None:
-        """Follow the external limits of the station and of its EVSEs."""
-        await super().async_added_to_hass()
-        self.async_on_remove(
-            async_dispatcher_connect(
-                self.hass, external_limit_signal(self.hub.entry.entry_id, self.station_id), self._handle_limit
-            )
-        )
-
-    @callback
-    def _handle_limit(self, kind: str, source: str, evse_id: int) -> None:
-        self._trigger_event(kind, {"evse_id": evse_id, "source": source})
-        self.async_write_ha_state()
+    def describe(self, *args: Any) -> tuple[str, dict[str, Any]]:
+        """From (kind, source, EVSE id)."""
+        kind, source, evse_id = args
+        return kind, {"evse_id": evse_id, "source": source}

@@ -28,6 +28,7 @@ from .csms.central_system import CentralSystem, CentralSystemConfig, PasswordRot
 from .csms.listener import OcppListener
 from .csms.registry import StationRecord, StationRegistry
 from .csms.station import Station
+from .protocol.model import OcppModel
 from .protocol.session import CallErrorResponse, CallFailed, CallTimeout, SessionClosed
 from .station.id_tokens import IdTokenList, UnknownTokenPolicy
 from .station_commands import DEFAULT_REMOTE_ID_TOKEN, StationCommands
@@ -309,8 +310,8 @@ class OcppCsmsHub:
 
     # ---- commands from entities and actions --------------------------------------------------------------
 
-    async def async_rotate_password(self, station_id: str) -> None:
-        """Give the station a new password (A01); raise a translated error when it does not take it."""
+    def connected_station(self, station_id: str) -> Station:
+        """The station, when it is connected; a translated error otherwise."""
         station = self.central.stations.get(station_id)
         if station is None or not station.connected:
             raise HomeAssistantError(
@@ -318,6 +319,19 @@ class OcppCsmsHub:
                 translation_key="station_not_connected",
                 translation_placeholders={"station": station_id},
             )
+        return station
+
+    async def async_call[Resp: OcppModel](self, station_id: str, request: OcppModel, response: type[Resp]) -> Resp:
+        """Send a CALL to a connected station; its response, or a translated error when there is none."""
+        station = self.connected_station(station_id)
+        try:
+            return await station.session.call(request, response)
+        except CallFailed as err:
+            raise call_failed_error(station_id, err) from err
+
+    async def async_rotate_password(self, station_id: str) -> None:
+        """Give the station a new password (A01); raise a translated error when it does not take it."""
+        self.connected_station(station_id)
         try:
             await self.central.rotate_password(station_id)
         except PasswordRotationError as err:

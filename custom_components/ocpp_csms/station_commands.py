@@ -13,7 +13,6 @@ from homeassistant.exceptions import HomeAssistantError
 
 from .const import DOMAIN
 from .protocol.model import OcppModel
-from .protocol.session import CallFailed
 from .protocol.v201.datatypes import EVSE, IdToken
 from .protocol.v201.enums import (
     ChangeAvailabilityStatus,
@@ -74,23 +73,7 @@ class StationCommands:
         hub.central.handle(DataTransferRequest, self._data_transfer_from_station)
 
     async def _call[Resp: OcppModel](self, station_id: str, request: OcppModel, response: type[Resp]) -> Resp:
-        from .hub import call_failed_error  # noqa: PLC0415 - hub imports this module
-
-        station = self._connected(station_id)
-        try:
-            return await station.session.call(request, response)
-        except CallFailed as err:
-            raise call_failed_error(station_id, err) from err
-
-    def _connected(self, station_id: str) -> Station:
-        station = self.hub.central.stations.get(station_id)
-        if station is None or not station.connected:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="station_not_connected",
-                translation_placeholders={"station": station_id},
-            )
-        return station
+        return await self.hub.async_call(station_id, request, response)
 
     def started_with(self, id_token: str) -> bool:
         """Whether Home Assistant started sessions with this (Central) token."""
@@ -165,7 +148,7 @@ class StationCommands:
 
     async def async_trigger(self, station_id: str, message: MessageTrigger, evse_id: int | None = None) -> str:
         """TriggerMessage (F06); the station's answer."""
-        station = self._connected(station_id)
+        station = self.hub.connected_station(station_id)
         station.triggered.add(message.value)
         response = await self._call(
             station_id,

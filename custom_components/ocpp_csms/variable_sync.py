@@ -100,13 +100,7 @@ class VariableSync:
 
     async def async_set(self, station_id: str, key: VariableKey, value: str) -> None:
         """Write one variable; raises a translated HomeAssistantError unless the station accepts it."""
-        station = self.hub.central.stations.get(station_id)
-        if station is None or not station.connected:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="station_not_connected",
-                translation_placeholders={"station": station_id},
-            )
+        self.hub.connected_station(station_id)
         future: asyncio.Future[SetVariableStatus] = self.hub.hass.loop.create_future()
         data = SetVariableData(attribute_value=value, component=key.to_component(), variable=key.to_variable())
         pending = self._writes.setdefault(station_id, [])
