@@ -11,6 +11,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv, device_registry as dr, issue_registry as ir
 from homeassistant.helpers.typing import ConfigType
+from homeassistant.util.hass_dict import HassKey
 
 from .const import (
     CERTIFICATE_DIR,
@@ -25,7 +26,9 @@ from .const import (
 )
 from .csms.central_system import CentralSystemConfig
 from .csms.listener import OcppListener
+from .csms.passwords import PasswordVerifier
 from .csms.registry import UnknownStationPolicy
+from .csms.throttle import FailureThrottle
 from .hub import OcppCsmsHub
 from .services import async_setup_services
 from .station.id_tokens import UnknownTokenPolicy
@@ -46,6 +49,8 @@ PLATFORMS = [
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 type OcppCsmsConfigEntry = ConfigEntry[OcppCsmsHub]
+
+DATA_AUTH: HassKey[tuple[PasswordVerifier, FailureThrottle]] = HassKey(f"{DOMAIN}_auth")
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
@@ -68,15 +73,14 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
     hub = await OcppCsmsHub.async_load(
         hass, entry, central_system_config(entry), UnknownTokenPolicy(entry.options.get(CONF_UNKNOWN_TOKENS, "reject"))
     )
+    # Kept across reloads: after a reload every station reconnects, and a verified password costs no new scrypt
+    # run; failures counted before the reload still count.
+    verifier, throttle = hass.data.setdefault(DATA_AUTH, (PasswordVerifier(), FailureThrottle()))
     ports: list[tuple[int, bool]] = [(entry.data[CONF_PORT], False)]
     if tls_port := int(entry.options.get(CONF_TLS_PORT, 0)):
         ports.append((tls_port, True))
     for port, tls in ports:
-        listener = OcppListener(
-            hub.central,
-            verifier=hub.listeners[0].verifier if hub.listeners else None,
-            throttle=hub.listeners[0].throttle if hub.listeners else None,
-        )
+        listener = OcppListener(hub.central, verifier=verifier, throttle=throttle)
         try:
             ssl_context = None
             if tls:
