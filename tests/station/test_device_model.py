@@ -460,3 +460,22 @@ def test_sparse_variables_round_trip() -> None:
     typed = VariableInfo({Attribute.ACTUAL: AttributeInfo()}, Characteristics(Data.STRING))
     for variable in (bare, typed):
         assert VariableInfo.from_dict(json.loads(json.dumps(variable.to_dict()))) == variable
+
+
+def test_identical_inventories_share_their_objects() -> None:
+    """A fleet of one model holds the names, lists and settings of its inventory once."""
+
+    def load() -> DeviceModel:
+        model = DeviceModel()
+        for part in notify_report_parts():
+            model.merge_report_data(NotifyReportRequest.from_payload(part).report_data or ())
+        return DeviceModel.from_dict(model.to_dict())
+
+    first, second = load(), load()
+    assert first == second
+    shared = sum(1 for key in first if first[key] is second[key])
+    assert shared == len(first)
+    # Changing a value in one station's model leaves the other's as it was.
+    key = next(key for key in first if first[key].value is not None and first[key].actual.writable)  # type: ignore[union-attr]
+    assert first.update_value(key, Attribute.ACTUAL, "changed")
+    assert second.value(key) != "changed"

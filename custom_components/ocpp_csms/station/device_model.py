@@ -13,10 +13,10 @@ letter case is taken to report one variable (the later report wins).
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Final, Self
+from typing import Any, Final, Self, cast
 
 from ..protocol.v201.datatypes import (
     EVSE,
@@ -309,6 +309,23 @@ class VariableInfo:
         return cls(attributes=attributes, characteristics=characteristics)
 
 
+#: Identical keys and infos of different stations (same model, same settings) are one object: a fleet of a
+#: thousand stations of one model then holds its inventory's names, lists and settings once. Both are immutable
+#: (frozen; `with_value` copies). Bounded: cleared when full, which only costs sharing, never correctness.
+_SHARED: dict[Hashable, Any] = {}
+_SHARED_LIMIT: Final = 200_000
+
+
+def _shared[T](identity: Hashable, value: T) -> T:
+    found = _SHARED.get(identity)
+    if found is not None:
+        return cast(T, found)
+    if len(_SHARED) >= _SHARED_LIMIT:
+        _SHARED.clear()
+    _SHARED[identity] = value
+    return value
+
+
 def _name_index(component: str, variable: str) -> tuple[str, str]:
     return component.lower(), variable.lower()
 
@@ -359,7 +376,9 @@ class DeviceModel(Mapping[VariableKey, VariableInfo]):
 
     def put(self, key: VariableKey, info: VariableInfo) -> bool:
         """Add or replace one variable; whether anything changed."""
-        slug = key.slug
+        key = _shared(key, key)
+        info = _shared((tuple(info.attributes.items()), info.characteristics), info)
+        slug = _shared(("slug", key), key.slug)
         previous = self._entries.get(slug)
         if previous is not None and previous == (key, info):
             return False
