@@ -6,6 +6,7 @@ The Home Assistant test plugin ships a `custom_components` package of its own; i
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 import socket
 from typing import Any
@@ -33,6 +34,13 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+async def wait_for(condition: Callable[[], object], timeout: float = 10.0) -> None:
+    """Poll until `condition()` holds (the event loop keeps running meanwhile)."""
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.01)
 
 
 def trusted_station(

@@ -9,12 +9,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ocpp_csms.const import CONF_PORT, DEFAULT_PORT, DOMAIN
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+from .conftest import free_port
 
 
 async def test_user_flow_creates_entry(hass: HomeAssistant, socket_enabled: None) -> None:

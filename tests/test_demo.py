@@ -7,21 +7,15 @@ import json
 import os
 from pathlib import Path
 import signal
-import socket
 import sys
 from typing import Any
 
 import aiohttp
 import pytest
 
+from .conftest import free_port
+
 ROOT = Path(__file__).parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.mark.timeout(240)

@@ -20,15 +20,9 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.ocpp_csms.const import DOMAIN
 from custom_components.ocpp_csms.variable_sync import reboot_issue_id
 
-from .conftest import STATION_PASSWORD, SetupIntegration, trusted_station, ws_url
+from .conftest import STATION_PASSWORD, SetupIntegration, trusted_station, wait_for, ws_url
 from .station.inventory import inventory
 from .station_peer import StationPeer, station_connection
-
-
-async def wait_for(condition: Any, timeout: float = 10.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.02)
 
 
 async def boot_with_inventory(hass: HomeAssistant, entry: MockConfigEntry, station: StationPeer) -> None:

@@ -28,15 +28,8 @@ from custom_components.ocpp_csms.const import (
 from custom_components.ocpp_csms.csms.registry import SecurityProfile
 from custom_components.ocpp_csms.hub import evse_identifier
 
-from .conftest import STATION_PASSWORD, SetupIntegration, free_port, trusted_station, ws_url
+from .conftest import STATION_PASSWORD, SetupIntegration, free_port, trusted_station, wait_for, ws_url
 from .station_peer import SUBPROTOCOL, basic_auth_header, station_connection
-
-
-async def wait_for(condition: Any, timeout: float = 5.0) -> None:
-    """Poll until `condition()` is true (the event loop keeps running meanwhile)."""
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.01)
 
 
 async def refused_status(url: str, **kwargs: Any) -> int:

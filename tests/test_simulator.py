@@ -9,7 +9,7 @@ must take in its stride; what it sent is checked on its side (`SimStation.sent`)
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 import contextlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -79,14 +79,7 @@ from tools.simulator.device_model import InventorySettings, build_inventory
 from tools.simulator.meter import Car, Limit
 from tools.simulator.smart_charging import Capabilities, ProfileStore
 
-from .conftest import STATION_PASSWORD, SetupIntegration, free_port, trusted_station, ws_url
-
-
-async def wait_for(condition: Callable[[], object], timeout: float = 5.0) -> None:
-    """Poll until `condition()` is true."""
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.01)
+from .conftest import STATION_PASSWORD, SetupIntegration, free_port, trusted_station, wait_for, ws_url
 
 
 def fast_config(url: str, station_id: str = "sim-001", **overrides: Any) -> StationConfig:
