@@ -32,6 +32,7 @@ from .charging.profiles import (
     limit_requests,
     schedule_requests,
 )
+from .charging.units import convert
 from .const import DOMAIN
 from .protocol.v201.datatypes import ChargingLimit, ChargingSchedule
 from .protocol.v201.enums import (
@@ -126,6 +127,8 @@ class ChargingControl:
         self.also_tx_profile = also_tx_profile
         self._evses: dict[tuple[str, int], EvseCharging] = {}
         self._allocators: dict[str, ProfileAllocator] = {}
+        #: Per station: the capabilities parsed from its device model, and what they were parsed from.
+        self._capabilities: dict[str, tuple[tuple[int, int, int], SmartChargingCapabilities]] = {}
         hub.central.handle(NotifyChargingLimitRequest, self._notify_charging_limit)
         hub.central.handle(ClearedChargingLimitRequest, self._cleared_charging_limit)
 
@@ -143,9 +146,13 @@ class ChargingControl:
         runtime = self.hub.runtimes.get(station_id)
         if runtime is None:
             return SmartChargingCapabilities()
-        return SmartChargingCapabilities.from_variables(
-            _getter(runtime.device_model), evse_ids=sorted(runtime.known_evses)
-        )
+        model = runtime.device_model
+        source = (id(model), model.revision, len(runtime.known_evses))
+        cached = self._capabilities.get(station_id)
+        if cached is None or cached[0] != source:
+            parsed = SmartChargingCapabilities.from_variables(_getter(model), evse_ids=sorted(runtime.known_evses))
+            cached = self._capabilities[station_id] = (source, parsed)
+        return cached[1]
 
     def allocator(self, station_id: str) -> ProfileAllocator:
         """Our profile ids and stack levels at the station (persisted with its sessions)."""
@@ -211,8 +218,6 @@ class ChargingControl:
         if state.composite is not None:
             period = state.composite.period_at(datetime.now(UTC))
             if period is not None and period.limit is not None:
-                from .charging.units import convert  # noqa: PLC0415 - small helper, used here only
-
                 return round(
                     convert(
                         period.limit, state.composite.unit, unit, voltage=voltage, phases=period.number_phases or phases
@@ -221,8 +226,6 @@ class ChargingControl:
                 )
         if state.requested is None:
             return None
-        from .charging.units import convert  # noqa: PLC0415
-
         value, requested_unit = state.requested
         return round(convert(value, requested_unit, unit, voltage=voltage, phases=phases), 1)
 

@@ -21,6 +21,7 @@ class OcppEvseControlEntity(OcppStationEntity):
         """Attach to the EVSE's device (the station's for EVSE 0)."""
         super().__init__(hub, station_id, description)
         self.evse_id = evse_id
+        self._shown: tuple[object, ...] | None = None
         if evse_id > 0:
             self._attr_unique_id = f"{station_id}_evse_{evse_id}_{description.key}"
             self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, evse_identifier(station_id, evse_id))})
@@ -37,4 +38,8 @@ class OcppEvseControlEntity(OcppStationEntity):
 
     @callback
     def _handle_control_update(self, *_args: object) -> None:
-        self.async_write_ha_state()
+        """Write the state only when it changed: meter values reach these entities too."""
+        shown = (self.available, self.state, self.extra_state_attributes)
+        if shown != self._shown:
+            self._shown = shown
+            self.async_write_ha_state()

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse, callback
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 import probatio
 
-from .const import ATTR_DEVICE_ID, DOMAIN, EVSE_SEPARATOR, SERVICE_ROTATE_PASSWORD
-from .control_services import async_setup_control_services
+from .const import ATTR_DEVICE_ID, DOMAIN, SERVICE_ROTATE_PASSWORD
+from .control_services import async_setup_control_services, resolve_target
 from .protocol.v201.enums import IdTokenEnum
 from .station.id_tokens import IdTokenEntry
 
@@ -41,23 +40,13 @@ REMOVE_ID_TOKEN_SCHEMA = probatio.Schema({probatio.Required(ATTR_ID_TOKEN): cv.s
 
 
 def resolve_station(hass: HomeAssistant, device_id: str) -> tuple[OcppCsmsHub, str]:
-    """The hub and station id of a station's device; a translated error when it is none."""
-    device = dr.async_get(hass).async_get(device_id)
-    station_id = None
-    if device is not None:
-        station_id = next(
-            (ident for domain, ident in device.identifiers if domain == DOMAIN and EVSE_SEPARATOR not in ident), None
-        )
-    if device is None or station_id is None:
+    """The hub and station id of a station's device (not an EVSE's); a translated error when it is none."""
+    hub, station_id, evse_id = resolve_target(hass, device_id)
+    if evse_id:
         raise ServiceValidationError(
             translation_domain=DOMAIN, translation_key="not_a_station", translation_placeholders={"device": device_id}
         )
-    for entry_id in device.config_entries:
-        entry = hass.config_entries.async_get_entry(entry_id)
-        if entry is not None and entry.domain == DOMAIN and entry.state is ConfigEntryState.LOADED:
-            hub: OcppCsmsHub = entry.runtime_data
-            return hub, station_id
-    raise ServiceValidationError(translation_domain=DOMAIN, translation_key="not_loaded")
+    return hub, station_id
 
 
 def loaded_hub(hass: HomeAssistant) -> OcppCsmsHub:

@@ -34,7 +34,7 @@ profiles would make a station reject).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from enum import StrEnum
@@ -764,6 +764,32 @@ def _tx_targets(evse_id: int, transactions: Mapping[int, str]) -> list[tuple[int
     return sorted((evse, tx) for evse, tx in transactions.items() if evse > 0 and evse_id in (0, evse))
 
 
+def _with_tx_profiles(  # noqa: PLR0917 - the builder's own arguments, passed through
+    build: Callable[..., SetChargingProfileRequest],
+    allocator: ProfileAllocator,
+    capabilities: SmartChargingCapabilities,
+    evse_id: int,
+    tx_role: ProfileRole,
+    transactions: Mapping[int, str] | None,
+    common: dict[str, Any],
+) -> list[SetChargingProfileRequest]:
+    """The TxDefaultProfile `build` makes for `evse_id`, then (given `transactions`) a TxProfile for each one."""
+    requests = [build(allocator, capabilities, evse_id=evse_id, **common)]
+    requests.extend(
+        build(
+            allocator,
+            capabilities,
+            evse_id=evse,
+            purpose=Purpose.TX_PROFILE,
+            role=tx_role,
+            transaction_id=tx,
+            **common,
+        )
+        for evse, tx in _tx_targets(evse_id, transactions or {})
+    )
+    return requests
+
+
 def limit_requests(
     allocator: ProfileAllocator,
     capabilities: SmartChargingCapabilities,
@@ -795,22 +821,9 @@ def limit_requests(
         "until": until,
         "voltage": voltage,
     }
-    requests = [limit_profile(allocator, capabilities, evse_id=evse_id, **common)]
-    if also_tx_profile:
-        role = ProfileRole.STATION_LIMIT if evse_id == 0 else ProfileRole.LIMIT
-        requests.extend(
-            limit_profile(
-                allocator,
-                capabilities,
-                evse_id=evse,
-                purpose=Purpose.TX_PROFILE,
-                role=role,
-                transaction_id=tx,
-                **common,
-            )
-            for evse, tx in _tx_targets(evse_id, transactions or {})
-        )
-    return requests
+    role = ProfileRole.STATION_LIMIT if evse_id == 0 else ProfileRole.LIMIT
+    tx_transactions = transactions if also_tx_profile else None
+    return _with_tx_profiles(limit_profile, allocator, capabilities, evse_id, role, tx_transactions, common)
 
 
 def schedule_requests(
@@ -842,22 +855,9 @@ def schedule_requests(
         "until": until,
         "voltage": voltage,
     }
-    requests = [schedule_profile(allocator, capabilities, evse_id=evse_id, **common)]
-    if also_tx_profile:
-        role = ProfileRole.STATION_SCHEDULE if evse_id == 0 else ProfileRole.SCHEDULE
-        requests.extend(
-            schedule_profile(
-                allocator,
-                capabilities,
-                evse_id=evse,
-                purpose=Purpose.TX_PROFILE,
-                role=role,
-                transaction_id=tx,
-                **common,
-            )
-            for evse, tx in _tx_targets(evse_id, transactions or {})
-        )
-    return requests
+    role = ProfileRole.STATION_SCHEDULE if evse_id == 0 else ProfileRole.SCHEDULE
+    tx_transactions = transactions if also_tx_profile else None
+    return _with_tx_profiles(schedule_profile, allocator, capabilities, evse_id, role, tx_transactions, common)
 
 
 def clear_requests(

@@ -343,6 +343,8 @@ class DeviceModel(Mapping[VariableKey, VariableInfo]):
         self._by_name: dict[tuple[str, str], dict[str, None]] = {}
         # When each attribute value was last set from a timestamped source (NotifyEvent): not persisted.
         self._value_times: dict[tuple[str, Attribute], datetime] = {}
+        #: Counts changes: what is derived from the model can be cached until it moves.
+        self.revision = 0
         for key, info in (variables or {}).items():
             self.put(key, info)
 
@@ -383,6 +385,7 @@ class DeviceModel(Mapping[VariableKey, VariableInfo]):
         if previous is not None and previous == (key, info):
             return False
         self._entries[slug] = (key, info)
+        self.revision += 1
         self._by_name.setdefault(_name_index(key.component, key.variable), {})[slug] = None
         return True
 
@@ -430,6 +433,7 @@ class DeviceModel(Mapping[VariableKey, VariableInfo]):
         if attribute is not None and attribute.value == value:
             return False
         self._entries[slug] = (stored_key, info.with_value(attribute_type, value))
+        self.revision += 1
         return True
 
     def apply_get_variable_results(self, results: Iterable[GetVariableResult]) -> list[VariableKey]:
