@@ -176,6 +176,7 @@ async def test_options_settings(hass: HomeAssistant, setup_integration: SetupInt
     config = entry.runtime_data.central.config
     assert (config.unknown_station_policy.value, config.heartbeat_interval) == ("accept", 60)
     assert entry.runtime_data.id_tokens.unknown_policy.value == "accept"
+    assert entry.options["entity_detail"] == "full"  # not given: unchanged
 
 
 async def test_options_tls(hass: HomeAssistant, setup_integration: SetupIntegration, tmp_path: Path) -> None:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 from dataclasses import dataclass
 import itertools
 import json
@@ -106,6 +105,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         type=float,
         default=15.0,
         help="after all connected, wait at least this long and until no entity was added for 10 s (15)",
+    )
+    parser.add_argument(
+        "--entities",
+        choices=("essential", "full"),
+        default="essential",
+        help="the integration's entity detail option (essential): with full, Home Assistant's limit of 10,000 "
+        "enabled entities per config entry is reached near 100 stations, and further stations get no entities",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary config dirs (logs) for inspection")
     args = parser.parse_args(argv)
@@ -215,8 +221,8 @@ class BenchHome:
         if plan:
             write_records(self.config_dir, plan)
 
-    async def start(self, heartbeat: int) -> None:
-        """Start Home Assistant, log in, configure the integration (and its heartbeat interval)."""
+    async def start(self, heartbeat: int, entities: str) -> None:
+        """Start Home Assistant, log in, configure the integration (heartbeat interval, entity detail)."""
         # --skip-pip: Home Assistant would otherwise try (and fail) to build voice packages in the background.
         await self.demo.start_home_assistant("--skip-pip")
         self.session = aiohttp.ClientSession()
@@ -226,19 +232,24 @@ class BenchHome:
         if entry.get("state") != "loaded":
             raise SystemExit(f"{DOMAIN} did not load: {entry}; see {self.config_dir}")
         self.entry_id = entry["entry_id"]
-        with contextlib.suppress(aiohttp.ClientError, KeyError):
-            await self._set_heartbeat(heartbeat)
+        await self._configure(heartbeat, entities)
 
-    async def _set_heartbeat(self, heartbeat: int) -> None:
-        """Options flow: settings -> heartbeat interval (the entry reloads)."""
+    async def _configure(self, heartbeat: int, entities: str) -> None:
+        """Options flow: settings -> heartbeat interval and entity detail (the entry reloads)."""
         base = f"{self.demo.base}/api/config/config_entries/options/flow"
         flow = await self.post(base, {"handler": self.entry_id})
         flow = await self.post(f"{base}/{flow['flow_id']}", {"next_step_id": "settings"})
         result = await self.post(
-            f"{base}/{flow['flow_id']}", {"unknown_stations": "approve", "heartbeat_interval": heartbeat}
+            f"{base}/{flow['flow_id']}",
+            {
+                "unknown_stations": "approve",
+                "unknown_tokens": "reject",
+                "heartbeat_interval": heartbeat,
+                "entity_detail": entities,
+            },
         )
         if result.get("type") != "create_entry":
-            print(f"  (could not set the heartbeat interval: {result})", file=sys.stderr)
+            raise SystemExit(f"could not configure {DOMAIN}: {result}")
         await asyncio.sleep(2)  # the entry reloads with the new options
 
     async def post(self, url: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -380,7 +391,7 @@ async def run_baseline(base: Path, args: argparse.Namespace) -> Result:
     home = BenchHome(base, "stations-0")
     home.prepare([])
     try:
-        await home.start(args.heartbeat)
+        await home.start(args.heartbeat, args.entities)
         settle_s, entities = await home.settle(args.settle)
         lags, cpu = await measure_window(home, min(args.duration, 20.0))
         return Result(
@@ -405,7 +416,7 @@ async def run_count(base: Path, count: int, args: argparse.Namespace, baseline_r
     result = Result(stations=count)
     simulators = Simulators(home, plan, args.meter_interval)
     try:
-        await home.start(args.heartbeat)
+        await home.start(args.heartbeat, args.entities)
         print(f"  {count}: Home Assistant up (pid {home.pid}); starting {len(plan)} simulator processes", flush=True)
         await simulators.start()
         result.connect_s = await home.wait_connected(count, within=300)
@@ -449,7 +460,8 @@ def report(results: list[Result], args: argparse.Namespace, fd_limit: int, elaps
     setup = (
         f"{os.cpu_count()} CPUs, Python {platform.python_version()}, Home Assistant {ha_version}; "
         f"{args.processes} simulator processes; every station charging (TransactionEvent with meter values every "
-        f"{args.meter_interval:g} s) and sending heartbeats every {args.heartbeat} s; window {args.duration:g} s; "
+        f"{args.meter_interval:g} s) and sending heartbeats every {args.heartbeat} s; entity detail "
+        f"`{args.entities}`; window {args.duration:g} s; "
         f"open-files limit {fd_limit}; total run {elapsed / 60:.1f} min."
     )
     for previous, current in itertools.pairwise(results):

@@ -29,6 +29,7 @@ from .csms.listener import OcppListener
 from .csms.passwords import PasswordVerifier
 from .csms.registry import UnknownStationPolicy
 from .csms.throttle import FailureThrottle
+from .entity_detail import async_check_entity_limit, async_remove_unkept_entities
 from .hub import OcppCsmsHub
 from .services import async_setup_services
 from .station.id_tokens import UnknownTokenPolicy
@@ -112,7 +113,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
     entry.runtime_data = hub
     hub.variables.async_start()
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
+    entry.async_on_unload(hub.entity_limit.cancel)
+    if removed := async_remove_unkept_entities(
+        hass, entry, {station_id: runtime.known_evses for station_id, runtime in hub.runtimes.items()}
+    ):
+        _LOGGER.info("Removed %d entities that the essential entity detail leaves out", removed)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    async_check_entity_limit(hass, entry)
     return True
 
 

@@ -36,6 +36,7 @@ from .const import (
     CONF_CA_FILE,
     CONF_CERT_FILE,
     CONF_CERTIFICATES,
+    CONF_ENTITY_DETAIL,
     CONF_HEARTBEAT_INTERVAL,
     CONF_KEY_FILE,
     CONF_PORT,
@@ -50,6 +51,7 @@ from .const import (
     DOMAIN,
 )
 from .csms.registry import UnknownStationPolicy
+from .entity_detail import EntityDetail, entity_detail
 from .protocol.v201.enums import IdTokenEnum
 from .station.id_tokens import IdTokenEntry, UnknownTokenPolicy
 from .tls_setup import parse_hosts
@@ -70,6 +72,13 @@ TOKEN_POLICY_SELECTOR = SelectSelector(
     SelectSelectorConfig(
         options=[policy.value for policy in UnknownTokenPolicy],
         translation_key=CONF_UNKNOWN_TOKENS,
+        mode=SelectSelectorMode.LIST,
+    )
+)
+ENTITY_DETAIL_SELECTOR = SelectSelector(
+    SelectSelectorConfig(
+        options=[detail.value for detail in EntityDetail],
+        translation_key=CONF_ENTITY_DETAIL,
         mode=SelectSelectorMode.LIST,
     )
 )
@@ -198,7 +207,7 @@ class OcppCsmsOptionsFlow(OptionsFlow):
         return self.async_show_menu(step_id="init", menu_options=["settings", "id_tokens", "tls"])
 
     async def async_step_settings(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Unknown-station policy and heartbeat interval."""
+        """Unknown-station and unknown-token policies, heartbeat interval, entity detail."""
         if user_input is not None:
             return self.async_create_entry(
                 data={
@@ -206,6 +215,7 @@ class OcppCsmsOptionsFlow(OptionsFlow):
                     CONF_UNKNOWN_STATIONS: user_input[CONF_UNKNOWN_STATIONS],
                     CONF_UNKNOWN_TOKENS: user_input[CONF_UNKNOWN_TOKENS],
                     CONF_HEARTBEAT_INTERVAL: int(user_input[CONF_HEARTBEAT_INTERVAL]),
+                    CONF_ENTITY_DETAIL: user_input.get(CONF_ENTITY_DETAIL, entity_detail(self.config_entry).value),
                 }
             )
         options = self.config_entry.options
@@ -217,12 +227,14 @@ class OcppCsmsOptionsFlow(OptionsFlow):
                         probatio.Required(CONF_UNKNOWN_STATIONS): POLICY_SELECTOR,
                         probatio.Required(CONF_UNKNOWN_TOKENS): TOKEN_POLICY_SELECTOR,
                         probatio.Required(CONF_HEARTBEAT_INTERVAL): HEARTBEAT_SELECTOR,
+                        probatio.Optional(CONF_ENTITY_DETAIL): ENTITY_DETAIL_SELECTOR,
                     }
                 ),
                 {
                     CONF_UNKNOWN_STATIONS: options.get(CONF_UNKNOWN_STATIONS, UnknownStationPolicy.APPROVE.value),
                     CONF_UNKNOWN_TOKENS: options.get(CONF_UNKNOWN_TOKENS, UnknownTokenPolicy.REJECT.value),
                     CONF_HEARTBEAT_INTERVAL: options.get(CONF_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL),
+                    CONF_ENTITY_DETAIL: entity_detail(self.config_entry).value,
                 },
             ),
         )

@@ -12,6 +12,7 @@ DEFAULT_PORT: Final = 9201
 CONF_HEARTBEAT_INTERVAL: Final = "heartbeat_interval"
 DEFAULT_HEARTBEAT_INTERVAL: Final = 300
 CONF_UNKNOWN_STATIONS: Final = "unknown_stations"
+CONF_ENTITY_DETAIL: Final = "entity_detail"  # "full" or "essential", see entity_detail.py
 CONF_TLS_PORT: Final = "tls_port"  # 0: no TLS listener
 DEFAULT_TLS_PORT: Final = 0
 CONF_CERTIFICATES: Final = "certificates"  # "generate" or "files"

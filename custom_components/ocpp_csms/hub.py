@@ -28,6 +28,7 @@ from .csms.central_system import CentralSystem, CentralSystemConfig, PasswordRot
 from .csms.listener import OcppListener
 from .csms.registry import StationRecord, StationRegistry
 from .csms.station import Station
+from .entity_detail import EntityLimitCheck
 from .protocol.model import OcppModel
 from .protocol.session import CallErrorResponse, CallFailed, CallTimeout, SessionClosed
 from .station.id_tokens import IdTokenList, UnknownTokenPolicy
@@ -84,6 +85,7 @@ class OcppCsmsHub:
     variables: VariableSync = field(init=False)
     charging: ChargingControl = field(init=False)
     commands: StationCommands = field(init=False)
+    entity_limit: EntityLimitCheck = field(init=False)
 
     @classmethod
     async def async_load(
@@ -102,6 +104,7 @@ class OcppCsmsHub:
         hub.messages = StationMessages(hub)
         hub.variables = VariableSync(hub)
         hub.charging = ChargingControl(hub)
+        hub.entity_limit = EntityLimitCheck(hass, entry)
         hub.commands = StationCommands(hub, entry.options.get(CONF_REMOTE_ID_TOKEN) or DEFAULT_REMOTE_ID_TOKEN)
         registry.on_change = hub._schedule_save
         hub.id_token_store = Store(hass, STORAGE_VERSION, ID_TOKENS_STORAGE_KEY, private=True, atomic_writes=True)

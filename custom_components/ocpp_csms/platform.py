@@ -1,5 +1,8 @@
 """What every entity platform does: add entities per trusted station, per EVSE and per reported variable.
 
+The entry's entity detail option decides which: under `essential` only the essential station and EVSE entities
+are added, and no variable entities.
+
 Entities of trusted stations exist from setup on (restored from storage), before the station reconnects; new ones
 are added when a station is approved, reports a new EVSE, or reports its inventory.
 """
@@ -14,6 +17,7 @@ from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import OcppCsmsConfigEntry
+from .entity_detail import ESSENTIAL_EVSE_KEYS, ESSENTIAL_STATION_KEYS, EntityDetail, entity_detail, keep
 from .hub import OcppCsmsHub, new_station_signal
 from .station.device_model import VariableKey
 from .station.variable_kinds import EntityKind, EntitySpec, describe
@@ -28,12 +32,14 @@ def async_add_station_entities(
 ) -> None:
     """Add `entities_for(hub, station_id)` for every trusted station, and for each station trusted later."""
     hub = entry.runtime_data
+    detail = entity_detail(entry)
 
     @callback
     def add_station(station_id: str) -> None:
         hub.ensure_station_device(station_id)
         hub.stations_with_entities.add(station_id)
-        async_add_entities(entities_for(hub, station_id))
+        async_add_entities(keep(entities_for(hub, station_id), detail, ESSENTIAL_STATION_KEYS))
+        hub.entity_limit.schedule()
 
     for record in hub.registry:
         add_station(record.station_id)
@@ -48,6 +54,7 @@ def async_add_evse_entities(
 ) -> None:
     """Add `entities_for(hub, station_id, evse_id)` for every known EVSE, and for each EVSE reported later."""
     hub = entry.runtime_data
+    detail = entity_detail(entry)
     added: set[tuple[str, int]] = set()
 
     @callback
@@ -56,7 +63,7 @@ def async_add_evse_entities(
             return
         added.add((station_id, evse_id))
         hub.ensure_evse(station_id, evse_id)
-        async_add_entities(entities_for(hub, station_id, evse_id))
+        async_add_entities(keep(entities_for(hub, station_id, evse_id), detail, ESSENTIAL_EVSE_KEYS))
 
     for station_id, runtime in hub.runtimes.items():
         for evse_id in sorted(runtime.known_evses):
@@ -72,6 +79,8 @@ def async_add_variable_entities(
     entity_for: Callable[[OcppCsmsHub, str, VariableKey, EntitySpec], Entity],
 ) -> None:
     """Add an entity for every inventory variable of the given kinds, now and when inventories change."""
+    if entity_detail(entry) is EntityDetail.ESSENTIAL:
+        return
     hub = entry.runtime_data
     added: set[tuple[str, str]] = set()
 
@@ -92,6 +101,7 @@ def async_add_variable_entities(
                 new.append(entity_for(hub, station_id, key, spec))
         if new:
             async_add_entities(new)
+            hub.entity_limit.schedule()
 
     for station_id in list(hub.runtimes):
         add_variables(station_id)

@@ -1,4 +1,8 @@
-"""Repair flows: a station that needs a reboot to apply a setting can be reset from the repair."""
+"""Repair flows: reset a station that needs a reboot; switch to essential entities near the entity limit.
+
+A station that accepted a setting needing a reboot can be reset from the repair; near Home Assistant's limit of
+enabled entities per config entry, the entry can switch to the essential entity detail.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 import probatio
 
+from .const import CONF_ENTITY_DETAIL
+from .entity_detail import ENTITY_LIMIT_ISSUE, EntityDetail
 from .protocol.session import CallFailed
 from .protocol.v201.enums import Reset, ResetStatus
 from .protocol.v201.messages import ResetRequest, ResetResponse
@@ -50,8 +56,38 @@ class RebootRequiredRepairFlow(RepairsFlow):
         return self.async_create_entry(data={})
 
 
+class EntityLimitRepairFlow(RepairsFlow):
+    """Switch the entry to the essential entity detail (the entry reloads with it)."""
+
+    def __init__(self, entry_id: str) -> None:
+        """Which config entry."""
+        self.entry_id = entry_id
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
+        """Ask before switching."""
+        return await self.async_step_confirm()
+
+    async def async_step_confirm(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
+        """Switch when the user confirms."""
+        issue = ir.async_get(self.hass).async_get_issue(self.handler, self.issue_id)
+        placeholders = dict(issue.translation_placeholders or {}) if issue else {}
+        if user_input is None:
+            return self.async_show_form(
+                step_id="confirm", data_schema=probatio.Schema({}), description_placeholders=placeholders
+            )
+        entry = self.hass.config_entries.async_get_entry(self.entry_id)
+        if entry is None:
+            return self.async_abort(reason="not_loaded")
+        self.hass.config_entries.async_update_entry(
+            entry, options={**entry.options, CONF_ENTITY_DETAIL: EntityDetail.ESSENTIAL.value}
+        )
+        return self.async_create_entry(data={})
+
+
 async def async_create_fix_flow(hass: HomeAssistant, issue_id: str, data: dict[str, Any] | None) -> RepairsFlow:
     """The fix flow of a repair issue of this integration."""
     if data is None:  # pragma: no cover - every fixable issue of ours carries its data
         raise ValueError(f"issue {issue_id} has no data")
+    if issue_id == ENTITY_LIMIT_ISSUE:
+        return EntityLimitRepairFlow(str(data["entry_id"]))
     return RebootRequiredRepairFlow(str(data["entry_id"]), str(data["station_id"]))

@@ -127,6 +127,8 @@ class StationMessages:
             runtime.inventory_firmware = station.boot.firmware_version if station.boot else None
             runtime.schedule_save_inventory()
             _LOGGER.info("%s: inventory of %d variables received", station.station_id, len(assembled))
+            for evse_id in sorted({key.evse_id for key in assembled if key.evse_id}):
+                self.hub.ensure_evse(station.station_id, evse_id)  # the EVSEs it reports get their devices
             entry_id = self.hub.entry.entry_id
             async_dispatcher_send(self.hub.hass, inventory_signal(entry_id), station.station_id)
             async_dispatcher_send(self.hub.hass, variables_signal(entry_id, station.station_id))

@@ -479,3 +479,41 @@ def test_identical_inventories_share_their_objects() -> None:
     key = next(key for key in first if first[key].value is not None and first[key].actual.writable)  # type: ignore[union-attr]
     assert first.update_value(key, Attribute.ACTUAL, "changed")
     assert second.value(key) != "changed"
+
+
+def assemble(report: list[NotifyReportRequest]) -> DeviceModel:
+    """The model a report in these parts assembles to."""
+    assembler = ReportAssembler()
+    models = [model for part in report if (model := assembler.feed(part)) is not None]
+    assert len(models) == 1
+    return models[0]
+
+
+def test_identical_variable_sets_share_keys_and_name_index_until_one_changes() -> None:
+    """The keys and the name index are held once per set of variables, and copied before one model adds to it."""
+    first = DeviceModel.from_dict(full_model().to_dict())
+    second = DeviceModel.from_dict(full_model().to_dict())
+    third, fourth = (assemble(parts()) for _ in range(2))
+    assert first._keys is second._keys  # stored models: keys in slug order
+    assert third._keys is fourth._keys  # assembled ones: in the order reported
+    assert [key for key, _ in first.find_all("EVSE", "Power")] == [key for key, _ in second.find_all("evse", "power")]
+    assert first._by_name is second._by_name
+
+    # A new variable in one model: its own keys and index; the others keep theirs.
+    extra = VariableKey("EVSE", "Power", evse_id=3)
+    assert first.put(extra, VariableInfo({ACTUAL: AttributeInfo(value="0")}))
+    assert first._keys is not second._keys
+    assert len(first) == len(second) + 1
+    assert extra in first
+    assert extra not in second
+    assert [key.evse_id for key, _ in first.find_all("EVSE", "Power")] == [1, 2, 3]
+    assert [key.evse_id for key, _ in second.find_all("EVSE", "Power")] == [1, 2]
+
+    # A re-report spelling a name differently keeps the model's lookups case-insensitive and its key current.
+    renamed = VariableKey("evse", "power", evse_id=1)
+    assert second.put(renamed, second[renamed])
+    assert second.by_slug(renamed.slug) == (renamed, second[renamed])
+    assert next(key for key in third if key.slug == renamed.slug) == VariableKey("EVSE", "Power", evse_id=1)
+    assert not second.put(renamed, second[renamed])  # the same again: no change
+    second.compact()
+    assert second._keys is not third._keys  # another key set: not shared with the original

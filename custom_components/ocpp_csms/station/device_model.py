@@ -326,45 +326,55 @@ def _shared[T](identity: Hashable, value: T) -> T:
     return value
 
 
-def _name_index(component: str, variable: str) -> tuple[str, str]:
+def _name_key(component: str, variable: str) -> tuple[str, str]:
     return component.lower(), variable.lower()
 
 
 class DeviceModel(Mapping[VariableKey, VariableInfo]):
     """The station's inventory: VariableKey → VariableInfo, indexed by slug (names compare case-insensitively).
 
-    Every operation is O(1) in the size of the model, or O(size of its argument).
+    Every operation is O(1) in the size of the model, or O(size of its argument), except the first `find_all`
+    after new variables arrived, which indexes the names once.
+
+    Memory: a station holds its own infos (one dict entry per variable, the infos themselves shared with identical
+    ones of other stations); the keys and the name index depend on the set of variables alone and are shared by
+    every model with the same set once `compact()` ran (a fleet of one model holds them once). A shared keys dict
+    is copied before it is changed.
     """
 
     def __init__(self, variables: Mapping[VariableKey, VariableInfo] | None = None) -> None:
         """An empty model, or one holding the given variables."""
-        self._entries: dict[str, tuple[VariableKey, VariableInfo]] = {}
-        # (component, variable) in lowercase → slugs of every instance/EVSE/connector of it, in insertion order.
-        self._by_name: dict[tuple[str, str], dict[str, None]] = {}
+        self._infos: dict[str, VariableInfo] = {}
+        self._keys: dict[str, VariableKey] = {}
+        self._keys_shared = False
+        # (component, variable) in lowercase → slugs of every instance/EVSE/connector of it, in insertion order;
+        # built when first needed, dropped when a variable is added.
+        self._by_name: dict[tuple[str, str], tuple[str, ...]] | None = None
         # When each attribute value was last set from a timestamped source (NotifyEvent): not persisted.
         self._value_times: dict[tuple[str, Attribute], datetime] = {}
         #: Counts changes: what is derived from the model can be cached until it moves.
         self.revision = 0
         for key, info in (variables or {}).items():
             self.put(key, info)
+        self.compact()
 
     # Mapping protocol
 
     def __getitem__(self, key: VariableKey) -> VariableInfo:
         """The variable's info (KeyError when unknown)."""
-        return self._entries[key.slug][1]
+        return self._infos[key.slug]
 
     def __iter__(self) -> Iterator[VariableKey]:
         """The keys, in the order they were first reported."""
-        return (key for key, _ in self._entries.values())
+        return iter(self._keys.values())
 
     def __len__(self) -> int:
         """How many variables the model holds."""
-        return len(self._entries)
+        return len(self._infos)
 
     def __contains__(self, key: object) -> bool:
         """Whether the model holds the variable."""
-        return isinstance(key, VariableKey) and key.slug in self._entries
+        return isinstance(key, VariableKey) and key.slug in self._infos
 
     def __repr__(self) -> str:
         """A short description."""
@@ -372,7 +382,8 @@ class DeviceModel(Mapping[VariableKey, VariableInfo]):
 
     def by_slug(self, slug: str) -> tuple[VariableKey, VariableInfo] | None:
         """The variable an entity's unique id refers to."""
-        return self._entries.get(slug)
+        info = self._infos.get(slug)
+        return (self._keys[slug], info) if info is not None else None
 
     # Changes
 
@@ -381,13 +392,26 @@ class DeviceModel(Mapping[VariableKey, VariableInfo]):
         key = _shared(key, key)
         info = _shared((tuple(info.attributes.items()), info.characteristics), info)
         slug = _shared(("slug", key), key.slug)
-        previous = self._entries.get(slug)
-        if previous is not None and previous == (key, info):
+        previous = self._infos.get(slug)
+        if previous is not None and previous == info and self._keys[slug] == key:
             return False
-        self._entries[slug] = (key, info)
+        if previous is None or self._keys[slug] is not key:
+            if self._keys_shared:
+                self._keys = dict(self._keys)
+                self._keys_shared = False
+            self._keys[slug] = key
+            if previous is None:
+                self._by_name = None
+        self._infos[slug] = info
         self.revision += 1
-        self._by_name.setdefault(_name_index(key.component, key.variable), {})[slug] = None
         return True
+
+    def compact(self) -> None:
+        """Share the keys (and name index) with every other compacted model holding the same variables."""
+        if not self._keys_shared:
+            self._keys = _shared(("keys", *self._keys.values()), self._keys)
+            self._keys_shared = True
+            self._by_name = None
 
     def merge_report_data(self, report_data: Iterable[ReportData]) -> list[VariableKey]:
         """Apply the ReportData of a NotifyReport part (B07/B08); the keys that changed.
@@ -398,8 +422,8 @@ class DeviceModel(Mapping[VariableKey, VariableInfo]):
         for data in report_data:
             key = VariableKey.from_ocpp(data.component, data.variable)
             info = VariableInfo.from_report_data(data)
-            if info.characteristics is None and (known := self._entries.get(key.slug)) is not None:
-                info = replace(info, characteristics=known[1].characteristics)
+            if info.characteristics is None and (known := self._infos.get(key.slug)) is not None:
+                info = replace(info, characteristics=known.characteristics)
             if self.put(key, info):
                 changed.append(key)
         return changed
@@ -418,10 +442,9 @@ class DeviceModel(Mapping[VariableKey, VariableInfo]):
         the same attribute is ignored, so a queued NotifyEvent replayed late cannot undo a newer value.
         """
         slug = key.slug
-        entry = self._entries.get(slug)
-        if entry is None:
+        info = self._infos.get(slug)
+        if info is None:
             return False
-        stored_key, info = entry
         attribute = info.attributes.get(attribute_type)
         if attribute is not None and attribute.mutability is Mutability.WRITE_ONLY:
             return False
@@ -432,7 +455,7 @@ class DeviceModel(Mapping[VariableKey, VariableInfo]):
             self._value_times[slug, attribute_type] = at
         if attribute is not None and attribute.value == value:
             return False
-        self._entries[slug] = (stored_key, info.with_value(attribute_type, value))
+        self._infos[slug] = info.with_value(attribute_type, value)
         self.revision += 1
         return True
 
@@ -476,10 +499,10 @@ class DeviceModel(Mapping[VariableKey, VariableInfo]):
 
     def value(self, key: VariableKey, attribute_type: Attribute = Attribute.ACTUAL) -> str | None:
         """A variable's value (Actual by default), None when unknown or unset."""
-        entry = self._entries.get(key.slug)
-        if entry is None:
+        info = self._infos.get(key.slug)
+        if info is None:
             return None
-        attribute = entry[1].attributes.get(attribute_type)
+        attribute = info.attributes.get(attribute_type)
         return attribute.value if attribute is not None else None
 
     def find(
@@ -494,13 +517,24 @@ class DeviceModel(Mapping[VariableKey, VariableInfo]):
     ) -> VariableInfo | None:
         """One variable by name, e.g. `find("SmartChargingCtrlr", "RateUnit")` or `find("EVSE", "Power", evse_id=1)`."""
         key = VariableKey(component, variable, component_instance, evse_id, connector_id, variable_instance)
-        entry = self._entries.get(key.slug)
-        return entry[1] if entry is not None else None
+        return self._infos.get(key.slug)
 
     def find_all(self, component: str, variable: str) -> list[tuple[VariableKey, VariableInfo]]:
         """Every instance of a variable: all EVSEs, connectors and instances (e.g. every `EVSE.Power`)."""
-        slugs = self._by_name.get(_name_index(component, variable), {})
-        return [self._entries[slug] for slug in slugs if slug in self._entries]
+        slugs = self._name_index().get(_name_key(component, variable), ())
+        return [(self._keys[slug], self._infos[slug]) for slug in slugs]
+
+    def _name_index(self) -> dict[tuple[str, str], tuple[str, ...]]:
+        index = self._by_name
+        if index is None:
+            grouped: dict[tuple[str, str], list[str]] = {}
+            for slug, key in self._keys.items():
+                grouped.setdefault(_name_key(key.component, key.variable), []).append(slug)
+            index = {name: tuple(slugs) for name, slugs in grouped.items()}
+            if self._keys_shared:  # the same variables: the same index, held once
+                index = _shared(("by_name", *self._keys.values()), index)
+            self._by_name = index
+        return index
 
     def items_per_message(self, action: str, default: int = DEFAULT_ITEMS_PER_MESSAGE) -> int:
         """How many items one request of `action` may carry (ItemsPerMessage<action>, e.g. "GetVariables")."""
@@ -529,8 +563,8 @@ class DeviceModel(Mapping[VariableKey, VariableInfo]):
         """JSON-ready form, variables sorted by slug; `from_dict(to_dict())` equals the model."""
         return {
             "variables": [
-                {"key": key.to_dict(), **info.to_dict()}
-                for _, (key, info) in sorted(self._entries.items(), key=lambda item: item[0])
+                {"key": self._keys[slug].to_dict(), **info.to_dict()}
+                for slug, info in sorted(self._infos.items(), key=lambda item: item[0])
             ]
         }
 
@@ -540,6 +574,7 @@ class DeviceModel(Mapping[VariableKey, VariableInfo]):
         model = cls()
         for item in data.get("variables", ()):
             model.put(VariableKey.from_dict(item["key"]), VariableInfo.from_dict(item))
+        model.compact()
         return model
 
 
@@ -629,6 +664,7 @@ class ReportAssembler:
         model = base if base is not None else DeviceModel()
         for seq_no in sorted(self._parts):
             model.merge_report_data(self._parts[seq_no].report_data or ())
+        model.compact()
         self._close()
         return model
 
