@@ -274,6 +274,7 @@ async def station_connection(
     username: str | None = None,
     ssl_context: ssl.SSLContext | None = None,
     serial_number: str = "SN-0001",
+    peer_class: type[StationPeer] | None = None,
 ) -> AsyncIterator[StationPeer]:
     """A connected, running StationPeer; its connection is closed on exit."""
     headers = basic_auth_header(username or station_id, password) if password is not None else None
@@ -285,7 +286,7 @@ async def station_connection(
         open_timeout=5,
         ping_interval=None,  # tests move the clock: a keepalive would time out
     )
-    peer = StationPeer(station_id, connection, serial_number=serial_number)
+    peer = (peer_class or StationPeer)(station_id, connection, serial_number=serial_number)
     task = asyncio.create_task(peer.start())
     try:
         yield peer

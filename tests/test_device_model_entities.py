@@ -13,10 +13,13 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.setup import async_setup_component
+from ocpp.routing import after
+from ocpp.v201.enums import Action
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
 
+from custom_components.ocpp_csms import station_messages
 from custom_components.ocpp_csms.const import DOMAIN
 from custom_components.ocpp_csms.variable_sync import reboot_issue_id
 
@@ -194,3 +197,58 @@ async def test_entities_exist_after_restart_before_reconnection(
         assert station.received.empty() or all(
             action != "GetBaseReport" for action, _ in [station.received.get_nowait()]
         )
+
+
+class ReportingStation(StationPeer):
+    """Has its inventory from the start (it answers the GetBaseReport that follows its triggered boot)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Load the test inventory."""
+        super().__init__(*args, **kwargs)
+        self.load_inventory(inventory())
+
+
+class SilentStation(ReportingStation):
+    """Accepts GetBaseReport and never sends the report."""
+
+    @after(Action.get_base_report)
+    async def after_get_base_report(self, request_id: int, **_kwargs: Any) -> None:
+        """Nothing follows."""
+
+
+@pytest.mark.parametrize("frees_the_turn", ["disconnect", "timeout"])
+async def test_stations_take_turns_reporting_their_inventory(
+    hass: HomeAssistant, setup_integration: SetupIntegration, monkeypatch: pytest.MonkeyPatch, frees_the_turn: str
+) -> None:
+    """A fleet's first connection: one report at a time here (8 by default); a silent or lost station yields."""
+    monkeypatch.setattr(station_messages, "MAX_CONCURRENT_INVENTORIES", 1)
+    monkeypatch.setattr(station_messages, "INVENTORY_TURN_TIMEOUT", 1.0 if frees_the_turn == "timeout" else 30.0)
+    entry = await setup_integration(stations=[trusted_station("CP-1"), trusted_station("CP-2")])
+    runtimes = entry.runtime_data.runtimes
+    async with station_connection(ws_url(entry), "CP-1", password=STATION_PASSWORD, peer_class=SilentStation) as silent:
+        await silent.next_received("GetBaseReport")  # after the boot the central system triggers
+        async with station_connection(
+            ws_url(entry), "CP-2", password=STATION_PASSWORD, peer_class=ReportingStation
+        ) as waiting:
+            with pytest.raises(TimeoutError):
+                await waiting.next_received("GetBaseReport", timeout=0.3)  # CP-1 has the turn
+            if frees_the_turn == "disconnect":
+                await silent._connection.close()
+            _, request = await waiting.next_received("GetBaseReport", timeout=3)
+            assert request["report_base"] == "FullInventory"
+            await wait_for(lambda: runtimes["CP-2"].has_inventory)
+            assert not runtimes["CP-1"].has_inventory
+
+
+async def test_a_station_without_a_report_is_asked_again_on_its_next_boot(
+    hass: HomeAssistant, setup_integration: SetupIntegration
+) -> None:
+    entry = await setup_integration(stations=[trusted_station("CP-1")])
+    async with station_connection(ws_url(entry), "CP-1", password=STATION_PASSWORD) as station:
+        await station.next_received("GetBaseReport")  # answered NotSupported: no inventory loaded yet
+        runtime = entry.runtime_data.runtimes["CP-1"]
+        await wait_for(lambda: runtime.assembler.request_id is None)  # no report awaited any more
+        station.load_inventory(inventory())
+        await station.boot()
+        await station.next_received("GetBaseReport")
+        await wait_for(lambda: runtime.has_inventory)

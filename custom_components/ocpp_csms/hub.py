@@ -189,6 +189,7 @@ class OcppCsmsHub:
     def station_disconnected(self, station: Station) -> None:
         """Log the loss once, and make the station's entities unavailable."""
         self.variables.connection_lost(station.station_id)
+        self.messages.inventory_turn_over(station.station_id)
         if station.station_id in self.registry and station.station_id not in self._reported_unavailable:
             self._reported_unavailable.add(station.station_id)
             # (logged once on loss, once on return)

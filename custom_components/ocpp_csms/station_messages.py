@@ -6,10 +6,11 @@ show what changed. Nothing here grows with the number of stations.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from homeassistant.core import callback
 from homeassistant.helpers.dispatcher import async_dispatcher_send
@@ -20,6 +21,7 @@ from .protocol.v201.datatypes import EVSE, IdToken, IdTokenInfo
 from .protocol.v201.enums import (
     AuthorizationStatus,
     ChargingProfilePurpose,
+    GenericDeviceModelStatus,
     IdTokenEnum,
     ReportBase,
     TransactionEvent,
@@ -88,6 +90,14 @@ class TokenPresented:
     at: datetime
 
 
+#: At most this many stations report their inventory at a time. A fleet connecting for the first time would
+#: otherwise send a thousand reports at once: every station's parts held in memory together (the process keeps
+#: that high-water mark) and parsed in one burst that stalls the event loop.
+MAX_CONCURRENT_INVENTORIES: Final = 8
+#: How long a station's inventory may take before the next station's turn (its report is still taken later).
+INVENTORY_TURN_TIMEOUT: Final = 60.0
+
+
 class StationMessages:
     """Serves the station messages that feed entities; registered once on the central system."""
 
@@ -95,6 +105,9 @@ class StationMessages:
         """Register the handlers on the hub's central system."""
         self.hub = hub
         self._last_token: dict[str, TokenPresented] = {}
+        self._inventory_turns = asyncio.Semaphore(MAX_CONCURRENT_INVENTORIES)
+        #: Stations waiting for or taking their turn; the event is set when their report is in or they left.
+        self._inventory_turn_over: dict[str, asyncio.Event] = {}
         central = hub.central
         central.handle(NotifyReportRequest, self.notify_report)
         central.handle(NotifyEventRequest, self.notify_event)
@@ -105,15 +118,47 @@ class StationMessages:
     # ---- device model (B07, B08, N07) --------------------------------------------------------------------
 
     async def request_inventory(self, station: Station) -> None:
-        """Ask for the full inventory (B07): after the first accepted boot and after a firmware change."""
-        runtime = await self.hub.async_runtime(station.station_id)
-        request_id = runtime.request_id()
-        runtime.assembler.expect(request_id)
-        station.triggered.add("NotifyReport")  # B02.FR.09: allowed even before acceptance
-        outcome = await station.session.call_outcome(
-            GetBaseReportRequest(request_id=request_id, report_base=ReportBase.FULL_INVENTORY), GetBaseReportResponse
-        )
-        _LOGGER.debug("%s: GetBaseReport(FullInventory) answered %s", station.station_id, outcome)
+        """Ask for the full inventory (B07): after the first accepted boot and after a firmware change.
+
+        Stations take turns (MAX_CONCURRENT_INVENTORIES at a time); a turn ends when the report is complete,
+        the station disconnects, or after INVENTORY_TURN_TIMEOUT.
+        """
+        station_id = station.station_id
+        if (waiting := self._inventory_turn_over.get(station_id)) is not None and not waiting.is_set():
+            return  # already waiting for its turn, or taking it
+        turn_over = self._inventory_turn_over[station_id] = asyncio.Event()
+        try:
+            async with self._inventory_turns:
+                if not station.connected or turn_over.is_set():
+                    return
+                runtime = await self.hub.async_runtime(station_id)
+                request_id = runtime.request_id()
+                runtime.assembler.expect(request_id)
+                station.triggered.add("NotifyReport")  # B02.FR.09: allowed even before acceptance
+                outcome = await station.session.call_outcome(
+                    GetBaseReportRequest(request_id=request_id, report_base=ReportBase.FULL_INVENTORY),
+                    GetBaseReportResponse,
+                )
+                _LOGGER.debug("%s: GetBaseReport(FullInventory) answered %s", station_id, outcome)
+                if not (
+                    isinstance(outcome, GetBaseReportResponse) and outcome.status is GenericDeviceModelStatus.ACCEPTED
+                ):
+                    runtime.assembler.take_partial()  # no report follows: the next boot asks again
+                else:
+                    try:
+                        async with asyncio.timeout(INVENTORY_TURN_TIMEOUT):
+                            await turn_over.wait()
+                    except TimeoutError:
+                        _LOGGER.debug("%s: inventory still incomplete; the next station's turn", station_id)
+        finally:
+            if self._inventory_turn_over.get(station_id) is turn_over:
+                del self._inventory_turn_over[station_id]
+
+    @callback
+    def inventory_turn_over(self, station_id: str) -> None:
+        """The station's report is in, or it left: the next station may report."""
+        if (turn_over := self._inventory_turn_over.get(station_id)) is not None:
+            turn_over.set()
 
     async def notify_report(self, station: Station, request: NotifyReportRequest) -> NotifyReportResponse:
         """Assemble the parts; when the report is complete, it becomes the inventory."""
@@ -127,6 +172,7 @@ class StationMessages:
             runtime.inventory_firmware = station.boot.firmware_version if station.boot else None
             runtime.schedule_save_inventory()
             _LOGGER.info("%s: inventory of %d variables received", station.station_id, len(assembled))
+            self.inventory_turn_over(station.station_id)
             for evse_id in sorted({key.evse_id for key in assembled if key.evse_id}):
                 self.hub.ensure_evse(station.station_id, evse_id)  # the EVSEs it reports get their devices
             entry_id = self.hub.entry.entry_id
