@@ -50,6 +50,24 @@ async def test_profile1_good_password_is_accepted(hass: HomeAssistant, setup_int
     assert response.interval == 300
 
 
+async def test_permessage_deflate_is_negotiated_with_a_2_kb_window(
+    hass: HomeAssistant, setup_integration: SetupIntegration
+) -> None:
+    """OCPP-J Part 4 §3.3: the CSMS supports RFC 7692 compression; a station without it is served uncompressed."""
+    entry = await setup_integration(stations=[trusted_station("CP-1")])
+    headers = basic_auth_header("CP-1", STATION_PASSWORD)
+    async with connect(f"{ws_url(entry)}/CP-1", subprotocols=[SUBPROTOCOL], additional_headers=headers) as ws:
+        assert ws.response is not None
+        assert ws.response.headers["Sec-WebSocket-Extensions"] == (
+            "permessage-deflate; server_max_window_bits=11; client_max_window_bits=11"
+        )
+    async with connect(
+        f"{ws_url(entry)}/CP-1", subprotocols=[SUBPROTOCOL], additional_headers=headers, compression=None
+    ) as ws:
+        assert ws.response is not None
+        assert "Sec-WebSocket-Extensions" not in ws.response.headers
+
+
 @pytest.mark.parametrize(
     ("headers", "why"),
     [

@@ -19,6 +19,7 @@ import weakref
 from websockets import ConnectionClosed
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
+from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
@@ -37,6 +38,13 @@ OCPP_SUBPROTOCOL: Final = Subprotocol("ocpp2.0.1")
 #: NotifyReport and the like can be large; anything beyond this is no OCPP message we want.
 MAX_MESSAGE_SIZE: Final = 4 * 1024 * 1024
 REALM: Final = 'Basic realm="OCPP", charset="UTF-8"'
+#: RFC 7692 compression, which OCPP-J (Part 4 §3.3) requires a CSMS to support. A 2 kB window in both directions
+#: still lets a message refer to the previous one (a 1.5 kB TransactionEvent after another compresses to ~25
+#: bytes, as with websockets' default 4 kB), and the compressor/decompressor pair of a connection holds 31 kB
+#: instead of 49 kB (of 300 kB with zlib's defaults): a thousand stations save 18 MB.
+COMPRESSION: Final = ServerPerMessageDeflateFactory(
+    server_max_window_bits=11, client_max_window_bits=11, compress_settings={"memLevel": 4}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +104,8 @@ class OcppListener:
             port,
             ssl=ssl_context,
             subprotocols=[OCPP_SUBPROTOCOL],
+            compression=None,  # the extension below instead of websockets' default settings
+            extensions=[COMPRESSION],
             process_request=self._process_request,
             max_size=MAX_MESSAGE_SIZE,
             ping_interval=60,
