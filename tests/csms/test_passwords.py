@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import string
 import time
@@ -13,6 +14,7 @@ from custom_components.ocpp_csms.csms.passwords import (
     SCRYPT_N,
     SCRYPT_P,
     SCRYPT_R,
+    SCRYPT_WORKERS,
     PasswordVerifier,
     generate_password,
     hash_password,
@@ -231,3 +233,19 @@ def test_a00_fr_205_generated_length_out_of_range_is_refused(length: int) -> Non
 def test_a00_fr_205_password_string_rules(password: str, valid: bool, portable: bool) -> None:
     assert is_valid_password(password) is valid
     assert is_valid_password(password, max_length=PASSWORD_PORTABLE_MAX_LENGTH) is portable
+
+
+async def test_async_hash_and_verify_run_scrypt_on_the_verifiers_own_threads() -> None:
+    """A reconnect storm keeps off the host's shared executor: at most SCRYPT_WORKERS threads of our own."""
+    verifier = PasswordVerifier()
+    hashes = await asyncio.gather(*(verifier.async_hash(PASSWORD) for _ in range(4)))
+    assert len(set(hashes)) == 4  # salted
+    results = await asyncio.gather(*(verifier.async_verify(f"CP-{n}", PASSWORD, hashes[n]) for n in range(4)))
+    assert results == [True] * 4
+    assert not await verifier.async_verify("CP-0", PASSWORD + "x", hashes[0])
+    threads = verifier.executor._threads
+    assert 1 <= len(threads) <= SCRYPT_WORKERS
+    assert all(thread.name.startswith("ocpp_csms_scrypt") for thread in threads)
+    # Remembered: the next check needs no thread at all.
+    assert verifier.check_cached("CP-1", PASSWORD, hashes[1])
+    verifier.executor.shutdown()

@@ -7,7 +7,6 @@ Authentication happens in the HTTP upgrade, before any OCPP message: a station t
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from http import HTTPStatus
 import logging
@@ -26,7 +25,7 @@ from websockets.typing import Subprotocol
 from .basic_auth import parse_basic_auth
 from .central_system import CentralSystem
 from .identity import station_id_from_path
-from .passwords import PasswordVerifier, hash_password
+from .passwords import PasswordVerifier
 from .registry import SecurityProfile
 from .station import Credentials
 from .throttle import FailureThrottle
@@ -169,7 +168,7 @@ class OcppListener:
             # Not trusted yet: remember what it presented, so approving it stores exactly that.
             password_hash = None
             if basic is not None:
-                password_hash = await asyncio.get_running_loop().run_in_executor(None, hash_password, basic[1])
+                password_hash = await self.verifier.async_hash(basic[1])
             if profile is SecurityProfile.TLS_BASIC_AUTH and basic is None:
                 return _unauthorized(connection)
             return Credentials(profile, password_hash, peer.common_name if peer else None, address)
@@ -192,11 +191,7 @@ class OcppListener:
         if basic is None:
             _LOGGER.info("%s: connection without credentials refused", station_id)
             return _unauthorized(connection)
-        verified = self.verifier.check_cached(station_id, basic[1], record.password_hash) or (
-            await asyncio.get_running_loop().run_in_executor(
-                None, self.verifier.verify, station_id, basic[1], record.password_hash
-            )
-        )
+        verified = await self.verifier.async_verify(station_id, basic[1], record.password_hash)
         if not verified:
             _LOGGER.warning("%s: wrong password from %s", station_id, address)
             return _unauthorized(connection)

@@ -3,14 +3,17 @@
 The central system stores only salted scrypt hashes (A01.FR.08) and never logs a password (A01.FR.09).
 Hashing is deliberately slow (about 20 ms): `hash_password`, `verify_password` and `PasswordVerifier.verify`
 are plain synchronous functions that the caller MUST run in an executor, never on the event loop.
-`PasswordVerifier.check_cached` is the microsecond fast path the event loop may call directly.
+`PasswordVerifier.check_cached` is the microsecond fast path the event loop may call directly;
+`PasswordVerifier.async_verify` and `async_hash` run the slow path on the verifier's own small thread pool.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections import OrderedDict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 import contextlib
 import hashlib
 import hmac
@@ -36,6 +39,10 @@ GENERATED_ALPHABET: Final = string.ascii_letters + string.digits
 SCRYPT_N: Final = 2**13
 SCRYPT_R: Final = 8
 SCRYPT_P: Final = 1
+#: scrypt runs on a pool of its own: a storm of (re)connecting stations (after a restart, every password is
+#: verified once) neither queues ahead of the host's other executor jobs (file I/O) nor leaves a scrypt buffer
+#: in the malloc arena of each of a shared executor's many threads. Two workers: scrypt is CPU-bound.
+SCRYPT_WORKERS: Final = 2
 SALT_BYTES: Final = 16
 HASH_BYTES: Final = 32
 _SCHEME: Final = "scrypt"
@@ -145,6 +152,26 @@ class PasswordVerifier:
         self._max_entries = max_entries
         self._entries: OrderedDict[str, tuple[str, bytes]] = OrderedDict()
         self._lock = threading.Lock()
+        self._executor: ThreadPoolExecutor | None = None
+
+    @property
+    def executor(self) -> ThreadPoolExecutor:
+        """The verifier's scrypt threads (started on first use; idle ones cost nothing but their stacks)."""
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=SCRYPT_WORKERS, thread_name_prefix="ocpp_csms_scrypt")
+        return self._executor
+
+    async def async_verify(self, station_id: str, password: str, stored: str | Sequence[str]) -> bool:
+        """`verify` without blocking the event loop: the cache first, scrypt on the verifier's threads."""
+        if self.check_cached(station_id, password, stored):
+            return True
+        return await asyncio.get_running_loop().run_in_executor(
+            self.executor, self.verify, station_id, password, stored
+        )
+
+    async def async_hash(self, password: str) -> str:
+        """`hash_password` on the verifier's threads."""
+        return await asyncio.get_running_loop().run_in_executor(self.executor, hash_password, password)
 
     def __len__(self) -> int:
         """How many stations are remembered."""
