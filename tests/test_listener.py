@@ -17,6 +17,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from custom_components.ocpp_csms import DATA_AUTH
 from custom_components.ocpp_csms.const import (
     CONF_HEARTBEAT_INTERVAL,
     CONF_PORT,
@@ -413,3 +414,21 @@ async def test_notifications_are_acknowledged(
             suppress=False,
         )
     assert "CP-1: security event TamperDetectionActivated" in caplog.text
+
+
+async def test_password_cache_and_throttle_outlive_a_reload(
+    hass: HomeAssistant, setup_integration: SetupIntegration
+) -> None:
+    """A reload reconnects every station: their passwords are then checked from the cache, without scrypt."""
+    entry = await setup_integration(stations=[trusted_station("CP-1")])
+    verifier, throttle = hass.data[DATA_AUTH]
+    assert len(verifier) == 0  # empty, and still the shared one
+    assert entry.runtime_data.listeners[0].verifier is verifier
+    assert entry.runtime_data.listeners[0].throttle is throttle
+    async with station_connection(ws_url(entry), "CP-1", password=STATION_PASSWORD) as station:
+        await station.boot()
+    assert len(verifier) == 1
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    assert entry.runtime_data.listeners[0].verifier is verifier
+    stored = entry.runtime_data.registry.get("CP-1").password_hash  # type: ignore[union-attr]
+    assert verifier.check_cached("CP-1", STATION_PASSWORD, stored)

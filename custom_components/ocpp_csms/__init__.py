@@ -6,8 +6,8 @@ import logging
 from pathlib import Path
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv, device_registry as dr, issue_registry as ir
 from homeassistant.helpers.typing import ConfigType
@@ -76,7 +76,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
     )
     # Kept across reloads: after a reload every station reconnects, and a verified password costs no new scrypt
     # run; failures counted before the reload still count.
-    verifier, throttle = hass.data.setdefault(DATA_AUTH, (PasswordVerifier(), FailureThrottle()))
+    verifier, throttle = hass.data.get(DATA_AUTH) or _async_create_auth(hass)
     ports: list[tuple[int, bool]] = [(entry.data[CONF_PORT], False)]
     if tls_port := int(entry.options.get(CONF_TLS_PORT, 0)):
         ports.append((tls_port, True))
@@ -121,6 +121,19 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     async_check_entity_limit(hass, entry)
     return True
+
+
+@callback
+def _async_create_auth(hass: HomeAssistant) -> tuple[PasswordVerifier, FailureThrottle]:
+    """The password verifier and failure throttle of this Home Assistant run; the scrypt threads stop with it."""
+    verifier = PasswordVerifier()
+    hass.data[DATA_AUTH] = (verifier, FailureThrottle())
+
+    async def stop_threads(_event: Event) -> None:
+        await hass.async_add_executor_job(verifier.close)
+
+    hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, stop_threads)
+    return hass.data[DATA_AUTH]
 
 
 async def _async_options_updated(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> None:

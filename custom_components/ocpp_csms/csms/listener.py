@@ -79,8 +79,9 @@ class OcppListener:
     ) -> None:
         """Admit stations into `central`; listeners on several ports may share the verifier and throttle."""
         self.central = central
-        self.verifier = verifier or PasswordVerifier()
-        self.throttle = throttle or FailureThrottle()
+        # `is None`, not `or`: an empty verifier or throttle is falsy (len 0) and must still be the shared one.
+        self.verifier = verifier if verifier is not None else PasswordVerifier()
+        self.throttle = throttle if throttle is not None else FailureThrottle()
         self._server: Server | None = None
         # Filled by the HTTP upgrade, taken by the connection handler; weak, as a handshake may still fail between.
         self._admitted: weakref.WeakKeyDictionary[ServerConnection, _Admitted] = weakref.WeakKeyDictionary()

@@ -161,6 +161,12 @@ class PasswordVerifier:
             self._executor = ThreadPoolExecutor(max_workers=SCRYPT_WORKERS, thread_name_prefix="ocpp_csms_scrypt")
         return self._executor
 
+    def close(self) -> None:
+        """Stop the scrypt threads, waiting for running work (they start again on the next use)."""
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True)
+
     async def async_verify(self, station_id: str, password: str, stored: str | Sequence[str]) -> bool:
         """`verify` without blocking the event loop: the cache first, scrypt on the verifier's threads."""
         if self.check_cached(station_id, password, stored):
