@@ -155,11 +155,10 @@ def resolve_target(hass: HomeAssistant, device_id: str) -> tuple[OcppCsmsHub, st
             translation_domain=DOMAIN, translation_key="not_a_station", translation_placeholders={"device": device_id}
         )
     station_id, _, evse = identifier.partition(EVSE_SEPARATOR)
-    for entry_id in device.config_entries:
-        entry = hass.config_entries.async_get_entry(entry_id)
-        if entry is not None and entry.domain == DOMAIN and entry.state is ConfigEntryState.LOADED:
-            hub: OcppCsmsHub = entry.runtime_data
-            return hub, station_id, int(evse) if evse else 0
+    entry = hass.config_entries.async_get_entry(device.config_entry_id)
+    if entry is not None and entry.domain == DOMAIN and entry.state is ConfigEntryState.LOADED:
+        hub: OcppCsmsHub = entry.runtime_data
+        return hub, station_id, int(evse) if evse else 0
     raise ServiceValidationError(translation_domain=DOMAIN, translation_key="not_loaded")
 
 
