@@ -263,14 +263,15 @@ class BenchHome:
             result: dict[str, Any] = await resp.json()
             return result
 
-    async def probe(self, *, reset: bool = False) -> dict[str, Any]:
-        """The probe's report (lags since the last reset, connected stations)."""
+    async def probe(self, *, reset: bool = False, trim: bool = False) -> dict[str, Any]:
+        """The probe's report (lags since the last reset, connected stations); `trim` frees heap pages first."""
         assert self.session is not None
+        params = {name: "1" for name, wanted in (("reset", reset), ("trim", trim)) if wanted}
         async with self.session.get(
             f"{self.demo.base}/api/bench_probe",
-            params={"reset": "1"} if reset else {},
+            params=params,
             headers={"Authorization": f"Bearer {self.token}"},
-            timeout=aiohttp.ClientTimeout(total=30),
+            timeout=aiohttp.ClientTimeout(total=60),
         ) as resp:
             resp.raise_for_status()
             report: dict[str, Any] = await resp.json()
@@ -278,14 +279,7 @@ class BenchHome:
 
     async def retained_rss(self) -> float:
         """Resident MiB after garbage collection and `malloc_trim` in the Home Assistant process."""
-        assert self.session is not None
-        async with self.session.get(
-            f"{self.demo.base}/api/bench_probe",
-            params={"trim": "1"},
-            headers={"Authorization": f"Bearer {self.token}"},
-            timeout=aiohttp.ClientTimeout(total=60),
-        ) as resp:
-            resp.raise_for_status()
+        await self.probe(trim=True)
         return rss_mib(self.pid)
 
     async def wait_connected(self, count: int, within: float) -> float | None:

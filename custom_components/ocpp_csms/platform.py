@@ -25,6 +25,13 @@ from .station_messages import inventory_signal, new_evse_signal
 
 
 @callback
+def _add(hub: OcppCsmsHub, async_add_entities: AddConfigEntryEntitiesCallback, entities: list[Entity]) -> None:
+    """Add entities; Home Assistant's limit of enabled entities is checked once the burst is in."""
+    async_add_entities(entities)
+    hub.entity_limit.schedule()
+
+
+@callback
 def async_add_station_entities(
     entry: OcppCsmsConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
@@ -38,8 +45,7 @@ def async_add_station_entities(
     def add_station(station_id: str) -> None:
         hub.ensure_station_device(station_id)
         hub.stations_with_entities.add(station_id)
-        async_add_entities(keep(entities_for(hub, station_id), detail, ESSENTIAL_STATION_KEYS))
-        hub.entity_limit.schedule()
+        _add(hub, async_add_entities, keep(entities_for(hub, station_id), detail, ESSENTIAL_STATION_KEYS))
 
     for record in hub.registry:
         add_station(record.station_id)
@@ -63,7 +69,7 @@ def async_add_evse_entities(
             return
         added.add((station_id, evse_id))
         hub.ensure_evse(station_id, evse_id)
-        async_add_entities(keep(entities_for(hub, station_id, evse_id), detail, ESSENTIAL_EVSE_KEYS))
+        _add(hub, async_add_entities, keep(entities_for(hub, station_id, evse_id), detail, ESSENTIAL_EVSE_KEYS))
 
     for station_id, runtime in hub.runtimes.items():
         for evse_id in sorted(runtime.known_evses):
@@ -100,8 +106,7 @@ def async_add_variable_entities(
                     hub.ensure_evse(station_id, key.evse_id)  # its device, before the entity refers to it
                 new.append(entity_for(hub, station_id, key, spec))
         if new:
-            async_add_entities(new)
-            hub.entity_limit.schedule()
+            _add(hub, async_add_entities, new)
 
     for station_id in list(hub.runtimes):
         add_variables(station_id)

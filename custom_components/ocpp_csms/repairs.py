@@ -21,7 +21,33 @@ from .protocol.v201.enums import Reset, ResetStatus
 from .protocol.v201.messages import ResetRequest, ResetResponse
 
 
-class RebootRequiredRepairFlow(RepairsFlow):
+class ConfirmRepairFlow(RepairsFlow):
+    """A repair that asks once, with the issue's placeholders, and then acts (`async_fix`)."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
+        """Ask before acting."""
+        return await self.async_step_confirm()
+
+    async def async_step_confirm(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
+        """Act when the user confirms."""
+        issue = ir.async_get(self.hass).async_get_issue(self.handler, self.issue_id)
+        placeholders = dict(issue.translation_placeholders or {}) if issue else self.default_placeholders()
+        if user_input is None:
+            return self.async_show_form(
+                step_id="confirm", data_schema=probatio.Schema({}), description_placeholders=placeholders
+            )
+        return await self.async_fix(placeholders)
+
+    def default_placeholders(self) -> dict[str, str]:
+        """Placeholders when the issue is gone meanwhile."""
+        return {}
+
+    async def async_fix(self, placeholders: dict[str, str]) -> RepairsFlowResult:
+        """Do what the repair offers."""
+        raise NotImplementedError
+
+
+class RebootRequiredRepairFlow(ConfirmRepairFlow):
     """Offer to reset the station once it is idle (B11, OnIdle), so that the setting takes effect."""
 
     def __init__(self, entry_id: str, station_id: str) -> None:
@@ -29,18 +55,12 @@ class RebootRequiredRepairFlow(RepairsFlow):
         self.entry_id = entry_id
         self.station_id = station_id
 
-    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
-        """Ask before resetting."""
-        return await self.async_step_confirm()
+    def default_placeholders(self) -> dict[str, str]:
+        """The station, at least."""
+        return {"station": self.station_id}
 
-    async def async_step_confirm(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
-        """Reset the station when the user confirms."""
-        issue = ir.async_get(self.hass).async_get_issue(self.handler, self.issue_id)
-        placeholders = dict(issue.translation_placeholders or {}) if issue else {"station": self.station_id}
-        if user_input is None:
-            return self.async_show_form(
-                step_id="confirm", data_schema=probatio.Schema({}), description_placeholders=placeholders
-            )
+    async def async_fix(self, placeholders: dict[str, str]) -> RepairsFlowResult:
+        """Reset the station."""
         entry = self.hass.config_entries.async_get_entry(self.entry_id)
         if entry is None or entry.state is not ConfigEntryState.LOADED:
             return self.async_abort(reason="not_loaded")
@@ -56,25 +76,15 @@ class RebootRequiredRepairFlow(RepairsFlow):
         return self.async_create_entry(data={})
 
 
-class EntityLimitRepairFlow(RepairsFlow):
+class EntityLimitRepairFlow(ConfirmRepairFlow):
     """Switch the entry to the essential entity detail (the entry reloads with it)."""
 
     def __init__(self, entry_id: str) -> None:
         """Which config entry."""
         self.entry_id = entry_id
 
-    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
-        """Ask before switching."""
-        return await self.async_step_confirm()
-
-    async def async_step_confirm(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
-        """Switch when the user confirms."""
-        issue = ir.async_get(self.hass).async_get_issue(self.handler, self.issue_id)
-        placeholders = dict(issue.translation_placeholders or {}) if issue else {}
-        if user_input is None:
-            return self.async_show_form(
-                step_id="confirm", data_schema=probatio.Schema({}), description_placeholders=placeholders
-            )
+    async def async_fix(self, placeholders: dict[str, str]) -> RepairsFlowResult:
+        """Switch the option."""
         entry = self.hass.config_entries.async_get_entry(self.entry_id)
         if entry is None:
             return self.async_abort(reason="not_loaded")

@@ -140,16 +140,17 @@ class StationMessages:
                     GetBaseReportResponse,
                 )
                 _LOGGER.debug("%s: GetBaseReport(FullInventory) answered %s", station_id, outcome)
-                if not (
-                    isinstance(outcome, GetBaseReportResponse) and outcome.status is GenericDeviceModelStatus.ACCEPTED
+                if (
+                    not isinstance(outcome, GetBaseReportResponse)
+                    or outcome.status is not GenericDeviceModelStatus.ACCEPTED
                 ):
                     runtime.assembler.take_partial()  # no report follows: the next boot asks again
-                else:
-                    try:
-                        async with asyncio.timeout(INVENTORY_TURN_TIMEOUT):
-                            await turn_over.wait()
-                    except TimeoutError:
-                        _LOGGER.debug("%s: inventory still incomplete; the next station's turn", station_id)
+                    return
+                try:
+                    async with asyncio.timeout(INVENTORY_TURN_TIMEOUT):
+                        await turn_over.wait()
+                except TimeoutError:
+                    _LOGGER.debug("%s: inventory still incomplete; the next station's turn", station_id)
         finally:
             if self._inventory_turn_over.get(station_id) is turn_over:
                 del self._inventory_turn_over[station_id]

@@ -392,15 +392,15 @@ class DeviceModel(Mapping[VariableKey, VariableInfo]):
         key = _shared(key, key)
         info = _shared((tuple(info.attributes.items()), info.characteristics), info)
         slug = _shared(("slug", key), key.slug)
-        previous = self._infos.get(slug)
-        if previous is not None and previous == info and self._keys[slug] == key:
+        stored = self._keys.get(slug)
+        if stored == key and self._infos[slug] == info:
             return False
-        if previous is None or self._keys[slug] is not key:
+        if stored is not key:  # a new variable, or a new spelling of its names
             if self._keys_shared:
                 self._keys = dict(self._keys)
                 self._keys_shared = False
             self._keys[slug] = key
-            if previous is None:
+            if stored is None:
                 self._by_name = None
         self._infos[slug] = info
         self.revision += 1
