@@ -96,17 +96,6 @@ def test_k01_fr_37_a_limit_for_a_while(allocator: ProfileAllocator) -> None:
     assert (profile["validTo"], profile["chargingSchedule"][0]["duration"]) == ("2025-03-12T17:00:00Z", 8985)
 
 
-def test_k01_fr_41_a_relative_limit(allocator: ProfileAllocator) -> None:
-    profile = limit(allocator, relative=True, duration=timedelta(hours=1), until=NOW + timedelta(hours=5))[
-        "chargingProfile"
-    ]
-    assert profile["chargingProfileKind"] == "Relative"
-    assert "startSchedule" not in profile["chargingSchedule"][0]
-    assert profile["chargingSchedule"][0]["duration"] == 3600
-    assert profile["validTo"] == "2025-03-12T19:30:15Z"
-    assert "duration" not in limit(allocator, relative=True)["chargingProfile"]["chargingSchedule"][0]
-
-
 def test_station_cap_is_a_charging_station_max_profile(allocator: ProfileAllocator) -> None:
     payload = limit(allocator, evse_id=0, limit=22000, unit=W, purpose=P.CHARGING_STATION_MAX_PROFILE)
     assert payload["evseId"] == 0
@@ -145,8 +134,6 @@ def test_k01_fr_03_a_tx_profile_names_its_transaction(allocator: ProfileAllocato
         ({"purpose": P.TX_PROFILE, "transaction_id": "x" * 37}, "K01.FR.03"),
         ({"transaction_id": "tx-1"}, "only a TxProfile"),
         ({"purpose": P.CHARGING_STATION_EXTERNAL_CONSTRAINTS}, "K01.FR.22"),
-        ({"evse_id": 0, "purpose": P.CHARGING_STATION_MAX_PROFILE, "relative": True}, "K01.FR.38"),
-        ({"relative": True, "duration": timedelta(0)}, "positive"),
         ({"duration": timedelta(seconds=-5)}, "positive"),
         ({"duration": timedelta(hours=1), "until": NOW + timedelta(hours=2)}, "not both"),
         ({"until": NOW}, "not in the future"),

@@ -18,7 +18,8 @@ so the station replaces the previous profile (K01.FR.05) and two of our profiles
 purpose and EVSE under different ids (K01.FR.06), nor a stack level and transaction (K01.FR.39). TxDefaultProfiles
 on EVSE 0 and on a specific EVSE never share a level either, except on a station with a single stack level, where
 the allocator refuses the second one (`StackLevelConflictError`) rather than send what the station must reject
-(K01.FR.52, K01.FR.53). Ids are unique per station, start at `id_base` and skip ids known to belong to others.
+(K01.FR.52, K01.FR.53). Ids are unique per station and start at `id_base`; an id whose profile `reconfigure`
+dropped is never handed out again (clearing it on the station may still be under way).
 
 The allocator is optimistic: a bucket counts as installed from the moment a request is built for it until it is
 released (`release`, `clear_requests`), or its transaction ends (`release(TX_PROFILE, evse_id)`). Persist it with
@@ -28,13 +29,12 @@ Builders
 --------
 `limit_profile` (a constant limit), `schedule_profile` (user periods, by start offset or local clock time,
 optionally recurring daily or weekly), `limit_requests` / `schedule_requests` (the TxDefaultProfile plus, by
-policy, a TxProfile for each running transaction), `clear_requests`, and `collisions` (what an installed set of
-profiles would make a station reject).
+policy, a TxProfile for each running transaction), `clear_requests` / `clear_limit_requests`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from enum import StrEnum
@@ -256,14 +256,6 @@ class ProfileAllocator:
         ]
         return sorted(slots, key=lambda slot: slot.profile_id)
 
-    def owns(self, profile_id: int) -> bool:
-        """Whether the id is one of ours (installed or not)."""
-        return any(bucket.profile_id == profile_id for bucket in self._buckets.values())
-
-    def reserve_ids(self, profile_ids: Iterable[int]) -> None:
-        """Never hand out these ids (profiles of others, seen in a GetChargingProfiles report). Ours are ignored."""
-        self._reserved.update(pid for pid in profile_ids if not self.owns(pid))
-
     def reconfigure(self, *, max_stack_level: int, min_stack_level: int | None = None) -> list[int]:
         """Adopt a new stack level range; the ids of our installed profiles that must now be cleared, sorted.
 
@@ -369,47 +361,6 @@ def _check_transaction(purpose: ChargingProfilePurpose, transaction_id: str | No
             raise ProfileError("a TxProfile needs the id of the running transaction (K01.FR.03)")
     elif transaction_id is not None:
         raise ProfileError("only a TxProfile names a transaction")
-
-
-# ---- collisions --------------------------------------------------------------------------------------------------
-
-
-def _validity(profile: ChargingProfile) -> tuple[datetime, datetime]:
-    return (
-        profile.valid_from or datetime.min.replace(tzinfo=UTC),
-        profile.valid_to or datetime.max.replace(tzinfo=UTC),
-    )
-
-
-def collisions(
-    evse_id: int, profile: ChargingProfile, installed: Iterable[tuple[int, ChargingProfile]]
-) -> list[ChargingProfile]:
-    """The installed profiles (EVSE id, profile) that make a station reject SetChargingProfile(evse_id, profile).
-
-    A profile with the same id is replaced, not a collision (K01.FR.05). Otherwise, with the same purpose and
-    stack level: for a TxProfile, the same transaction (K01.FR.39); for other purposes, the same EVSE and an
-    overlapping validity period (K01.FR.06); for TxDefaultProfiles, also EVSE 0 against a specific EVSE
-    (K01.FR.52, K01.FR.53).
-    """
-    start, end = _validity(profile)
-    found = []
-    for other_evse, other in installed:
-        if other.id == profile.id or other.charging_profile_purpose != profile.charging_profile_purpose:
-            continue
-        if other.stack_level != profile.stack_level:
-            continue
-        if profile.charging_profile_purpose == Purpose.TX_PROFILE:
-            if other.transaction_id == profile.transaction_id:
-                found.append(other)
-            continue
-        other_start, other_end = _validity(other)
-        same_evse = other_evse == evse_id
-        cross_scope = profile.charging_profile_purpose == Purpose.TX_DEFAULT_PROFILE and (other_evse == 0) != (
-            evse_id == 0
-        )
-        if (same_evse and start < other_end and other_start < end) or cross_scope:
-            found.append(other)
-    return found
 
 
 # ---- builders ----------------------------------------------------------------------------------------------------
@@ -521,45 +472,35 @@ def limit_profile(
     number_phases: int | None = None,
     duration: timedelta | None = None,
     until: datetime | None = None,
-    relative: bool = False,
     transaction_id: str | None = None,
     voltage: float = DEFAULT_VOLTAGE,
 ) -> SetChargingProfileRequest:
     """A SetChargingProfileRequest for a constant limit from now on (or for `duration`, or `until`).
 
-    Absolute by default: the schedule starts now (startSchedule, K01.FR.40), and with an end the profile is valid
-    until then (validTo, K01.FR.37; the schedule's duration ends there too), after which lower stack levels apply
-    again. `relative=True` makes it Relative to the start of charging (no startSchedule, K01.FR.41; not for a
-    ChargingStationMaxProfile, K01.FR.38): `duration` then counts from the start of charging, `until` still ends
-    the profile. The limit is converted to a unit the station supports (K01.FR.26) with `number_phases`
-    (default 3, K01.FR.49) and `voltage`.
+    Absolute: the schedule starts now (startSchedule, K01.FR.40), and with an end the profile is valid until then
+    (validTo, K01.FR.37; the schedule's duration ends there too), after which lower stack levels apply again. The
+    limit is converted to a unit the station supports (K01.FR.26) with `number_phases` (default 3, K01.FR.49) and
+    `voltage`.
     """
     now = _aware_utc(now, "now")
     _check_limit(limit, number_phases)
     check_electrics(voltage, number_phases or DEFAULT_PHASES)
     _check_transaction(purpose, transaction_id)
     allocator.stack_level(purpose, evse_id, role)  # validates the target before anything is allocated
-    if relative and purpose == Purpose.CHARGING_STATION_MAX_PROFILE:
-        raise ProfileError("a ChargingStationMaxProfile cannot be Relative (K01.FR.38)")
-    if relative:
-        if duration is not None and duration <= timedelta(0):
-            raise ProfileError("the duration must be positive")
-        valid_to = _end(now, None, until)
-        seconds = None if duration is None else math.ceil(duration.total_seconds())
-    else:
-        valid_to = _end(now, duration, until)
-        seconds = None if valid_to is None else int((valid_to - now).total_seconds())
+    valid_to = _end(now, duration, until)
+    seconds = None if valid_to is None else int((valid_to - now).total_seconds())
     periods, target = _periods([(0, limit, number_phases)], unit, capabilities, voltage)
     slot = allocator.slot(purpose, evse_id, role)
     schedule = ChargingSchedule(
         id=slot.profile_id,
         charging_rate_unit=target,
         charging_schedule_period=periods,
-        start_schedule=None if relative else now,
+        start_schedule=now,
         duration=seconds,
     )
-    kind = ChargingProfileKind.RELATIVE if relative else ChargingProfileKind.ABSOLUTE
-    return _request(slot, kind=kind, schedule=schedule, valid_to=valid_to, transaction_id=transaction_id)
+    return _request(
+        slot, kind=ChargingProfileKind.ABSOLUTE, schedule=schedule, valid_to=valid_to, transaction_id=transaction_id
+    )
 
 
 type _Clock = tuple[time, int | None]
