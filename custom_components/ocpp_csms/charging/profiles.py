@@ -30,6 +30,12 @@ Builders
 `limit_profile` (a constant limit), `schedule_profile` (user periods, by start offset or local clock time,
 optionally recurring daily or weekly), `limit_requests` / `schedule_requests` (the TxDefaultProfile plus, by
 policy, a TxProfile for each running transaction), `clear_requests` / `clear_limit_requests`.
+
+Errors
+------
+What cannot be built as asked raises `ProfileError`, whose `reason` (a `ProfileProblem`) and `placeholders`
+(numbers and OCPP names, as strings) make a translated message for the user; its own message is English, for logs.
+Wrong types and naive datetimes are programming errors: plain ValueError.
 """
 
 from __future__ import annotations
@@ -61,20 +67,94 @@ DAY = 86_400
 WEEK = 7 * DAY
 
 
+class ProfileProblem(StrEnum):
+    """Why a profile cannot be built: the key of a translated message. Each reason always has the same placeholders."""
+
+    INVALID_TARGET = "invalid_target"
+    """The purpose, EVSE and transaction do not go together: a ChargingStationExternalConstraints profile
+    (K01.FR.22), a ChargingStationMaxProfile off EVSE 0, a TxProfile on EVSE 0 (K01.FR.16), a station-wide
+    TxDefaultProfile on an EVSE (K01.FR.14), a transaction named by another purpose, a negative EVSE id.
+    Placeholders: purpose (ChargingProfilePurpose), evse."""
+    TRANSACTION_REQUIRED = "transaction_required"
+    """A TxProfile without the id of a running transaction (K01.FR.03). Placeholders: evse."""
+    STACK_LEVEL_CONFLICT = "stack_level_conflict"
+    """The station's single stack level holds our TxDefaultProfile of the other scope (K01.FR.52, K01.FR.53).
+    Placeholders: level, and the evse and profile_id of the profile to clear first."""
+    PROFILE_LIMIT_REACHED = "profile_limit_reached"
+    """The station holds no more profiles (Entries[ChargingProfiles] maxLimit). Placeholders: max."""
+    IDS_EXHAUSTED = "ids_exhausted"
+    """No profile id is left below 2**31. No placeholders."""
+    INVALID_LIMIT = "invalid_limit"
+    """A limit that is negative or not a finite number. Placeholders: limit."""
+    INVALID_PHASES = "invalid_phases"
+    """A numberPhases other than 1, 2 or 3. Placeholders: phases."""
+    INVALID_END = "invalid_end"
+    """A duration that is not positive, an end time not in the future, or both given. No placeholders."""
+    PERIOD_COUNT = "period_count"
+    """No periods, or more than the station's PeriodsPerSchedule after merging equal neighbours.
+    Placeholders: count, max."""
+    MIXED_PERIOD_STARTS = "mixed_period_starts"
+    """Some periods start at an offset, others at a clock time. No placeholders."""
+    INVALID_PERIOD_START = "invalid_period_start"
+    """A negative offset, an offset past the day or week of a recurring schedule, or a clock time with a time
+    zone. Placeholders: period (its position, from 1), start (as given)."""
+    DUPLICATE_PERIOD_START = "duplicate_period_start"
+    """Two periods start at the same time. Placeholders: first, second (positions, from 1)."""
+    INVALID_WEEKDAY = "invalid_weekday"
+    """A weekday out of 0-6, with an offset or in a daily schedule, or missing from a clock time of a weekly
+    schedule. Placeholders: period (its position, from 1)."""
+    SCHEDULE_ENDS_EARLY = "schedule_ends_early"
+    """The schedule ends before its last period starts (K01.FR.11). Placeholders: duration, start (seconds)."""
+
+
 class ProfileError(ValueError):
-    """A profile that cannot be built as asked (the message says why)."""
+    """A profile that cannot be built as asked: `reason` and `placeholders` for the user, the message for logs."""
+
+    def __init__(self, reason: ProfileProblem, message: str, **placeholders: int | str) -> None:
+        """`placeholders` are the reason's, numbers and OCPP names only (stored as strings): never English."""
+        super().__init__(message)
+        self.reason = reason
+        self.placeholders: Mapping[str, str] = {name: str(value) for name, value in placeholders.items()}
 
 
 class StackLevelConflictError(ProfileError):
     """The station has too few stack levels to hold this profile next to one of ours that is installed."""
 
+    def __init__(self, taken: ProfileSlot) -> None:
+        """`taken`: our installed profile on the stack level this one needs."""
+        super().__init__(
+            ProfileProblem.STACK_LEVEL_CONFLICT,
+            f"stack level {taken.stack_level} is taken by our TxDefaultProfile {taken.profile_id} on EVSE"
+            f" {taken.evse_id} ({taken.role}); the station has no other level for this one: clear that profile first",
+            level=taken.stack_level,
+            evse=taken.evse_id,
+            profile_id=taken.profile_id,
+        )
+
 
 class ProfileLimitReachedError(ProfileError):
     """The station holds no more profiles (SmartChargingCtrlr Entries[ChargingProfiles] maxLimit)."""
 
+    def __init__(self, maximum: int) -> None:
+        """`maximum`: how many profiles the station holds."""
+        super().__init__(
+            ProfileProblem.PROFILE_LIMIT_REACHED,
+            f"the station holds at most {maximum} charging profiles",
+            max=maximum,
+        )
+
 
 class TooManyPeriodsError(ProfileError):
     """The schedule has more periods than the station takes (SmartChargingCtrlr.PeriodsPerSchedule)."""
+
+    def __init__(self, count: int, maximum: int) -> None:
+        """`count` periods (after merging equal neighbours), `maximum` per schedule."""
+        super().__init__(
+            ProfileProblem.PERIOD_COUNT,
+            f"{count} periods, the station takes at most {maximum} per schedule",
+            count=count,
+            max=maximum,
+        )
 
 
 class ProfileRole(StrEnum):
@@ -185,23 +265,21 @@ class ProfileAllocator:
     def slot(self, purpose: ChargingProfilePurpose, evse_id: int, role: ProfileRole) -> ProfileSlot:
         """The id and stack level for a profile, marked installed (call it when the request is sent).
 
-        Raises ProfileError for a purpose/EVSE/role the spec forbids, StackLevelConflictError when the station's
-        single stack level is taken by our TxDefaultProfile of the other scope (EVSE 0 vs a specific EVSE),
-        ProfileLimitReachedError when `max_profiles` of ours are installed already.
+        Raises ProfileError (INVALID_TARGET) for a purpose/EVSE/role the spec forbids, StackLevelConflictError
+        when the station's single stack level is taken by our TxDefaultProfile of the other scope (EVSE 0 vs a
+        specific EVSE), ProfileLimitReachedError when `max_profiles` of ours are installed already, ProfileError
+        (IDS_EXHAUSTED) when no id is left.
         """
         role = _check_target(purpose, evse_id, role)
         level = self._level(purpose, role, self._min, self._max)
         key = (purpose, evse_id, level)
         other = next(self._cross_scope(evse_id, level), None) if purpose == Purpose.TX_DEFAULT_PROFILE else None
         if other is not None:
-            raise StackLevelConflictError(
-                f"stack level {level} is taken by our TxDefaultProfile {other.profile_id} on EVSE {other.evse_id}"
-                f" ({other.role}); the station has no other level for this one: clear that profile first"
-            )
+            raise StackLevelConflictError(other)
         bucket = self._buckets.get(key)
         newly_installed = bucket is None or bucket.occupant is None
         if newly_installed and self.max_profiles is not None and len(self.installed()) >= self.max_profiles:
-            raise ProfileLimitReachedError(f"the station holds at most {self.max_profiles} charging profiles")
+            raise ProfileLimitReachedError(self.max_profiles)
         if bucket is None:
             bucket = self._buckets[key] = _Bucket(self._new_id())
         bucket.occupant = role
@@ -222,7 +300,7 @@ class ProfileAllocator:
         while self._next_id in used:
             self._next_id += 1
         if self._next_id > _MAX_ID:
-            raise ProfileError("profile ids exhausted")
+            raise ProfileError(ProfileProblem.IDS_EXHAUSTED, "profile ids exhausted")
         self._next_id += 1
         return self._next_id - 1
 
@@ -338,29 +416,37 @@ def _check_range(lowest: int, highest: int) -> None:
         raise ValueError(f"invalid stack level range {lowest}..{highest}")
 
 
+def _invalid_target(purpose: ChargingProfilePurpose, evse_id: int, message: str) -> ProfileError:
+    return ProfileError(ProfileProblem.INVALID_TARGET, message, purpose=purpose.value, evse=evse_id)
+
+
 def _check_target(purpose: ChargingProfilePurpose, evse_id: int, role: ProfileRole) -> ProfileRole:
-    """The role as laid out for this purpose and EVSE, or ProfileError for what the spec forbids."""
+    """The role as laid out for this purpose and EVSE, or ProfileError (INVALID_TARGET) for what the spec forbids."""
     if evse_id < 0:
-        raise ProfileError(f"invalid EVSE id {evse_id}")
+        raise _invalid_target(purpose, evse_id, f"invalid EVSE id {evse_id}")
     if purpose not in _LAYERS:
-        raise ProfileError(f"the CSMS does not set {purpose} profiles (K01.FR.22)")
+        raise _invalid_target(purpose, evse_id, f"the CSMS does not set {purpose} profiles (K01.FR.22)")
     if purpose == Purpose.CHARGING_STATION_MAX_PROFILE and evse_id != 0:
-        raise ProfileError("a ChargingStationMaxProfile goes on EVSE 0 only")
+        raise _invalid_target(purpose, evse_id, "a ChargingStationMaxProfile goes on EVSE 0 only")
     if purpose == Purpose.TX_PROFILE and evse_id == 0:
-        raise ProfileError("a TxProfile goes on a specific EVSE, never EVSE 0 (K01.FR.16)")
+        raise _invalid_target(purpose, evse_id, "a TxProfile goes on a specific EVSE, never EVSE 0 (K01.FR.16)")
     if evse_id == 0:
         return role.for_station()
     if purpose == Purpose.TX_DEFAULT_PROFILE and role.station_wide:
-        raise ProfileError("a station-wide TxDefaultProfile goes on EVSE 0 (K01.FR.14)")
+        raise _invalid_target(purpose, evse_id, "a station-wide TxDefaultProfile goes on EVSE 0 (K01.FR.14)")
     return role
 
 
-def _check_transaction(purpose: ChargingProfilePurpose, transaction_id: str | None) -> None:
+def _check_transaction(purpose: ChargingProfilePurpose, evse_id: int, transaction_id: str | None) -> None:
     if purpose == Purpose.TX_PROFILE:
         if not transaction_id or len(transaction_id) > _MAX_TRANSACTION_ID:
-            raise ProfileError("a TxProfile needs the id of the running transaction (K01.FR.03)")
+            raise ProfileError(
+                ProfileProblem.TRANSACTION_REQUIRED,
+                "a TxProfile needs the id of the running transaction (K01.FR.03)",
+                evse=evse_id,
+            )
     elif transaction_id is not None:
-        raise ProfileError("only a TxProfile names a transaction")
+        raise _invalid_target(purpose, evse_id, "only a TxProfile names a transaction")
 
 
 # ---- builders ----------------------------------------------------------------------------------------------------
@@ -389,24 +475,31 @@ def _aware_utc(moment: datetime, name: str) -> datetime:
 def _end(now: datetime, duration: timedelta | None, until: datetime | None) -> datetime | None:
     """The validTo of a profile that holds for `duration` from now, or until `until` (not both)."""
     if duration is not None and until is not None:
-        raise ProfileError("give a duration or an end time, not both")
+        raise ProfileError(ProfileProblem.INVALID_END, "give a duration or an end time, not both")
     if duration is not None:
         if duration <= timedelta(0):
-            raise ProfileError("the duration must be positive")
+            raise ProfileError(ProfileProblem.INVALID_END, "the duration must be positive")
         return now + timedelta(seconds=math.ceil(duration.total_seconds()))
     if until is not None:
         end = _aware_utc(until, "until")
         if end <= now:
-            raise ProfileError("the end time is not in the future")
+            raise ProfileError(ProfileProblem.INVALID_END, "the end time is not in the future")
         return end
     return None
 
 
 def _check_limit(limit: float, number_phases: int | None) -> None:
     if not math.isfinite(limit) or limit < 0:
-        raise ProfileError(f"a limit is a non-negative number, not {limit!r}")
+        shown = str(int(limit)) if float(limit).is_integer() else str(limit)  # "16", "-0.5", "inf", "nan"
+        raise ProfileError(
+            ProfileProblem.INVALID_LIMIT, f"a limit is a non-negative number, not {limit!r}", limit=shown
+        )
     if number_phases is not None and not 1 <= number_phases <= MAX_PHASES:
-        raise ProfileError(f"number of phases must be 1, 2 or 3, not {number_phases!r}")
+        raise ProfileError(
+            ProfileProblem.INVALID_PHASES,
+            f"number of phases must be 1, 2 or 3, not {number_phases!r}",
+            phases=number_phases,
+        )
 
 
 def _periods(
@@ -429,9 +522,7 @@ def _periods(
             continue
         periods.append(ChargingSchedulePeriod(start_period=offset, limit=value, number_phases=phases))
     if len(periods) > capabilities.periods_per_schedule:
-        raise TooManyPeriodsError(
-            f"{len(periods)} periods, the station takes at most {capabilities.periods_per_schedule} per schedule"
-        )
+        raise TooManyPeriodsError(len(periods), capabilities.periods_per_schedule)
     return periods, target
 
 
@@ -485,7 +576,7 @@ def limit_profile(
     now = _aware_utc(now, "now")
     _check_limit(limit, number_phases)
     check_electrics(voltage, number_phases or DEFAULT_PHASES)
-    _check_transaction(purpose, transaction_id)
+    _check_transaction(purpose, evse_id, transaction_id)
     allocator.stack_level(purpose, evse_id, role)  # validates the target before anything is allocated
     valid_to = _end(now, duration, until)
     seconds = None if valid_to is None else int((valid_to - now).total_seconds())
@@ -507,11 +598,21 @@ type _Clock = tuple[time, int | None]
 """A local wall-clock time and optional weekday (0 = Monday)."""
 
 
-def _clock(period: SchedulePeriod, start: time) -> _Clock:
+def _invalid_weekday(position: int, message: str) -> ProfileError:
+    return ProfileError(ProfileProblem.INVALID_WEEKDAY, message, period=position)
+
+
+def _clock(position: int, period: SchedulePeriod, start: time) -> _Clock:
+    """The clock time (whole seconds) and weekday of the period at `position` (from 1) in the user's list."""
     if start.tzinfo is not None:
-        raise ProfileError("clock times are local wall-clock times, without a time zone")
+        raise ProfileError(
+            ProfileProblem.INVALID_PERIOD_START,
+            "clock times are local wall-clock times, without a time zone",
+            period=position,
+            start=start.isoformat(),
+        )
     if period.weekday is not None and not 0 <= period.weekday <= 6:
-        raise ProfileError(f"a weekday is 0 (Monday) to 6 (Sunday), not {period.weekday!r}")
+        raise _invalid_weekday(position, f"a weekday is 0 (Monday) to 6 (Sunday), not {period.weekday!r}")
     return start.replace(microsecond=0), period.weekday
 
 
@@ -557,62 +658,68 @@ def _one_off_clock_times(clocks: Sequence[_Clock], reference: datetime, tz: tzin
 type _RawPeriods = list[tuple[int, float, int | None]]
 
 
-def _one_off_layout(
-    periods: Sequence[SchedulePeriod], starts: Sequence[int | time], reference: datetime, tz: tzinfo
-) -> tuple[datetime, _RawPeriods]:
-    clocks = [_clock(p, start) for p, start in zip(periods, starts, strict=True) if isinstance(start, time)]
+def _one_off_offsets(periods: Sequence[SchedulePeriod], reference: datetime, tz: tzinfo) -> tuple[datetime, list[int]]:
+    """The start of a one-off schedule and each period's offset from it, in the order given."""
+    starts = [period.start for period in periods]
+    clocks = [
+        _clock(position, period, begin)
+        for position, (period, begin) in enumerate(zip(periods, starts, strict=True), 1)
+        if isinstance(begin, time)
+    ]
     if clocks:
         moments = [_aware_utc(moment, "start") for moment in _one_off_clock_times(clocks, reference, tz)]
-        anchor = moments[0]
-        offsets = [int((moment - anchor).total_seconds()) for moment in moments]
-    else:
-        if any(period.weekday is not None for period in periods):
-            raise ProfileError("a weekday goes with a clock time")
-        offsets = [start for start in starts if isinstance(start, int)]
-        if min(offsets) < 0:
-            raise ProfileError("period offsets are seconds from the start, never negative")
-        first = min(offsets)
-        anchor = _aware_utc(reference, "start") + timedelta(seconds=first)
-        offsets = [offset - first for offset in offsets]
-    raw = [(offset, p.limit, p.number_phases) for offset, p in zip(offsets, periods, strict=True)]
-    return anchor, sorted(raw, key=lambda item: item[0])
+        return moments[0], [int((moment - moments[0]).total_seconds()) for moment in moments]
+    offsets = [begin for begin in starts if isinstance(begin, int)]
+    for position, (period, offset) in enumerate(zip(periods, offsets, strict=True), 1):
+        if period.weekday is not None:
+            raise _invalid_weekday(position, "a weekday goes with a clock time")
+        if offset < 0:
+            raise ProfileError(
+                ProfileProblem.INVALID_PERIOD_START,
+                "period offsets are seconds from the start, never negative",
+                period=position,
+                start=offset,
+            )
+    first = min(offsets)
+    return _aware_utc(reference, "start") + timedelta(seconds=first), [offset - first for offset in offsets]
 
 
-def _recurring_layout(
+def _recurring_offsets(
     periods: Sequence[SchedulePeriod],
-    starts: Sequence[int | time],
     reference: datetime,
     tz: tzinfo,
     *,
     recurrence: RecurrencyKind,
     start: datetime | None,
-) -> tuple[datetime, _RawPeriods]:
+) -> tuple[datetime, list[int]]:
+    """The start of a recurring schedule and each period's offset within its day or week, in the order given."""
     weekly = recurrence == RecurrencyKind.WEEKLY
     length = WEEK if weekly else DAY
-    raw: _RawPeriods = []
-    for period, begin in zip(periods, starts, strict=True):
+    offsets: list[int] = []
+    for position, period in enumerate(periods, 1):
+        begin = period.start
         if isinstance(begin, time):
-            moment, weekday = _clock(period, begin)
-            offset = moment.hour * 3600 + moment.minute * 60 + moment.second
+            moment, weekday = _clock(position, period, begin)
             if weekly and weekday is None:
-                raise ProfileError("a clock time in a weekly schedule needs its weekday (0 = Monday)")
+                raise _invalid_weekday(position, "a clock time in a weekly schedule needs its weekday (0 = Monday)")
             if not weekly and weekday is not None:
-                raise ProfileError("a daily schedule has no weekdays")
-            offset += (weekday or 0) * DAY
-        else:
-            if period.weekday is not None:
-                raise ProfileError("a weekday goes with a clock time")
-            offset = begin
-        if not 0 <= offset < length:
-            raise ProfileError(f"the periods of a {recurrence} schedule start within its {length} s")
-        raw.append((offset, period.limit, period.number_phases))
-    raw.sort(key=lambda item: item[0])
-    if raw[0][0] > 0:  # the last period runs on into the next day or week until the first one starts
-        raw.insert(0, (0, raw[-1][1], raw[-1][2]))
-    if start is not None and not isinstance(starts[0], time):
-        return _aware_utc(start, "start"), raw
+                raise _invalid_weekday(position, "a daily schedule has no weekdays")
+            offsets.append((weekday or 0) * DAY + moment.hour * 3600 + moment.minute * 60 + moment.second)
+            continue
+        if period.weekday is not None:
+            raise _invalid_weekday(position, "a weekday goes with a clock time")
+        if not 0 <= begin < length:
+            raise ProfileError(
+                ProfileProblem.INVALID_PERIOD_START,
+                f"the periods of a {recurrence} schedule start within its {length} s",
+                period=position,
+                start=begin,
+            )
+        offsets.append(begin)
+    if start is not None and not isinstance(periods[0].start, time):
+        return _aware_utc(start, "start"), offsets
     days = reference.weekday() if weekly else 0
-    return _aware_utc(_at(reference - timedelta(days=days), time(0), tz), "start"), raw
+    return _aware_utc(_at(reference - timedelta(days=days), time(0), tz), "start"), offsets
 
 
 def _schedule_layout(
@@ -624,13 +731,31 @@ def _schedule_layout(
     start: datetime | None,
 ) -> tuple[datetime, _RawPeriods]:
     """The schedule's start and its (offset, limit, phases) periods, ordered, starting at offset 0 (K01.FR.31)."""
-    starts = [period.start for period in periods]
-    if len({isinstance(begin, time) for begin in starts}) > 1:
-        raise ProfileError("give all period starts as offsets or all as clock times, not a mix")
+    if len({isinstance(period.start, time) for period in periods}) > 1:
+        raise ProfileError(
+            ProfileProblem.MIXED_PERIOD_STARTS, "give all period starts as offsets or all as clock times, not a mix"
+        )
     reference = (now if start is None else _aware_utc(start, "start")).astimezone(tz)
     if recurrence is None:
-        return _one_off_layout(periods, starts, reference, tz)
-    return _recurring_layout(periods, starts, reference, tz, recurrence=recurrence, start=start)
+        anchor, offsets = _one_off_offsets(periods, reference, tz)
+    else:
+        anchor, offsets = _recurring_offsets(periods, reference, tz, recurrence=recurrence, start=start)
+    first_at: dict[int, int] = {}
+    for position, offset in enumerate(offsets, 1):
+        if (first := first_at.setdefault(offset, position)) != position:
+            raise ProfileError(
+                ProfileProblem.DUPLICATE_PERIOD_START,
+                f"periods {first} and {position} start at the same time",
+                first=first,
+                second=position,
+            )
+    raw = sorted(
+        ((offset, period.limit, period.number_phases) for offset, period in zip(offsets, periods, strict=True)),
+        key=lambda item: item[0],
+    )
+    if recurrence is not None and raw[0][0] > 0:  # the last period runs on into the next day or week until then
+        raw.insert(0, (0, raw[-1][1], raw[-1][2]))
+    return anchor, raw
 
 
 def schedule_profile(
@@ -671,20 +796,28 @@ def schedule_profile(
     now = _aware_utc(now, "now")
     check_electrics(voltage, DEFAULT_PHASES)
     if not periods:
-        raise ProfileError("a schedule has at least one period")
+        raise ProfileError(
+            ProfileProblem.PERIOD_COUNT,
+            "a schedule has at least one period",
+            count=0,
+            max=capabilities.periods_per_schedule,
+        )
     for period in periods:
         _check_limit(period.limit, period.number_phases)
-    _check_transaction(purpose, transaction_id)
+    _check_transaction(purpose, evse_id, transaction_id)
     allocator.stack_level(purpose, evse_id, role)
     anchor, raw = _schedule_layout(periods, now=now, tz=tz, recurrence=recurrence, start=start)
-    if len({offset for offset, _, _ in raw}) != len(raw):
-        raise ProfileError("two periods start at the same time")
     valid_to = _end(now, duration, until)
     seconds: int | None = DAY if recurrence == RecurrencyKind.DAILY else WEEK if recurrence else None
     if recurrence is None and valid_to is not None:
         seconds = int((valid_to - anchor).total_seconds())
         if seconds <= raw[-1][0]:
-            raise ProfileError("the schedule ends before its last period starts (K01.FR.11)")
+            raise ProfileError(
+                ProfileProblem.SCHEDULE_ENDS_EARLY,
+                "the schedule ends before its last period starts (K01.FR.11)",
+                duration=seconds,
+                start=raw[-1][0],
+            )
     schedule_periods, target = _periods(raw, unit, capabilities, voltage)
     slot = allocator.slot(purpose, evse_id, role)
     schedule = ChargingSchedule(
