@@ -28,7 +28,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from websockets.asyncio.client import connect
 
 from custom_components.ocpp_csms.const import DOMAIN
-from custom_components.ocpp_csms.hub import evse_identifier
+from custom_components.ocpp_csms.devices import evse_identifier
 
 from .conftest import STATION_PASSWORD, SetupIntegration, trusted_station, ws_url
 from .station_peer import SUBPROTOCOL, StationPeer, basic_auth_header

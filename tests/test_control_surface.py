@@ -17,7 +17,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.ocpp_csms.const import DOMAIN
-from custom_components.ocpp_csms.hub import evse_identifier
+from custom_components.ocpp_csms.devices import evse_identifier
 
 from .conftest import STATION_PASSWORD, SetupIntegration, trusted_station, ws_url
 from .station.inventory import inventory

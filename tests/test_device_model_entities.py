@@ -19,7 +19,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.ocpp_csms import station_messages
+from custom_components.ocpp_csms import inventory as inventory_reader
 from custom_components.ocpp_csms.const import DOMAIN
 from custom_components.ocpp_csms.variable_sync import reboot_issue_id
 
@@ -221,8 +221,8 @@ async def test_stations_take_turns_reporting_their_inventory(
     hass: HomeAssistant, setup_integration: SetupIntegration, monkeypatch: pytest.MonkeyPatch, frees_the_turn: str
 ) -> None:
     """A fleet's first connection: one report at a time here (8 by default); a silent or lost station yields."""
-    monkeypatch.setattr(station_messages, "MAX_CONCURRENT_INVENTORIES", 1)
-    monkeypatch.setattr(station_messages, "INVENTORY_TURN_TIMEOUT", 1.0 if frees_the_turn == "timeout" else 30.0)
+    monkeypatch.setattr(inventory_reader, "MAX_CONCURRENT_INVENTORIES", 1)
+    monkeypatch.setattr(inventory_reader, "INVENTORY_TURN_TIMEOUT", 1.0 if frees_the_turn == "timeout" else 30.0)
     entry = await setup_integration(stations=[trusted_station("CP-1"), trusted_station("CP-2")])
     runtimes = entry.runtime_data.runtimes
     async with station_connection(ws_url(entry), "CP-1", password=STATION_PASSWORD, peer_class=SilentStation) as silent:

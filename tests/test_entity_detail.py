@@ -13,18 +13,30 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ocpp_csms import entity_detail
 from custom_components.ocpp_csms.const import CONF_ENTITY_DETAIL, DOMAIN
-from custom_components.ocpp_csms.entity_detail import (
-    ENTITY_LIMIT_ISSUE,
-    ESSENTIAL_EVSE_KEYS,
-    EntityDetail,
-    essential_unique_ids,
-)
+from custom_components.ocpp_csms.entity_detail import ENTITY_LIMIT_ISSUE, EntityDetail
 
 from .conftest import STATION_PASSWORD, SetupIntegration, trusted_station, ws_url
 from .station_peer import station_connection
 from .test_device_model_entities import boot_with_inventory
 
 ESSENTIAL = {CONF_ENTITY_DETAIL: EntityDetail.ESSENTIAL.value}
+#: What `essential` keeps: the station's connectivity, and per EVSE what charging and the Energy dashboard need.
+ESSENTIAL_EVSE_KEYS = (
+    "charging_state",
+    "connector_status",
+    "power",
+    "energy",
+    "session_energy",
+    "charging_current_limit",
+    "charging",
+)
+
+
+def essential_unique_ids(station_id: str, evse_ids: list[int]) -> set[str]:
+    """The unique ids of a station's entities under `essential` (the same as under `full`)."""
+    return {f"{station_id}_connectivity"} | {
+        f"{station_id}_evse_{evse_id}_{key}" for evse_id in evse_ids for key in ESSENTIAL_EVSE_KEYS
+    }
 
 
 def unique_ids(hass: HomeAssistant, entry: MockConfigEntry) -> set[str]:
@@ -151,4 +163,4 @@ async def test_entity_limit_repair_without_its_entry_aborts(
 
 async def test_an_unknown_option_value_means_full(hass: HomeAssistant) -> None:
     entry = MockConfigEntry(domain=DOMAIN, options={CONF_ENTITY_DETAIL: "everything"})
-    assert entity_detail.entity_detail(entry) is EntityDetail.FULL
+    assert entity_detail.entity_detail_from(entry.options) is EntityDetail.FULL

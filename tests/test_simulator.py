@@ -296,7 +296,7 @@ async def test_password_rotation_then_reconnection_with_the_new_password(
     entry = await setup_integration(stations=[trusted_station("sim-001")])
     async with simulated(fast_config(ws_url(entry))) as station:
         await wait_for(station.online.is_set)
-        await entry.runtime_data.async_rotate_password("sim-001")
+        await entry.runtime_data.trust.async_rotate_password("sim-001")
         assert station.password != STATION_PASSWORD
         new_password = station.password
         assert new_password is not None

@@ -175,7 +175,7 @@ async def test_options_settings(hass: HomeAssistant, setup_integration: SetupInt
     await hass.async_block_till_done()
     config = entry.runtime_data.central.config
     assert (config.unknown_station_policy.value, config.heartbeat_interval) == ("accept", 60)
-    assert entry.runtime_data.id_tokens.unknown_policy.value == "accept"
+    assert entry.runtime_data.authorization.tokens.unknown_policy.value == "accept"
     assert entry.options["entity_detail"] == "full"  # not given: unchanged
 
 

@@ -152,12 +152,12 @@ async def bench_latency(count: int) -> list[tuple[str, list[float]]]:
     results = []
     with tempfile.TemporaryDirectory() as config:
         async with home_assistant(Path(config)) as (hass, entry, port), simulated_station(port) as station:
-            hub = entry.runtime_data
+            data = entry.runtime_data
             await wait_for(
                 lambda: hass.states.get(NUMBER) is not None and hass.states.get(NUMBER).state != "unavailable"
             )
             no_interval = LimitFilterConfig(increase_interval=timedelta(0))
-            hub.charging.evse(STATION, 1).filter = LimitRequestFilter(no_interval)
+            data.charging.evse(STATION, 1).filter = LimitRequestFilter(no_interval)
             arrivals = watch_profiles(station)
 
             def set_number(value: float) -> Any:
@@ -250,11 +250,11 @@ async def bench_meter(count: int) -> list[tuple[str, float]]:
 
     with tempfile.TemporaryDirectory() as config:
         async with home_assistant(Path(config)) as (hass, entry, port), simulated_station(port):
-            hub = entry.runtime_data
+            data = entry.runtime_data
             await wait_for(
                 lambda: hass.states.get(NUMBER) is not None and hass.states.get(NUMBER).state != "unavailable"
             )
-            session = hub.central.stations[STATION].session
+            session = data.central.stations[STATION].session
             sent: list[bytes] = []
             real_send = session._send  # noqa: SLF001 - the benchmark feeds the session directly
 

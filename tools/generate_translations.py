@@ -1,9 +1,9 @@
-"""Write the `entity` section of translations/en.json: fixed entities, and curated variables on every platform.
+"""Write the `entity` sections of translations/en.json and icons.json: fixed entities and curated variables.
 
 A curated variable's platform depends on what the station reports (a read-only boolean is a binary sensor, a
-writable one a switch), so its name is written for every platform it can appear on. Run after changing
-`station/variable_kinds.py` CURATED or the names below: `.venv/bin/python tools/generate_translations.py`.
-`tests/test_translations.py` fails when the file is out of date.
+writable one a switch), so its name and icon are written for every platform it can appear on. Run after changing
+`station/variable_kinds.py` CURATED or the tables below: `.venv/bin/python tools/generate_translations.py`.
+`tests/test_translations.py` fails when either file is out of date.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from custom_components.ocpp_csms.station.variable_kinds import CURATED
 
-TRANSLATIONS = Path(__file__).resolve().parent.parent / "custom_components" / "ocpp_csms" / "translations" / "en.json"
+INTEGRATION = Path(__file__).resolve().parent.parent / "custom_components" / "ocpp_csms"
+TRANSLATIONS = INTEGRATION / "translations" / "en.json"
+ICONS = INTEGRATION / "icons.json"
 VARIABLE_PLATFORMS = ("binary_sensor", "number", "select", "sensor", "switch", "text")
 
 CURATED_NAMES = {
@@ -65,6 +67,80 @@ CURATED_NAMES = {
     "items_per_message": "Items per message {instance}",
     "bytes_per_message": "Bytes per message {instance}",
     "security_profile": "Security profile",
+}
+
+CURATED_ICONS = {
+    "ac_phase_switching_supported": "mdi:sine-wave",
+    "aligned_data_interval": "mdi:clock-outline",
+    "aligned_data_measurands": "mdi:format-list-checks",
+    "aligned_data_tx_ended_measurands": "mdi:format-list-checks",
+    "auth_cache_enabled": "mdi:cached",
+    "authorization_enabled": "mdi:shield-account-outline",
+    "authorize_remote_start": "mdi:remote",
+    "bytes_per_message": "mdi:numeric",
+    "charging_profile_entries": "mdi:counter",
+    "charging_rate_unit": "mdi:tune-variant",
+    "connector_availability_state": "mdi:ev-plug-type2",
+    "connector_supply_phases": "mdi:sine-wave",
+    "connector_type": "mdi:ev-plug-type2",
+    "ev_connection_timeout": "mdi:timer-alert-outline",
+    "evse_availability_state": "mdi:ev-station",
+    "evse_rated_power": "mdi:flash",
+    "evse_supply_phases": "mdi:sine-wave",
+    "heartbeat_interval": "mdi:heart-pulse",
+    "items_per_message": "mdi:numeric",
+    "limit_change_significance": "mdi:delta",
+    "local_auth_list_enabled": "mdi:format-list-bulleted",
+    "local_auth_list_entries": "mdi:counter",
+    "local_authorize_offline": "mdi:cloud-off-outline",
+    "local_pre_authorize": "mdi:card-account-details-star-outline",
+    "message_timeout": "mdi:timer-sand",
+    "offline_threshold": "mdi:lan-disconnect",
+    "periods_per_schedule": "mdi:calendar-clock",
+    "phases_3_to_1": "mdi:sine-wave",
+    "profile_stack_level": "mdi:layers-outline",
+    "reservation_enabled": "mdi:calendar-check",
+    "security_profile": "mdi:shield-lock-outline",
+    "smart_charging_enabled": "mdi:auto-mode",
+    "station_availability_state": "mdi:ev-station",
+    "station_supply_phases": "mdi:sine-wave",
+    "stop_tx_on_ev_side_disconnect": "mdi:power-plug-off-outline",
+    "stop_tx_on_invalid_id": "mdi:card-account-details-outline",
+    "tx_ended_interval": "mdi:timer-outline",
+    "tx_ended_measurands": "mdi:format-list-checks",
+    "tx_start_point": "mdi:play-circle-outline",
+    "tx_started_measurands": "mdi:format-list-checks",
+    "tx_stop_point": "mdi:stop-circle-outline",
+    "tx_updated_interval": "mdi:timer-outline",
+    "tx_updated_measurands": "mdi:format-list-checks",
+    "websocket_ping_interval": "mdi:lan-pending",
+}
+
+FIXED_ICONS: dict[str, dict[str, str]] = {
+    "button": {"rotate_password": "mdi:key-change", "unlock_connector": "mdi:lock-open-variant"},
+    "event": {"external_charging_limit": "mdi:transmission-tower", "token_presented": "mdi:card-account-details"},
+    "number": {
+        "charging_current_limit": "mdi:current-ac",
+        "charging_power_limit": "mdi:flash",
+        "station_current_limit_cap": "mdi:current-ac",
+        "station_power_limit_cap": "mdi:flash",
+    },
+    "sensor": {
+        "charging_state": "mdi:ev-station",
+        "composite_schedule": "mdi:chart-timeline-variant",
+        "connector_status": "mdi:ev-plug-type2",
+        "current_offered": "mdi:current-ac",
+        "external_charging_limit": "mdi:transmission-tower",
+        "id_token": "mdi:card-account-details-outline",
+        "session_duration": "mdi:timer-outline",
+        "stopped_reason": "mdi:stop-circle-outline",
+        "transaction_id": "mdi:identifier",
+    },
+    "switch": {
+        "availability": "mdi:power-plug",
+        "charging": "mdi:ev-station",
+        "station_availability": "mdi:power-plug",
+    },
 }
 
 FIXED: dict[str, dict[str, Any]] = {
@@ -150,11 +226,38 @@ def entity_section() -> dict[str, dict[str, Any]]:
     return {platform: dict(sorted(section[platform].items())) for platform in sorted(section)}
 
 
+def icon_section() -> dict[str, dict[str, Any]]:
+    """The `entity` section of icons.json: fixed entities, then every curated variable on every variable platform."""
+    section: dict[str, dict[str, str]] = {platform: dict(keys) for platform, keys in FIXED_ICONS.items()}
+    unknown = sorted(set(CURATED_ICONS) - {variable.translation_key for variable in CURATED.values()})
+    if unknown:
+        raise SystemExit(f"icons for translation keys that are not curated: {unknown}")
+    for platform in VARIABLE_PLATFORMS:
+        icons = section.setdefault(platform, {})
+        for key, icon in CURATED_ICONS.items():
+            icons.setdefault(key, icon)
+    return {
+        platform: {key: {"default": icon} for key, icon in sorted(section[platform].items())}
+        for platform in sorted(section)
+    }
+
+
+def rendered(path: Path, section: dict[str, Any]) -> str:
+    """The file at `path` with its `entity` section replaced."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["entity"] = section
+    return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def outputs() -> dict[Path, str]:
+    """What each generated file must contain."""
+    return {TRANSLATIONS: rendered(TRANSLATIONS, entity_section()), ICONS: rendered(ICONS, icon_section())}
+
+
 def main() -> None:
-    """Rewrite en.json's entity section in place."""
-    data = json.loads(TRANSLATIONS.read_text(encoding="utf-8"))
-    data["entity"] = entity_section()
-    TRANSLATIONS.write_text(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
+    """Rewrite the entity sections of en.json and icons.json in place."""
+    for path, text in outputs().items():
+        path.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

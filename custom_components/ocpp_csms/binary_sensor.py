@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import override
 
 from homeassistant.components.binary_sensor import BinarySensorEntity, BinarySensorEntityDescription
 from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
@@ -11,22 +12,21 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from . import OcppCsmsConfigEntry
-from .csms.station import Station
-from .entity import OcppStationEntity
+from .entity import OcppEntity, OcppEntityDescription, StationView, essential
 from .platform import async_add_station_entities, async_add_variable_entities
-from .station.variable_kinds import EntityKind
-from .variable_entity import OcppVariableEntity
+from .runtime_data import OcppCsmsConfigEntry, OcppCsmsRuntimeData
+from .station.device_model import VariableKey
+from .station.variable_kinds import EntityKind, EntitySpec
+from .variable_entity import OcppVariableEntity, variable_description
 
 PARALLEL_UPDATES = 0
 
 
 @dataclass(frozen=True, kw_only=True)
-class OcppBinarySensorEntityDescription(BinarySensorEntityDescription):
-    """How a binary sensor reads its state from the station."""
+class OcppBinarySensorEntityDescription(BinarySensorEntityDescription, OcppEntityDescription):
+    """How a binary sensor reads its state."""
 
-    value_fn: Callable[[Station], bool]
-    always_available: bool = False
+    is_on_fn: Callable[[StationView], bool]
 
 
 STATION_BINARY_SENSORS: tuple[OcppBinarySensorEntityDescription, ...] = (
@@ -34,8 +34,9 @@ STATION_BINARY_SENSORS: tuple[OcppBinarySensorEntityDescription, ...] = (
         key="connectivity",
         device_class=BinarySensorDeviceClass.CONNECTIVITY,
         entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda station: station.connected,
-        always_available=True,
+        is_on_fn=lambda view: view.connected,
+        available_fn=lambda _view: True,  # it reports the disconnection itself
+        has_fn=essential,
     ),
 )
 
@@ -46,38 +47,41 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the binary sensors of every trusted station, now and as stations are approved."""
-    async_add_station_entities(
-        entry,
-        async_add_entities,
-        lambda hub, station_id: [
-            OcppBinarySensor(hub, station_id, description) for description in STATION_BINARY_SENSORS
-        ],
-    )
+    async_add_station_entities(entry, async_add_entities, OcppBinarySensor, STATION_BINARY_SENSORS)
     async_add_variable_entities(
         entry, async_add_entities, frozenset({EntityKind.BINARY_SENSOR}), OcppVariableBinarySensor
     )
 
 
-class OcppBinarySensor(OcppStationEntity, BinarySensorEntity):
+class OcppBinarySensor(OcppEntity, BinarySensorEntity):
     """A binary sensor of a station."""
 
     entity_description: OcppBinarySensorEntityDescription
 
     @property
-    def available(self) -> bool:
-        """The connectivity sensor stays available: it reports the disconnection itself."""
-        return self.entity_description.always_available or super().available
-
-    @property
+    @override
     def is_on(self) -> bool:
-        """The state, read from the station."""
-        return self.entity_description.value_fn(self.station)
+        """The state, as the description reads it."""
+        return self.entity_description.is_on_fn(self.view)
+
+
+@dataclass(frozen=True, kw_only=True)
+class OcppVariableBinarySensorEntityDescription(BinarySensorEntityDescription, OcppEntityDescription):
+    """A read-only boolean variable's binary sensor."""
 
 
 class OcppVariableBinarySensor(OcppVariableEntity, BinarySensorEntity):
     """A read-only boolean variable."""
 
+    entity_description: OcppVariableBinarySensorEntityDescription
+
+    def __init__(self, data: OcppCsmsRuntimeData, station_id: str, key: VariableKey, spec: EntitySpec) -> None:
+        """The variable's binary sensor."""
+        description = variable_description(OcppVariableBinarySensorEntityDescription, key, spec)
+        super().__init__(data, station_id, key, spec, description)
+
     @property
+    @override
     def is_on(self) -> bool | None:
         """The variable's value."""
         value = self.variable_value

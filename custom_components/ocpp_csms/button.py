@@ -1,9 +1,10 @@
-"""Buttons: rotate a station's password."""
+"""Buttons: a station's password rotation and resets, and unlocking an EVSE's connector."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import override
 
 from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
 from homeassistant.components.button.const import ButtonDeviceClass
@@ -11,21 +12,19 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from . import OcppCsmsConfigEntry
-from .control_entity import OcppEvseControlEntity
-from .entity import OcppStationEntity
-from .hub import OcppCsmsHub
+from .entity import OcppEntity, OcppEntityDescription, StationView
 from .platform import async_add_evse_entities, async_add_station_entities
 from .protocol.v201.enums import Reset
+from .runtime_data import OcppCsmsConfigEntry
 
 PARALLEL_UPDATES = 1
 
 
 @dataclass(frozen=True, kw_only=True)
-class OcppButtonEntityDescription(ButtonEntityDescription):
-    """What pressing the button does to the station."""
+class OcppButtonEntityDescription(ButtonEntityDescription, OcppEntityDescription):
+    """What pressing the button does to the station or the EVSE."""
 
-    press_fn: Callable[[OcppCsmsHub, str], Awaitable[object]]
+    press_fn: Callable[[StationView], Awaitable[object]]
 
 
 STATION_BUTTONS: tuple[OcppButtonEntityDescription, ...] = (
@@ -33,14 +32,14 @@ STATION_BUTTONS: tuple[OcppButtonEntityDescription, ...] = (
         key="rotate_password",
         translation_key="rotate_password",
         entity_category=EntityCategory.CONFIG,
-        press_fn=lambda hub, station_id: hub.async_rotate_password(station_id),
+        press_fn=lambda view: view.data.trust.async_rotate_password(view.station_id),
     ),
     OcppButtonEntityDescription(
         key="reset_on_idle",
         translation_key="reset_on_idle",
         device_class=ButtonDeviceClass.RESTART,
         entity_category=EntityCategory.CONFIG,
-        press_fn=lambda hub, station_id: hub.commands.async_reset(station_id, Reset.ON_IDLE),
+        press_fn=lambda view: view.data.commands.async_reset(view.station_id, Reset.ON_IDLE),
     ),
     OcppButtonEntityDescription(
         key="reset_immediate",
@@ -48,23 +47,14 @@ STATION_BUTTONS: tuple[OcppButtonEntityDescription, ...] = (
         device_class=ButtonDeviceClass.RESTART,
         entity_category=EntityCategory.CONFIG,
         entity_registry_enabled_default=False,
-        press_fn=lambda hub, station_id: hub.commands.async_reset(station_id, Reset.IMMEDIATE),
+        press_fn=lambda view: view.data.commands.async_reset(view.station_id, Reset.IMMEDIATE),
     ),
 )
-
-
-@dataclass(frozen=True, kw_only=True)
-class OcppEvseButtonEntityDescription(ButtonEntityDescription):
-    """What pressing the button does to the EVSE."""
-
-    press_fn: Callable[[OcppCsmsHub, str, int], Awaitable[object]]
-
-
-EVSE_BUTTONS: tuple[OcppEvseButtonEntityDescription, ...] = (
-    OcppEvseButtonEntityDescription(
+EVSE_BUTTONS: tuple[OcppButtonEntityDescription, ...] = (
+    OcppButtonEntityDescription(
         key="unlock_connector",
         translation_key="unlock_connector",
-        press_fn=lambda hub, station_id, evse_id: hub.commands.async_unlock(station_id, evse_id),
+        press_fn=lambda view: view.data.commands.async_unlock(view.station_id, view.evse_id),
     ),
 )
 
@@ -74,36 +64,17 @@ async def async_setup_entry(
     entry: OcppCsmsConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the buttons of every trusted station, now and as stations are approved."""
-    async_add_station_entities(
-        entry,
-        async_add_entities,
-        lambda hub, station_id: [OcppButton(hub, station_id, description) for description in STATION_BUTTONS],
-    )
-    async_add_evse_entities(
-        entry,
-        async_add_entities,
-        lambda hub, station_id, evse_id: [
-            OcppEvseButton(hub, station_id, evse_id, description) for description in EVSE_BUTTONS
-        ],
-    )
+    """Add the buttons of every trusted station and EVSE, now and as they appear."""
+    async_add_station_entities(entry, async_add_entities, OcppButton, STATION_BUTTONS)
+    async_add_evse_entities(entry, async_add_entities, OcppButton, EVSE_BUTTONS)
 
 
-class OcppButton(OcppStationEntity, ButtonEntity):
-    """A button of a station."""
+class OcppButton(OcppEntity, ButtonEntity):
+    """A button of a station or an EVSE."""
 
     entity_description: OcppButtonEntityDescription
 
+    @override
     async def async_press(self) -> None:
         """Do what the button says."""
-        await self.entity_description.press_fn(self.hub, self.station_id)
-
-
-class OcppEvseButton(OcppEvseControlEntity, ButtonEntity):
-    """A button of an EVSE."""
-
-    entity_description: OcppEvseButtonEntityDescription
-
-    async def async_press(self) -> None:
-        """Do what the button says."""
-        await self.entity_description.press_fn(self.hub, self.station_id, self.evse_id)
+        await self.entity_description.press_fn(self.view)

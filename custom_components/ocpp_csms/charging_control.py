@@ -1,8 +1,10 @@
-"""Charging limits, schedules and remote commands of the control surface, on top of the HA-free `charging/` logic.
+"""Charging limits and schedules of the control surface, on top of the HA-free `charging/` logic.
 
 Every limit goes through the EVSE's flash-protection filter (dead band, increase interval, 6 A floor), becomes
 charging profiles with our own ids and stack levels (TxDefaultProfile, plus TxProfile for a running transaction),
-and is read back with GetCompositeSchedule: entities show the limit in force, not merely the last one asked for.
+and is read back with GetCompositeSchedule: entities show the limit in force, not merely the last one asked for,
+and how it compares with the one asked for (`charging/readback.py`). External limits set at the station (K11-K13)
+are shown and fired as events.
 """
 
 from __future__ import annotations
@@ -11,11 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 import logging
-from typing import TYPE_CHECKING
 
 from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_point_in_utc_time
 
 from .charging.capabilities import ComponentRef, SmartChargingCapabilities, VariableRef
@@ -23,7 +23,6 @@ from .charging.composite import CompositeLimit, parse_composite
 from .charging.limiter import LimitRequestFilter
 from .charging.profiles import (
     ProfileAllocator,
-    ProfileError,
     ProfileRole,
     SchedulePeriod,
     clear_limit_requests,
@@ -32,8 +31,12 @@ from .charging.profiles import (
     limit_requests,
     schedule_requests,
 )
+from .charging.readback import Readback, readback
 from .charging.units import convert
 from .const import DOMAIN
+from .context import StationContext
+from .csms.station import Station
+from .helpers import station_error, translated_errors
 from .protocol.v201.datatypes import ChargingLimit, ChargingSchedule
 from .protocol.v201.enums import (
     ChargingProfilePurpose,
@@ -44,6 +47,7 @@ from .protocol.v201.enums import (
     RecurrencyKind,
 )
 from .protocol.v201.messages import (
+    ClearChargingProfileRequest,
     ClearChargingProfileResponse,
     ClearedChargingLimitRequest,
     ClearedChargingLimitResponse,
@@ -54,11 +58,8 @@ from .protocol.v201.messages import (
     SetChargingProfileRequest,
     SetChargingProfileResponse,
 )
+from .signals import ExternalLimitChange, evse_signal, external_limit_signal, station_signal
 from .station.device_model import DeviceModel
-
-if TYPE_CHECKING:
-    from .csms.station import Station
-    from .hub import OcppCsmsHub
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -70,16 +71,6 @@ STATION_CAP = -1
 READBACK_SECONDS = 3600
 #: When the station reports no maximum, the number entities offer up to this (a 32 A three-phase EVSE).
 DEFAULT_MAX_CURRENT = 32.0
-
-
-def external_limit_signal(entry_id: str, station_id: str) -> str:
-    """Dispatcher signal: the station reported or cleared an external limit (kind, source, EVSE id)."""
-    return f"{DOMAIN}_{entry_id}_external_limit_{station_id}"
-
-
-def charging_signal(entry_id: str, station_id: str, evse_id: int) -> str:
-    """Dispatcher signal: the limit in force or an external limit of an EVSE changed (EVSE 0: the station)."""
-    return f"{DOMAIN}_{entry_id}_charging_{station_id}_{evse_id}"
 
 
 @dataclass
@@ -121,16 +112,16 @@ def _getter(model: DeviceModel) -> Callable[[ComponentRef, VariableRef], str | N
 class ChargingControl:
     """The charging limits of every station of one config entry."""
 
-    def __init__(self, hub: OcppCsmsHub, *, also_tx_profile: bool = True) -> None:
+    def __init__(self, context: StationContext, *, also_tx_profile: bool = True) -> None:
         """Register the external-limit handlers; profiles also go out as TxProfile for running transactions."""
-        self.hub = hub
+        self.context = context
         self.also_tx_profile = also_tx_profile
         self._evses: dict[tuple[str, int], EvseCharging] = {}
         self._allocators: dict[str, ProfileAllocator] = {}
         #: Per station: the capabilities parsed from its device model, and what they were parsed from.
         self._capabilities: dict[str, tuple[tuple[int, int, int], SmartChargingCapabilities]] = {}
-        hub.central.handle(NotifyChargingLimitRequest, self._notify_charging_limit)
-        hub.central.handle(ClearedChargingLimitRequest, self._cleared_charging_limit)
+        context.central.handle(NotifyChargingLimitRequest, self._notify_charging_limit)
+        context.central.handle(ClearedChargingLimitRequest, self._cleared_charging_limit)
 
     # ---- state -------------------------------------------------------------------------------------------
 
@@ -143,7 +134,7 @@ class ChargingControl:
 
     def capabilities(self, station_id: str) -> SmartChargingCapabilities:
         """The station's smart charging capabilities, from its inventory (safe defaults without one)."""
-        runtime = self.hub.runtimes.get(station_id)
+        runtime = self.context.runtimes.get(station_id)
         if runtime is None:
             return SmartChargingCapabilities()
         model = runtime.device_model
@@ -155,27 +146,52 @@ class ChargingControl:
         return cached[1]
 
     def allocator(self, station_id: str) -> ProfileAllocator:
-        """Our profile ids and stack levels at the station (persisted with its sessions)."""
+        """Our profile ids and stack levels at the station (persisted with its sessions).
+
+        When the station's inventory reports other stack levels than the allocator uses (it arrived after the
+        first limit, or a firmware update changed them), the allocator adopts them; our profiles that land on
+        another level are cleared at the station.
+        """
+        capabilities = self.capabilities(station_id)
         if (allocator := self._allocators.get(station_id)) is None:
-            runtime = self.hub.runtimes.get(station_id)
+            runtime = self.context.runtimes.get(station_id)
             saved = runtime.charging_profiles if runtime else None
-            allocator = (
-                ProfileAllocator.from_dict(saved)
-                if saved
-                else ProfileAllocator.for_station(self.capabilities(station_id))
-            )
+            allocator = ProfileAllocator.from_dict(saved) if saved else ProfileAllocator.for_station(capabilities)
             self._allocators[station_id] = allocator
+        if allocator.max_stack_level != capabilities.max_stack_level:
+            if orphans := allocator.reconfigure(max_stack_level=capabilities.max_stack_level):
+                self.context.background(self._clear_orphans(station_id, orphans), f"{DOMAIN} clear profiles")
+            allocator.max_profiles = capabilities.max_profiles
+            self._save_allocator(station_id, allocator)
         return allocator
 
-    def _save_allocator(self, station_id: str) -> None:
-        runtime = self.hub.runtimes.get(station_id)
+    async def _clear_orphans(self, station_id: str, profile_ids: list[int]) -> None:
+        """Clear our profiles whose stack level changed (K10); they are re-sent with the next limit."""
+        station = self.context.central.stations.get(station_id)
+        if station is None or not station.connected:
+            return
+        for profile_id in profile_ids:
+            outcome = await station.session.call_outcome(
+                ClearChargingProfileRequest(charging_profile_id=profile_id), ClearChargingProfileResponse
+            )
+            _LOGGER.debug("%s: profile %d on an old stack level cleared: %s", station_id, profile_id, outcome)
+
+    def _save_allocator(self, station_id: str, allocator: ProfileAllocator) -> None:
+        runtime = self.context.runtimes.get(station_id)
         if runtime is not None:
-            runtime.charging_profiles = self.allocator(station_id).to_dict()
+            runtime.charging_profiles = allocator.to_dict()
             runtime.schedule_save_sessions()
+
+    @callback
+    def transaction_ended(self, station_id: str, evse_id: int) -> None:
+        """The station deletes a transaction's TxProfile when it stops (K02.FR.05): its slot is free again."""
+        allocator = self.allocator(station_id)
+        if allocator.release(ChargingProfilePurpose.TX_PROFILE, evse_id, None):
+            self._save_allocator(station_id, allocator)
 
     def electrics(self, station_id: str, evse_id: int, phases: int | None) -> tuple[float, int]:
         """The voltage (measured where reported) and number of phases to convert A and W with."""
-        runtime = self.hub.runtimes.get(station_id)
+        runtime = self.context.runtimes.get(station_id)
         voltage = DEFAULT_VOLTAGE
         supply = None
         if runtime is not None and evse_id > 0:
@@ -187,7 +203,7 @@ class ChargingControl:
 
     def transactions(self, station_id: str, evse_id: int) -> dict[int, str]:
         """The running transactions an EVSE's limit (EVSE 0: every EVSE) covers."""
-        runtime = self.hub.runtimes.get(station_id)
+        runtime = self.context.runtimes.get(station_id)
         if runtime is None:
             return {}
         running: dict[int, str] = {}
@@ -198,7 +214,7 @@ class ChargingControl:
 
     def charging(self, station_id: str, evse_id: int) -> bool:
         """Whether an EV charges on the EVSE (then the 6 A floor applies)."""
-        runtime = self.hub.runtimes.get(station_id)
+        runtime = self.context.runtimes.get(station_id)
         if runtime is None or evse_id <= 0:
             return False
         session = runtime.transactions.evse(evse_id)
@@ -229,6 +245,15 @@ class ChargingControl:
         value, requested_unit = state.requested
         return round(convert(value, requested_unit, unit, voltage=voltage, phases=phases), 1)
 
+    def readback(self, station_id: str, evse_id: int) -> Readback | None:
+        """How the limit in force compares with the last one asked for (None: none was asked for)."""
+        state = self._evses.get((station_id, evse_id))
+        if state is None or state.requested is None:
+            return None
+        value, unit = state.requested
+        voltage, phases = self.electrics(station_id, evse_id, None)
+        return readback(value, unit, state.composite, datetime.now(UTC), voltage=voltage, phases=phases)
+
     # ---- limits ------------------------------------------------------------------------------------------
 
     async def async_set_limit(
@@ -244,7 +269,7 @@ class ChargingControl:
         protect: bool = True,
     ) -> None:
         """Apply a charging limit (0 pauses); with `protect`, through the EVSE's flash-protection filter."""
-        station = self.hub.connected_station(station_id)
+        station = self.context.connected(station_id)
         state = self.evse(station_id, evse_id)
         state.requested = (value, unit)
         voltage, phases_used = self.electrics(station_id, evse_id, phases)
@@ -273,7 +298,7 @@ class ChargingControl:
                 if due.send_now is not None:
                     try:
                         await self._send_limit(
-                            self.hub.connected_station(station_id),
+                            self.context.connected(station_id),
                             evse_id,
                             due.send_now,
                             due.unit,
@@ -285,7 +310,7 @@ class ChargingControl:
                         state.filter.invalidate()
                         _LOGGER.warning("%s EVSE %d: deferred limit not applied: %s", station_id, evse_id, err)
 
-            state.deferred = async_track_point_in_utc_time(self.hub.hass, send_due, decision.due_at)
+            state.deferred = async_track_point_in_utc_time(self.context.hass, send_due, decision.due_at)
         self._signal(station_id, evse_id)
 
     async def _send_limit(  # noqa: PLR0917 - the limit's parts, passed through from async_set_limit
@@ -301,7 +326,7 @@ class ChargingControl:
         station_id = station.station_id
         voltage, _ = self.electrics(station_id, evse_id, phases)
         if evse_id == STATION_CAP:
-            try:
+            with translated_errors(station_id):
                 cap = limit_profile(
                     self.allocator(station_id),
                     self.capabilities(station_id),
@@ -316,11 +341,9 @@ class ChargingControl:
                     until=until,
                     voltage=voltage,
                 )
-            except ProfileError as err:
-                raise self._profile_error(station_id, err) from err
             await self._send_profiles(station, evse_id, [cap])
             return
-        try:
+        with translated_errors(station_id):
             requests = limit_requests(
                 self.allocator(station_id),
                 self.capabilities(station_id),
@@ -335,8 +358,6 @@ class ChargingControl:
                 until=until,
                 voltage=voltage,
             )
-        except ProfileError as err:
-            raise self._profile_error(station_id, err) from err
         await self._send_profiles(station, evse_id, requests)
 
     async def async_set_schedule(
@@ -350,9 +371,9 @@ class ChargingControl:
         recurrence: RecurrencyKind | None = None,
     ) -> None:
         """Apply a schedule of limits (offsets or clock times; optionally recurring daily or weekly)."""
-        station = self.hub.connected_station(station_id)
+        station = self.context.connected(station_id)
         voltage, _ = self.electrics(station_id, evse_id, None)
-        try:
+        with translated_errors(station_id):
             requests = schedule_requests(
                 self.allocator(station_id),
                 self.capabilities(station_id),
@@ -366,13 +387,11 @@ class ChargingControl:
                 also_tx_profile=self.also_tx_profile,
                 voltage=voltage,
             )
-        except ProfileError as err:
-            raise self._profile_error(station_id, err) from err
         await self._send_profiles(station, evse_id, requests)
 
     async def async_clear(self, station_id: str, evse_id: int) -> None:
         """Remove our limit and schedule profiles of the EVSE (EVSE 0: station-wide ones)."""
-        self.hub.connected_station(station_id)
+        self.context.connected(station_id)
         allocator = self.allocator(station_id)
         if evse_id == STATION_CAP:
             requests = clear_requests(allocator, purpose=ChargingProfilePurpose.CHARGING_STATION_MAX_PROFILE)
@@ -381,39 +400,39 @@ class ChargingControl:
                 *clear_limit_requests(allocator, evse_id=evse_id),
                 *clear_limit_requests(allocator, evse_id=evse_id, schedule=True),
             ]
-        self._save_allocator(station_id)
+        self._save_allocator(station_id, allocator)
         state = self.evse(station_id, evse_id)
         state.requested = None
         state.filter.invalidate()
         for request in requests:
-            response = await self.hub.async_call(station_id, request, ClearChargingProfileResponse)
+            response = await self.context.call(station_id, request, ClearChargingProfileResponse)
             if response.status is not ClearChargingProfileStatus.ACCEPTED:
                 _LOGGER.info("%s: ClearChargingProfile(%s) answered %s", station_id, request, response.status)
         await self.async_read_back(station_id, evse_id)
 
     async def _send_profiles(self, station: Station, evse_id: int, requests: list[SetChargingProfileRequest]) -> None:
         station_id = station.station_id
-        self._save_allocator(station_id)
+        allocator = self.allocator(station_id)
+        self._save_allocator(station_id, allocator)
         for request in requests:
-            response = await self.hub.async_call(station_id, request, SetChargingProfileResponse)
+            response = await self.context.call(station_id, request, SetChargingProfileResponse)
             if response.status is not ChargingProfileStatus.ACCEPTED:
-                profile = request.charging_profile
-                self.allocator(station_id).release(profile.charging_profile_purpose, request.evse_id, None)
-                self._save_allocator(station_id)
-                reason = response.status_info.reason_code if response.status_info else response.status.value
-                raise HomeAssistantError(
-                    translation_domain=DOMAIN,
-                    translation_key="profile_rejected",
-                    translation_placeholders={"station": station_id, "reason": reason},
+                allocator.release(request.charging_profile.charging_profile_purpose, request.evse_id, None)
+                self._save_allocator(station_id, allocator)
+                raise station_error(
+                    "profile_rejected",
+                    station_id,
+                    status=response.status.value,
+                    reason=response.status_info.reason_code if response.status_info else "-",
                 )
         await self.async_read_back(station_id, evse_id)
 
     async def async_read_back(self, station_id: str, evse_id: int) -> None:
         """Read the composite schedule of the EVSE (and of every EVSE, for EVSE 0) to show the limit in force."""
-        station = self.hub.central.stations.get(station_id)
+        station = self.context.central.stations.get(station_id)
         if station is None or not station.connected:
             return
-        runtime = self.hub.runtimes.get(station_id)
+        runtime = self.context.runtimes.get(station_id)
         targets = [evse_id] if evse_id > 0 or runtime is None else [0, *sorted(runtime.known_evses)]
         for target in targets:
             outcome = await station.session.call_outcome(
@@ -431,7 +450,7 @@ class ChargingControl:
         self, station_id: str, evse_id: int, duration: int, unit: ChargingRateUnit | None
     ) -> GetCompositeScheduleResponse:
         """The station's composite schedule of an EVSE (K08), also kept for the sensors."""
-        response = await self.hub.async_call(
+        response = await self.context.call(
             station_id,
             GetCompositeScheduleRequest(duration=duration, evse_id=evse_id, charging_rate_unit=unit),
             GetCompositeScheduleResponse,
@@ -452,10 +471,11 @@ class ChargingControl:
         state.external = request.charging_limit
         state.external_schedule = request.charging_schedule
         self._signal(station.station_id, evse_id)
-        self._external(station.station_id, "notified", request.charging_limit.charging_limit_source, evse_id)
-        self.hub.entry.async_create_background_task(
-            self.hub.hass, self.async_read_back(station.station_id, evse_id), f"{DOMAIN} read back"
+        self._external(
+            station.station_id,
+            ExternalLimitChange("notified", str(request.charging_limit.charging_limit_source), evse_id),
         )
+        self.context.background(self.async_read_back(station.station_id, evse_id), f"{DOMAIN} read back")
         return NotifyChargingLimitResponse()
 
     async def _cleared_charging_limit(
@@ -466,31 +486,24 @@ class ChargingControl:
         state.external = None
         state.external_schedule = None
         self._signal(station.station_id, evse_id)
-        self._external(station.station_id, "cleared", request.charging_limit_source, evse_id)
-        self.hub.entry.async_create_background_task(
-            self.hub.hass, self.async_read_back(station.station_id, evse_id), f"{DOMAIN} read back"
-        )
+        self._external(station.station_id, ExternalLimitChange("cleared", str(request.charging_limit_source), evse_id))
+        self.context.background(self.async_read_back(station.station_id, evse_id), f"{DOMAIN} read back")
         return ClearedChargingLimitResponse()
 
     # ---- helpers -----------------------------------------------------------------------------------------
 
     @callback
     def _signal(self, station_id: str, evse_id: int) -> None:
-        async_dispatcher_send(self.hub.hass, charging_signal(self.hub.entry.entry_id, station_id, evse_id))
+        """Station-wide limits (EVSE 0) show on the station's entities; the others on the EVSE's (or the cap's)."""
+        entry_id = self.context.entry_id
+        if evse_id == 0:
+            self.context.signal(station_signal(entry_id, station_id))
+        else:
+            self.context.signal(evse_signal(entry_id, station_id, evse_id))
 
     @callback
-    def _external(self, station_id: str, kind: str, source: str, evse_id: int) -> None:
-        async_dispatcher_send(
-            self.hub.hass, external_limit_signal(self.hub.entry.entry_id, station_id), kind, str(source), evse_id
-        )
-
-    @staticmethod
-    def _profile_error(station_id: str, err: ProfileError) -> HomeAssistantError:
-        return HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="profile_invalid",
-            translation_placeholders={"station": station_id, "reason": str(err)},
-        )
+    def _external(self, station_id: str, change: ExternalLimitChange) -> None:
+        self.context.signal(external_limit_signal(self.context.entry_id, station_id), change)
 
     @callback
     def async_shutdown(self) -> None:

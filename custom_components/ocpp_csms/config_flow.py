@@ -51,8 +51,9 @@ from .const import (
     DOMAIN,
 )
 from .csms.registry import UnknownStationPolicy
-from .entity_detail import EntityDetail, entity_detail
+from .entity_detail import EntityDetail, entity_detail_from
 from .protocol.v201.enums import IdTokenEnum
+from .runtime_data import OcppCsmsConfigEntry
 from .station.id_tokens import IdTokenEntry, UnknownTokenPolicy
 from .tls_setup import parse_hosts
 
@@ -189,13 +190,11 @@ class OcppCsmsConfigFlow(ConfigFlow, domain=DOMAIN):
         """Let the user add the station: it is then trusted with the credentials it connected with."""
         if user_input is None:
             return self.async_show_form(step_id="approve", description_placeholders=self._station)
-        entries = [
-            entry for entry in self.hass.config_entries.async_entries(DOMAIN) if entry.state is ConfigEntryState.LOADED
-        ]
+        entries: list[OcppCsmsConfigEntry] = self.hass.config_entries.async_loaded_entries(DOMAIN)
         station_id = self._station["station_id"]
         if not entries or station_id not in entries[0].runtime_data.central.stations:
             return self.async_abort(reason="station_gone", description_placeholders=self._station)
-        await entries[0].runtime_data.central.approve(station_id)
+        await entries[0].runtime_data.trust.async_approve(station_id)
         return self.async_abort(reason="station_approved", description_placeholders=self._station)
 
 
@@ -215,7 +214,9 @@ class OcppCsmsOptionsFlow(OptionsFlow):
                     CONF_UNKNOWN_STATIONS: user_input[CONF_UNKNOWN_STATIONS],
                     CONF_UNKNOWN_TOKENS: user_input[CONF_UNKNOWN_TOKENS],
                     CONF_HEARTBEAT_INTERVAL: int(user_input[CONF_HEARTBEAT_INTERVAL]),
-                    CONF_ENTITY_DETAIL: user_input.get(CONF_ENTITY_DETAIL, entity_detail(self.config_entry).value),
+                    CONF_ENTITY_DETAIL: user_input.get(
+                        CONF_ENTITY_DETAIL, entity_detail_from(self.config_entry.options).value
+                    ),
                 }
             )
         options = self.config_entry.options
@@ -234,7 +235,7 @@ class OcppCsmsOptionsFlow(OptionsFlow):
                     CONF_UNKNOWN_STATIONS: options.get(CONF_UNKNOWN_STATIONS, UnknownStationPolicy.APPROVE.value),
                     CONF_UNKNOWN_TOKENS: options.get(CONF_UNKNOWN_TOKENS, UnknownTokenPolicy.REJECT.value),
                     CONF_HEARTBEAT_INTERVAL: options.get(CONF_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL),
-                    CONF_ENTITY_DETAIL: entity_detail(self.config_entry).value,
+                    CONF_ENTITY_DETAIL: entity_detail_from(self.config_entry.options).value,
                 },
             ),
         )
@@ -243,7 +244,9 @@ class OcppCsmsOptionsFlow(OptionsFlow):
         """Add an ID token to the allowed list, or remove listed ones."""
         if self.config_entry.state is not ConfigEntryState.LOADED:
             return self.async_abort(reason="not_loaded")
-        tokens = self.config_entry.runtime_data.id_tokens
+        entry: OcppCsmsConfigEntry = self.config_entry
+        authorization = entry.runtime_data.authorization
+        tokens = authorization.tokens
         if user_input is not None:
             for id_token in user_input.get(CONF_REMOVE_TOKENS, []):
                 tokens.remove(id_token)
@@ -261,7 +264,7 @@ class OcppCsmsOptionsFlow(OptionsFlow):
                         else None,
                     )
                 )
-            self.config_entry.runtime_data.save_id_tokens()
+            authorization.save()
             return self.async_create_entry(data=dict(self.config_entry.options))
         listed = [
             SelectOptionDict(value=entry.id_token, label=f"{entry.id_token} {entry.label}".strip()) for entry in tokens

@@ -9,24 +9,37 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 
-from . import OcppCsmsConfigEntry
 from .const import CONF_CA_FILE, CONF_CERT_FILE, CONF_KEY_FILE, DOMAIN, EVSE_SEPARATOR
 from .csms.station import Station
-from .hub import OcppCsmsHub
+from .runtime_data import OcppCsmsConfigEntry, OcppCsmsRuntimeData
 
-TO_REDACT = {"password_hash", "password", CONF_KEY_FILE, CONF_CERT_FILE, CONF_CA_FILE, "token", "certificate"}
+#: Secrets, and what identifies a person or a device beyond the station's id.
+TO_REDACT = {
+    "password_hash",
+    "password",
+    CONF_KEY_FILE,
+    CONF_CERT_FILE,
+    CONF_CA_FILE,
+    "token",
+    "certificate",
+    "serial_number",
+    "certificate_cn",
+    "remote_address",
+    "id_token",
+    "detail",  # a schema violation's detail may quote the value (an ID token, say)
+}
 
 
-def _station_diagnostics(hub: OcppCsmsHub, station_id: str) -> dict[str, Any]:
-    record = hub.registry.get(station_id)
-    station: Station | None = hub.central.stations.get(station_id)
-    data: dict[str, Any] = {
+def _station_diagnostics(data: OcppCsmsRuntimeData, station_id: str) -> dict[str, Any]:
+    record = data.registry.get(station_id)
+    station: Station | None = data.central.stations.get(station_id)
+    found: dict[str, Any] = {
         "trusted": record is not None,
         "record": record.as_dict() if record else None,
     }
     if station is not None:
         session = station.session
-        data |= {
+        found |= {
             "connected": station.connected,
             "registration": station.registration.value,
             "credentials": asdict(station.credentials) if station.credentials else None,
@@ -40,15 +53,15 @@ def _station_diagnostics(hub: OcppCsmsHub, station_id: str) -> dict[str, Any]:
             "schema_violations": session.violation_count,
             "last_violations": [asdict(violation) for violation in session.violations],
         }
-    runtime = hub.runtimes.get(station_id)
+    runtime = data.runtimes.get(station_id)
     if runtime is not None:
-        data["inventory"] = {
+        found["inventory"] = {
             "variables": len(runtime.device_model),
             "firmware": runtime.inventory_firmware,
             "report_pending": runtime.assembler.request_id is not None,
             "missing_report_parts": runtime.assembler.missing_seq_nos,
         }
-        data["evses"] = {
+        found["evses"] = {
             evse_id: {
                 "transaction_id": (evse := runtime.transactions.evse(evse_id)).transaction_id,
                 "charging_state": evse.charging_state,
@@ -56,20 +69,20 @@ def _station_diagnostics(hub: OcppCsmsHub, station_id: str) -> dict[str, Any]:
             }
             for evse_id in sorted(runtime.known_evses)
         }
-        data["transaction_gaps"] = runtime.transactions.gaps
-        data["charging_profiles"] = runtime.charging_profiles
-    return async_redact_data(data, TO_REDACT)
+        found["transaction_gaps"] = runtime.transactions.gaps
+        found["charging_profiles"] = runtime.charging_profiles
+    return async_redact_data(found, TO_REDACT)
 
 
 async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> dict[str, Any]:
     """The central system: settings, listeners, every station."""
-    hub = entry.runtime_data
-    station_ids = sorted({record.station_id for record in hub.registry} | set(hub.central.stations))
+    data = entry.runtime_data
+    station_ids = sorted({record.station_id for record in data.registry} | set(data.central.stations))
     return {
         "data": dict(entry.data),
         "options": async_redact_data(dict(entry.options), TO_REDACT),
-        "listeners": [{"port": listener.port, "tls": listener.tls} for listener in hub.listeners],
-        "stations": {station_id: _station_diagnostics(hub, station_id) for station_id in station_ids},
+        "listeners": [{"port": listener.port, "tls": listener.tls} for listener in data.listeners],
+        "stations": {station_id: _station_diagnostics(data, station_id) for station_id in station_ids},
     }
 
 

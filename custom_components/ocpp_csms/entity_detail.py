@@ -2,23 +2,22 @@
 
 `full` (the default) gives every reported variable an entity, besides the session, meter and control entities.
 `essential` gives each station its connectivity and each EVSE what charging and the Energy dashboard need:
-charging state, connector status, power, lifetime and session energy, the current limit and the charging switch.
-A station then costs Home Assistant a tenth of the memory, and a thousand one-EVSE stations stay under Home
-Assistant's limit of 10,000 enabled entities per config entry. The device model is still read, stored and used
-(smart charging capabilities, `get_variables` / `set_variables`, diagnostics); only its entities are left out.
+charging state, connector status, power, lifetime and session energy, the current limit and the charging switch
+(the descriptions whose `has_fn` says so). A station then costs Home Assistant a tenth of the memory, and a
+thousand one-EVSE stations stay under Home Assistant's limit of 10,000 enabled entities per config entry. The
+device model is still read, stored and used (smart charging capabilities, `get_variables` / `set_variables`,
+diagnostics); only its entities are left out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final
 
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
-from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import MAX_ENABLED_ENTITIES_PER_CONFIG_ENTRY
 from homeassistant.helpers.event import async_call_later
 
@@ -32,34 +31,12 @@ class EntityDetail(StrEnum):
     ESSENTIAL = "essential"
 
 
-#: Entity description keys kept by `essential`, per station and per EVSE.
-ESSENTIAL_STATION_KEYS: Final = frozenset({"connectivity"})
-ESSENTIAL_EVSE_KEYS: Final = frozenset(
-    {"charging_state", "connector_status", "power", "energy", "session_energy", "charging_current_limit", "charging"}
-)
-
-
-def entity_detail(entry: ConfigEntry[Any]) -> EntityDetail:
+def entity_detail_from(options: Mapping[str, Any]) -> EntityDetail:
     """The entry's choice (`full` when unset or unknown)."""
     try:
-        return EntityDetail(entry.options.get(CONF_ENTITY_DETAIL, EntityDetail.FULL))
+        return EntityDetail(options.get(CONF_ENTITY_DETAIL, EntityDetail.FULL))
     except ValueError:
         return EntityDetail.FULL
-
-
-def keep(entities: Iterable[Entity], detail: EntityDetail, keys: frozenset[str]) -> list[Entity]:
-    """The entities the chosen detail keeps (all of them for `full`)."""
-    if detail is EntityDetail.FULL:
-        return list(entities)
-    return [entity for entity in entities if entity.entity_description.key in keys]
-
-
-def essential_unique_ids(station_id: str, evse_ids: Iterable[int]) -> set[str]:
-    """The unique ids of a station's entities under `essential` (the same as under `full`)."""
-    ids = {f"{station_id}_{key}" for key in ESSENTIAL_STATION_KEYS}
-    for evse_id in evse_ids:
-        ids.update(f"{station_id}_evse_{evse_id}_{key}" for key in ESSENTIAL_EVSE_KEYS)
-    return ids
 
 
 #: Home Assistant refuses new enabled entities of a config entry beyond this many; the repair warns at 90 %.
@@ -71,35 +48,10 @@ CHECK_DELAY: Final = 10.0
 
 
 @callback
-def async_remove_unkept_entities(
-    hass: HomeAssistant, entry: ConfigEntry[Any], stations: Mapping[str, Iterable[int]]
-) -> int:
-    """Under `essential`, remove the registry entries of the entities it leaves out; how many were removed.
-
-    Run before the platforms are set up, after the option changed from `full`: disabled and enabled entities of
-    the whole device model would otherwise stay in the entity registry (and in memory) for nothing.
-    """
-    if entity_detail(entry) is EntityDetail.FULL:
-        return 0
-    wanted: set[str] = set()
-    for station_id, evse_ids in stations.items():
-        wanted |= essential_unique_ids(station_id, evse_ids)
-    registry = er.async_get(hass)
-    unkept = [
-        registry_entry.entity_id
-        for registry_entry in er.async_entries_for_config_entry(registry, entry.entry_id)
-        if registry_entry.unique_id not in wanted
-    ]
-    for entity_id in unkept:
-        registry.async_remove(entity_id)
-    return len(unkept)
-
-
-@callback
-def async_check_entity_limit(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
+def async_check_entity_limit(hass: HomeAssistant, entry_id: str, detail: EntityDetail) -> None:
     """Raise a repair issue while the entry's enabled entities near Home Assistant's limit under `full`."""
-    enabled = er.async_get(hass).entities.get_enabled_count_for_config_entry_id(entry.entry_id)
-    if entity_detail(entry) is EntityDetail.FULL and enabled >= ENTITY_LIMIT_WARNING:
+    enabled = er.async_get(hass).entities.get_enabled_count_for_config_entry_id(entry_id)
+    if detail is EntityDetail.FULL and enabled >= ENTITY_LIMIT_WARNING:
         ir.async_create_issue(
             hass,
             DOMAIN,
@@ -108,7 +60,7 @@ def async_check_entity_limit(hass: HomeAssistant, entry: ConfigEntry[Any]) -> No
             severity=ir.IssueSeverity.WARNING,
             translation_key=ENTITY_LIMIT_ISSUE,
             translation_placeholders={"enabled": str(enabled), "limit": str(ENTITY_LIMIT)},
-            data={"entry_id": entry.entry_id},
+            data={"entry_id": entry_id},
         )
     else:
         ir.async_delete_issue(hass, DOMAIN, ENTITY_LIMIT_ISSUE)
@@ -117,10 +69,11 @@ def async_check_entity_limit(hass: HomeAssistant, entry: ConfigEntry[Any]) -> No
 class EntityLimitCheck:
     """Checks the entity limit once a burst of new entities is in (debounced), and on unload stops."""
 
-    def __init__(self, hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
+    def __init__(self, hass: HomeAssistant, entry_id: str, detail: EntityDetail) -> None:
         """Nothing scheduled yet."""
         self.hass = hass
-        self.entry = entry
+        self.entry_id = entry_id
+        self.detail = detail
         self._cancel: CALLBACK_TYPE | None = None
 
     @callback
@@ -132,7 +85,7 @@ class EntityLimitCheck:
     @callback
     def _run(self, _now: datetime) -> None:
         self._cancel = None
-        async_check_entity_limit(self.hass, self.entry)
+        async_check_entity_limit(self.hass, self.entry_id, self.detail)
 
     @callback
     def cancel(self) -> None:

@@ -1,55 +1,43 @@
-"""Numbers: writable integer and decimal variables of the device model, bounded by their limits."""
+"""Numbers: each EVSE's charging limits, the station-wide cap, and writable numeric variables."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, override
 
 from homeassistant.components.number import NumberDeviceClass, NumberEntity, NumberEntityDescription, NumberMode
 from homeassistant.const import UnitOfElectricCurrent, UnitOfPower
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from . import OcppCsmsConfigEntry
 from .charging_control import STATION_CAP
-from .control_entity import OcppEvseControlEntity
-from .hub import OcppCsmsHub
+from .entity import OcppEntity, OcppEntityDescription, StationView, essential, full_only
 from .platform import async_add_evse_entities, async_add_station_entities, async_add_variable_entities
 from .protocol.v201.enums import ChargingRateUnit
+from .runtime_data import OcppCsmsConfigEntry, OcppCsmsRuntimeData
 from .station.device_model import VariableKey
 from .station.variable_kinds import EntityKind, EntitySpec
-from .variable_entity import OcppVariableEntity
+from .variable_entity import OcppVariableEntity, variable_description
 
 PARALLEL_UPDATES = 1
 
 
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: OcppCsmsConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Add the charging limits of every EVSE (and of the station) and a number per writable numeric variable."""
-    async_add_evse_entities(
-        entry,
-        async_add_entities,
-        lambda hub, station_id, evse_id: [
-            OcppChargingLimitNumber(hub, station_id, evse_id, description) for description in LIMIT_NUMBERS
-        ],
-    )
-    async_add_station_entities(
-        entry,
-        async_add_entities,
-        lambda hub, station_id: [
-            OcppChargingLimitNumber(hub, station_id, STATION_CAP, description) for description in STATION_LIMIT_NUMBERS
-        ],
-    )
-    async_add_variable_entities(entry, async_add_entities, frozenset({EntityKind.NUMBER}), OcppVariableNumber)
+def _max_current(view: StationView) -> float:
+    return view.data.charging.max_current(view.station_id, view.evse_id)
+
+
+def _max_power(view: StationView) -> float:
+    voltage, phases = view.data.charging.electrics(view.station_id, view.evse_id, None)
+    return round(_max_current(view) * voltage * phases / 100) * 100
 
 
 @dataclass(frozen=True, kw_only=True)
-class OcppLimitNumberEntityDescription(NumberEntityDescription):
-    """A charging limit in one unit."""
+class OcppLimitNumberEntityDescription(NumberEntityDescription, OcppEntityDescription):
+    """A charging limit in one unit; `max_fn` is the most the EVSE (or the station) can be given."""
 
     unit: ChargingRateUnit
+    max_fn: Callable[[StationView], float]
 
 
 LIMIT_NUMBERS: tuple[OcppLimitNumberEntityDescription, ...] = (
@@ -62,6 +50,8 @@ LIMIT_NUMBERS: tuple[OcppLimitNumberEntityDescription, ...] = (
         native_step=1,
         mode=NumberMode.SLIDER,
         unit=ChargingRateUnit.A,
+        max_fn=_max_current,
+        has_fn=essential,
     ),
     OcppLimitNumberEntityDescription(
         key="charging_power_limit",
@@ -73,6 +63,7 @@ LIMIT_NUMBERS: tuple[OcppLimitNumberEntityDescription, ...] = (
         mode=NumberMode.BOX,
         entity_registry_enabled_default=False,
         unit=ChargingRateUnit.W,
+        max_fn=_max_power,
     ),
 )
 STATION_LIMIT_NUMBERS = tuple(
@@ -86,12 +77,27 @@ STATION_LIMIT_NUMBERS = tuple(
         mode=NumberMode.BOX,
         entity_registry_enabled_default=False,
         unit=description.unit,
+        max_fn=description.max_fn,
+        has_fn=full_only,
     )
     for description in LIMIT_NUMBERS
 )
 
 
-class OcppChargingLimitNumber(OcppEvseControlEntity, NumberEntity):
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: OcppCsmsConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the charging limits of every EVSE, the station-wide caps, and a number per writable numeric variable."""
+    async_add_evse_entities(entry, async_add_entities, OcppChargingLimitNumber, LIMIT_NUMBERS)
+    async_add_station_entities(
+        entry, async_add_entities, OcppChargingLimitNumber, STATION_LIMIT_NUMBERS, evse_id=STATION_CAP
+    )
+    async_add_variable_entities(entry, async_add_entities, frozenset({EntityKind.NUMBER}), OcppVariableNumber)
+
+
+class OcppChargingLimitNumber(OcppEntity, NumberEntity):
     """The charging limit of an EVSE, or the station-wide cap: setting it applies a charging profile.
 
     Its state is the limit in force as the station's composite schedule says, not merely the last value asked for.
@@ -100,43 +106,51 @@ class OcppChargingLimitNumber(OcppEvseControlEntity, NumberEntity):
     entity_description: OcppLimitNumberEntityDescription
 
     @property
+    @override
     def native_max_value(self) -> float:
-        """What the EVSE can do at most (its reported maximum current or power)."""
-        control = self.hub.charging
-        max_current = control.max_current(self.station_id, self.evse_id)
-        if self.entity_description.unit is ChargingRateUnit.A:
-            return max_current
-        voltage, phases = control.electrics(self.station_id, self.evse_id, None)
-        return round(max_current * voltage * phases / 100) * 100
+        """What the EVSE (or the station) can do at most (its reported maximum current or power)."""
+        return self.entity_description.max_fn(self.view)
 
     @property
+    @override
     def native_value(self) -> float | None:
         """The limit in force."""
-        return self.hub.charging.in_force(self.station_id, self.evse_id, self.entity_description.unit)
+        return self.data.charging.in_force(self.station_id, self.evse_id, self.entity_description.unit)
 
+    @override
     async def async_set_native_value(self, value: float) -> None:
         """Apply the limit (flash protection applies; 0 pauses charging)."""
-        await self.hub.charging.async_set_limit(self.station_id, self.evse_id, value, self.entity_description.unit)
+        await self.data.charging.async_set_limit(self.station_id, self.evse_id, value, self.entity_description.unit)
+
+
+@dataclass(frozen=True, kw_only=True)
+class OcppVariableNumberEntityDescription(NumberEntityDescription, OcppEntityDescription):
+    """A writable numeric variable's number."""
 
 
 class OcppVariableNumber(OcppVariableEntity, NumberEntity):
     """A writable numeric variable: setting it sends SetVariables."""
 
-    _attr_mode = NumberMode.BOX
+    entity_description: OcppVariableNumberEntityDescription
 
-    def __init__(self, hub: OcppCsmsHub, station_id: str, key: VariableKey, spec: EntitySpec) -> None:
+    def __init__(self, data: OcppCsmsRuntimeData, station_id: str, key: VariableKey, spec: EntitySpec) -> None:
         """Range and step from the variable's characteristics (minLimit, maxLimit, data type)."""
-        super().__init__(hub, station_id, key, spec)
+        fields: dict[str, Any] = {
+            "mode": NumberMode.BOX,
+            "native_step": spec.step if spec.step is not None else 0.1,
+            "native_unit_of_measurement": spec.unit,
+        }
         if spec.min_value is not None:
-            self._attr_native_min_value = spec.min_value
+            fields["native_min_value"] = spec.min_value
         if spec.max_value is not None:
-            self._attr_native_max_value = spec.max_value
-        self._attr_native_step = spec.step if spec.step is not None else 0.1
-        self._attr_native_unit_of_measurement = spec.unit
+            fields["native_max_value"] = spec.max_value
         if spec.device_class is not None and spec.device_class in NumberDeviceClass.__members__.values():
-            self._attr_device_class = NumberDeviceClass(spec.device_class)
+            fields["device_class"] = NumberDeviceClass(spec.device_class)
+        description = variable_description(OcppVariableNumberEntityDescription, key, spec, **fields)
+        super().__init__(data, station_id, key, spec, description)
 
     @property
+    @override
     def native_value(self) -> float | None:
         """The variable's value (an integer variable shows no fraction)."""
         value = self.variable_value
@@ -144,6 +158,7 @@ class OcppVariableNumber(OcppVariableEntity, NumberEntity):
             return None
         return value
 
+    @override
     async def async_set_native_value(self, value: float) -> None:
         """Write the new value; integers go out without a fraction."""
         await self.async_write_value(int(value) if self.spec.step == 1.0 else value)

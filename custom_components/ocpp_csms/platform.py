@@ -1,80 +1,164 @@
 """What every entity platform does: add entities per trusted station, per EVSE and per reported variable.
 
-The entry's entity detail option decides which: under `essential` only the essential station and EVSE entities
-are added, and no variable entities.
-
 Entities of trusted stations exist from setup on (restored from storage), before the station reconnects; new ones
-are added when a station is approved, reports a new EVSE, or reports its inventory.
+are added when a station is accepted, reports a new EVSE, or reports its inventory. A description whose `has_fn`
+refuses the entry's entity detail (`essential`) makes no entity, and its registry entry, left from `full`, goes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from homeassistant.core import callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
-from homeassistant.helpers.entity import Entity
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback, async_get_current_platform
 
-from . import OcppCsmsConfigEntry
-from .entity_detail import ESSENTIAL_EVSE_KEYS, ESSENTIAL_STATION_KEYS, EntityDetail, entity_detail, keep
-from .hub import OcppCsmsHub, new_station_signal
+from .const import DOMAIN
+from .entity import OcppEntity, OcppEntityDescription, unique_id
+from .entity_detail import EntityDetail
+from .runtime_data import OcppCsmsConfigEntry, OcppCsmsRuntimeData
+from .signals import inventory_signal, new_evse_signal, new_station_signal, station_removed_signal
 from .station.device_model import VariableKey
 from .station.variable_kinds import EntityKind, EntitySpec, describe
-from .station_messages import inventory_signal, new_evse_signal
+from .variable_entity import VARIABLE_INFIX
+
+type EntityFactory = Callable[..., OcppEntity]
+"""An entity class: `(data=, station_id=, evse_id=, description=)`."""
 
 
-@callback
-def _add(hub: OcppCsmsHub, async_add_entities: AddConfigEntryEntitiesCallback, entities: list[Entity]) -> None:
-    """Add entities; Home Assistant's limit of enabled entities is checked once the burst is in."""
-    async_add_entities(entities)
-    hub.entity_limit.schedule()
+class _EntityAdder:
+    """Adds a platform's entities of one config entry, each (station, EVSE, key) once until its station goes."""
+
+    def __init__(self, entry: OcppCsmsConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback) -> None:
+        self.data: OcppCsmsRuntimeData = entry.runtime_data
+        self.domain = async_get_current_platform().domain
+        self.async_add_entities = async_add_entities
+        self.detail = self.data.entity_detail
+        self.added: set[tuple[str, int, str]] = set()
+        entry.async_on_unload(
+            async_dispatcher_connect(
+                entry.runtime_data.context.hass, station_removed_signal(entry.entry_id), self._station_removed
+            )
+        )
+
+    @callback
+    def _station_removed(self, station_id: str) -> None:
+        """A forgotten station may be approved again and then gets its entities again."""
+        self.added = {added for added in self.added if added[0] != station_id}
+
+    @callback
+    def add(
+        self,
+        station_id: str,
+        evse_id: int,
+        factory: EntityFactory,
+        descriptions: Iterable[OcppEntityDescription],
+        **extra: Any,
+    ) -> None:
+        """Add the entities of the descriptions the entity detail keeps, and drop the registry entries of the rest."""
+        new: list[OcppEntity] = []
+        for description in descriptions:
+            key = (station_id, evse_id, description.key)
+            if key in self.added:
+                continue
+            if not description.has_fn(self.detail):
+                self.remove_registry_entry(unique_id(station_id, evse_id, description.key))
+                continue
+            self.added.add(key)
+            new.append(
+                factory(data=self.data, station_id=station_id, evse_id=evse_id, description=description, **extra)
+            )
+        self.add_entities(new)
+
+    @callback
+    def add_entities(self, entities: list[OcppEntity]) -> None:
+        """Add entities; Home Assistant's limit of enabled entities is checked once the burst is in."""
+        if entities:
+            self.async_add_entities(entities)
+            self.data.entity_limit.schedule()
+
+    @callback
+    def remove_registry_entry(self, entity_unique_id: str) -> None:
+        """Remove the registry entry of an entity this platform no longer adds."""
+        registry = er.async_get(self.data.context.hass)
+        if entity_id := registry.async_get_entity_id(self.domain, DOMAIN, entity_unique_id):
+            registry.async_remove(entity_id)
+
+    @callback
+    def remove_variable_entries(self, entry_id: str) -> None:
+        """Remove the registry entries of this platform's variable entities (the essential detail has none)."""
+        registry = er.async_get(self.data.context.hass)
+        for registry_entry in er.async_entries_for_config_entry(registry, entry_id):
+            if registry_entry.domain == self.domain and self._is_variable_entity(registry_entry.unique_id):
+                registry.async_remove(registry_entry.entity_id)
+
+    def _is_variable_entity(self, entity_unique_id: str) -> bool:
+        """Whether a unique id is `{trusted station id}_var_{slug}` (station ids may contain `_var_` too)."""
+        start = 0
+        while (found := entity_unique_id.find(VARIABLE_INFIX, start)) != -1:
+            if entity_unique_id[:found] in self.data.registry:
+                return True
+            start = found + 1
+        return False
 
 
 @callback
 def async_add_station_entities(
     entry: OcppCsmsConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
-    entities_for: Callable[[OcppCsmsHub, str], Iterable[Entity]],
+    factory: EntityFactory,
+    descriptions: Iterable[OcppEntityDescription],
+    *,
+    evse_id: int = 0,
 ) -> None:
-    """Add `entities_for(hub, station_id)` for every trusted station, and for each station trusted later."""
-    hub = entry.runtime_data
-    detail = entity_detail(entry)
+    """An entity per description for every trusted station, and for each station trusted later.
+
+    `evse_id` 0 attaches them to the station; `STATION_CAP` makes them the station-wide cap's.
+    """
+    adder = _EntityAdder(entry, async_add_entities)
+    descriptions = tuple(descriptions)
 
     @callback
     def add_station(station_id: str) -> None:
-        hub.ensure_station_device(station_id)
-        hub.stations_with_entities.add(station_id)
-        _add(hub, async_add_entities, keep(entities_for(hub, station_id), detail, ESSENTIAL_STATION_KEYS))
+        if station_id not in adder.data.registry:
+            return
+        adder.data.devices.ensure_station(station_id)
+        adder.add(station_id, evse_id, factory, descriptions)
 
-    for record in hub.registry:
+    for record in adder.data.registry:
         add_station(record.station_id)
-    entry.async_on_unload(async_dispatcher_connect(hub.hass, new_station_signal(entry.entry_id), add_station))
+    entry.async_on_unload(
+        async_dispatcher_connect(adder.data.context.hass, new_station_signal(entry.entry_id), add_station)
+    )
 
 
 @callback
 def async_add_evse_entities(
     entry: OcppCsmsConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
-    entities_for: Callable[[OcppCsmsHub, str, int], Iterable[Entity]],
+    factory: EntityFactory,
+    descriptions: Iterable[OcppEntityDescription],
 ) -> None:
-    """Add `entities_for(hub, station_id, evse_id)` for every known EVSE, and for each EVSE reported later."""
-    hub = entry.runtime_data
-    detail = entity_detail(entry)
-    added: set[tuple[str, int]] = set()
+    """An entity per description for every known EVSE, and for each EVSE reported later."""
+    adder = _EntityAdder(entry, async_add_entities)
+    descriptions = tuple(descriptions)
 
     @callback
     def add_evse(station_id: str, evse_id: int) -> None:
-        if (station_id, evse_id) in added or station_id not in hub.registry:
+        if station_id not in adder.data.registry:
             return
-        added.add((station_id, evse_id))
-        hub.ensure_evse(station_id, evse_id)
-        _add(hub, async_add_entities, keep(entities_for(hub, station_id, evse_id), detail, ESSENTIAL_EVSE_KEYS))
+        adder.data.devices.evse_reported(station_id, evse_id)
+        adder.add(station_id, evse_id, factory, descriptions)
 
-    for station_id, runtime in hub.runtimes.items():
-        for evse_id in sorted(runtime.known_evses):
+    for station_id in adder.data.runtimes:
+        for evse_id in sorted(adder.data.runtimes[station_id].known_evses):
             add_evse(station_id, evse_id)
-    entry.async_on_unload(async_dispatcher_connect(hub.hass, new_evse_signal(entry.entry_id), add_evse))
+    entry.async_on_unload(async_dispatcher_connect(adder.data.context.hass, new_evse_signal(entry.entry_id), add_evse))
+
+
+type VariableEntityFactory = Callable[[OcppCsmsRuntimeData, str, VariableKey, EntitySpec], OcppEntity]
 
 
 @callback
@@ -82,32 +166,35 @@ def async_add_variable_entities(
     entry: OcppCsmsConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
     kinds: frozenset[EntityKind],
-    entity_for: Callable[[OcppCsmsHub, str, VariableKey, EntitySpec], Entity],
+    factory: VariableEntityFactory,
 ) -> None:
-    """Add an entity for every inventory variable of the given kinds, now and when inventories change."""
-    if entity_detail(entry) is EntityDetail.ESSENTIAL:
+    """An entity for every inventory variable of the given kinds, now and when inventories change.
+
+    Under the essential entity detail there are none: the registry entries left from `full` are removed.
+    """
+    adder = _EntityAdder(entry, async_add_entities)
+    if adder.detail is EntityDetail.ESSENTIAL:
+        adder.remove_variable_entries(entry.entry_id)
         return
-    hub = entry.runtime_data
-    added: set[tuple[str, str]] = set()
 
     @callback
     def add_variables(station_id: str) -> None:
-        runtime = hub.runtimes.get(station_id)
-        if runtime is None or station_id not in hub.registry:
+        runtime = adder.data.runtimes.get(station_id)
+        if runtime is None or station_id not in adder.data.registry:
             return
-        new: list[Entity] = []
+        new: list[OcppEntity] = []
         for key, info in runtime.device_model.items():
-            if (station_id, key.slug) in added:
-                continue
             spec = describe(key, info)
-            if spec.kind in kinds:
-                added.add((station_id, key.slug))
-                if key.evse_id:
-                    hub.ensure_evse(station_id, key.evse_id)  # its device, before the entity refers to it
-                new.append(entity_for(hub, station_id, key, spec))
-        if new:
-            _add(hub, async_add_entities, new)
+            if spec.kind not in kinds or (station_id, 0, key.slug) in adder.added:
+                continue
+            adder.added.add((station_id, 0, key.slug))
+            if key.evse_id:
+                adder.data.devices.evse_reported(station_id, key.evse_id)  # its device, before the entity refers to it
+            new.append(factory(adder.data, station_id, key, spec))
+        adder.add_entities(new)
 
-    for station_id in list(hub.runtimes):
+    for station_id in adder.data.runtimes:
         add_variables(station_id)
-    entry.async_on_unload(async_dispatcher_connect(hub.hass, inventory_signal(entry.entry_id), add_variables))
+    entry.async_on_unload(
+        async_dispatcher_connect(adder.data.context.hass, inventory_signal(entry.entry_id), add_variables)
+    )

@@ -11,14 +11,14 @@ from typing import Any
 from homeassistant.components.repairs import RepairsFlow, RepairsFlowResult
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 import probatio
 
 from .const import CONF_ENTITY_DETAIL
 from .entity_detail import ENTITY_LIMIT_ISSUE, EntityDetail
-from .protocol.session import CallFailed
-from .protocol.v201.enums import Reset, ResetStatus
-from .protocol.v201.messages import ResetRequest, ResetResponse
+from .protocol.v201.enums import Reset
+from .runtime_data import OcppCsmsConfigEntry
 
 
 class ConfirmRepairFlow(RepairsFlow):
@@ -61,17 +61,14 @@ class RebootRequiredRepairFlow(ConfirmRepairFlow):
 
     async def async_fix(self, placeholders: dict[str, str]) -> RepairsFlowResult:
         """Reset the station."""
-        entry = self.hass.config_entries.async_get_entry(self.entry_id)
+        entry: OcppCsmsConfigEntry | None = self.hass.config_entries.async_get_entry(self.entry_id)
         if entry is None or entry.state is not ConfigEntryState.LOADED:
             return self.async_abort(reason="not_loaded")
-        station = entry.runtime_data.central.stations.get(self.station_id)
-        if station is None or not station.connected:
+        if not entry.runtime_data.context.is_connected(self.station_id):
             return self.async_abort(reason="station_not_connected", description_placeholders=placeholders)
         try:
-            response = await station.session.call(ResetRequest(type=Reset.ON_IDLE), ResetResponse)
-        except CallFailed:
-            return self.async_abort(reason="reset_failed", description_placeholders=placeholders)
-        if response.status is ResetStatus.REJECTED:
+            await entry.runtime_data.commands.async_reset(self.station_id, Reset.ON_IDLE)
+        except HomeAssistantError:
             return self.async_abort(reason="reset_failed", description_placeholders=placeholders)
         return self.async_create_entry(data={})
 

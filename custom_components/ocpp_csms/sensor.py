@@ -1,11 +1,11 @@
-"""Sensors: each EVSE's charging session and meter, and the read-only variables of the device model."""
+"""Sensors: each EVSE's charging session, meter and limits, the station's external limit, and read-only variables."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, override
 
 from homeassistant.components.sensor import (
     RestoreSensor,
@@ -23,25 +23,17 @@ from homeassistant.const import (
     UnitOfPower,
     UnitOfTime,
 )
-from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.device_registry import DeviceInfo
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from . import OcppCsmsConfigEntry
-from .const import DOMAIN
-from .control_entity import OcppEvseControlEntity
-from .csms.station import Station
-from .entity import OcppStationEntity
-from .hub import OcppCsmsHub, evse_identifier
+from .entity import OcppEntity, OcppEntityDescription, StationView, essential
 from .platform import async_add_evse_entities, async_add_station_entities, async_add_variable_entities
 from .protocol.v201.enums import ChargingRateUnit, ChargingState, ConnectorStatus, Phase
+from .runtime_data import OcppCsmsConfigEntry, OcppCsmsRuntimeData
 from .station.device_model import VariableKey
-from .station.transactions import EvseSession
 from .station.variable_kinds import EntityKind, EntitySpec
-from .station_messages import evse_signal
-from .variable_entity import OcppVariableEntity
+from .variable_entity import OcppVariableEntity, variable_description
 
 PARALLEL_UPDATES = 0
 
@@ -49,18 +41,18 @@ CHARGING_STATES = [state.value.lower() for state in ChargingState]
 CONNECTOR_STATUSES = [status.value.lower() for status in ConnectorStatus]
 
 
-@dataclass(frozen=True, slots=True)
-class EvseView:
-    """What an EVSE sensor reads: the station (connector status) and the EVSE's session and meter."""
+@dataclass(frozen=True, kw_only=True)
+class OcppSensorEntityDescription(SensorEntityDescription, OcppEntityDescription):
+    """How a sensor reads its state (and attributes); `restore`: its last value survives restarts until a new one."""
 
-    station: Station
-    evse_id: int
-    session: EvseSession
-    now: datetime
+    value_fn: Callable[[StationView], StateType]
+    attributes_fn: Callable[[StationView], dict[str, Any] | None] = lambda _view: None
+    restore: bool = True
 
 
-def _connector_status(view: EvseView) -> str | None:
-    statuses = [status for (evse, _), status in sorted(view.station.connector_status.items()) if evse == view.evse_id]
+def _connector_status(view: StationView) -> str | None:
+    station = view.station
+    statuses = [status for (evse, _), status in sorted(station.connector_status.items()) if evse == view.evse_id]
     if not statuses:
         return None
     # With several connectors, the busiest one tells what the EVSE is doing.
@@ -70,66 +62,94 @@ def _connector_status(view: EvseView) -> str | None:
     return statuses[0].value.lower()
 
 
-def _charging_state(view: EvseView) -> str | None:
+def _charging_state(view: StationView) -> str | None:
     session = view.session
     if not session.active:
         return ChargingState.IDLE.value.lower() if session.last_transaction_id or session.meter else None
     return session.charging_state.value.lower() if session.charging_state else None
 
 
-def _phase(values: Callable[[EvseView], dict[Phase, float]], phase: Phase) -> Callable[[EvseView], StateType]:
-    return lambda view: values(view).get(phase)
-
-
 def _kwh(wh: float | None) -> float | None:
     return round(wh / 1000, 3) if wh is not None else None
 
 
-def _duration(view: EvseView) -> float | None:
-    duration = view.session.duration(view.now)
+def _duration(view: StationView) -> float | None:
+    duration = view.session.duration(datetime.now(UTC))
     return round(duration.total_seconds()) if duration is not None else None
 
 
-@dataclass(frozen=True, kw_only=True)
-class OcppEvseSensorEntityDescription(SensorEntityDescription):
-    """How an EVSE sensor reads its state."""
-
-    value_fn: Callable[[EvseView], StateType]
+def _current(phase: Phase) -> Callable[[StationView], StateType]:
+    return lambda view: view.session.meter.current_a.get(phase)
 
 
-def _current(view: EvseView) -> dict[Phase, float]:
-    return view.session.meter.current_a
+def _voltage(phase: Phase) -> Callable[[StationView], StateType]:
+    return lambda view: view.session.meter.voltage_v.get(phase)
 
 
-def _voltage(view: EvseView) -> dict[Phase, float]:
-    return view.session.meter.voltage_v
+def _limit_in_force(view: StationView) -> StateType:
+    if view.limits.composite is None:
+        return None
+    return view.data.charging.in_force(view.station_id, view.evse_id, ChargingRateUnit.A)
 
 
-EVSE_SENSORS: tuple[OcppEvseSensorEntityDescription, ...] = (
-    OcppEvseSensorEntityDescription(
+def _limit_attributes(view: StationView) -> dict[str, Any] | None:
+    """The composite schedule's periods, and how the limit in force compares with the one asked for."""
+    composite = view.limits.composite
+    if composite is None:
+        return None
+    attributes = composite.attributes()
+    if (check := view.data.charging.readback(view.station_id, view.evse_id)) is not None:
+        attributes |= {
+            "requested_limit": check.requested,
+            "requested_unit": check.unit.value,
+            "limit_status": check.status.value,
+        }
+    return attributes
+
+
+def _external_source(view: StationView) -> StateType:
+    external = view.limits.external
+    return external.charging_limit_source.value if external else None
+
+
+def _external_attributes(view: StationView) -> dict[str, Any] | None:
+    limits = view.limits
+    if limits.external is None:
+        return None
+    return {
+        "grid_critical": bool(limits.external.is_grid_critical),
+        "schedules": [schedule.to_payload() for schedule in limits.external_schedule or ()],
+    }
+
+
+EVSE_SENSORS: tuple[OcppSensorEntityDescription, ...] = (
+    OcppSensorEntityDescription(
         key="charging_state",
         translation_key="charging_state",
         device_class=SensorDeviceClass.ENUM,
         options=CHARGING_STATES,
         value_fn=_charging_state,
+        has_fn=essential,
     ),
-    OcppEvseSensorEntityDescription(
+    OcppSensorEntityDescription(
         key="connector_status",
         translation_key="connector_status",
         device_class=SensorDeviceClass.ENUM,
         options=CONNECTOR_STATUSES,
         value_fn=_connector_status,
+        has_fn=essential,
     ),
-    OcppEvseSensorEntityDescription(
+    OcppSensorEntityDescription(
         key="power",
         device_class=SensorDeviceClass.POWER,
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=UnitOfPower.WATT,
         suggested_display_precision=0,
         value_fn=lambda view: view.session.meter.active_power_w,
+        has_fn=essential,
     ),
     *(
-        OcppEvseSensorEntityDescription(
+        OcppSensorEntityDescription(
             key=f"current_{phase.value.lower()}",
             translation_key="current_phase",
             translation_placeholders={"phase": phase.value},
@@ -137,12 +157,12 @@ EVSE_SENSORS: tuple[OcppEvseSensorEntityDescription, ...] = (
             state_class=SensorStateClass.MEASUREMENT,
             native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
             suggested_display_precision=1,
-            value_fn=_phase(_current, phase),
+            value_fn=_current(phase),
         )
         for phase in (Phase.L1, Phase.L2, Phase.L3)
     ),
     *(
-        OcppEvseSensorEntityDescription(
+        OcppSensorEntityDescription(
             key=f"voltage_{phase.value.lower()}",
             translation_key="voltage_phase",
             translation_placeholders={"phase": phase.value},
@@ -151,11 +171,11 @@ EVSE_SENSORS: tuple[OcppEvseSensorEntityDescription, ...] = (
             native_unit_of_measurement=UnitOfElectricPotential.VOLT,
             suggested_display_precision=0,
             entity_registry_enabled_default=False,
-            value_fn=_phase(_voltage, phase),
+            value_fn=_voltage(phase),
         )
         for phase in (Phase.L1, Phase.L2, Phase.L3)
     ),
-    OcppEvseSensorEntityDescription(
+    OcppSensorEntityDescription(
         key="current_offered",
         translation_key="current_offered",
         device_class=SensorDeviceClass.CURRENT,
@@ -164,7 +184,7 @@ EVSE_SENSORS: tuple[OcppEvseSensorEntityDescription, ...] = (
         suggested_display_precision=1,
         value_fn=lambda view: view.session.meter.current_offered_a,
     ),
-    OcppEvseSensorEntityDescription(
+    OcppSensorEntityDescription(
         key="power_offered",
         translation_key="power_offered",
         device_class=SensorDeviceClass.POWER,
@@ -174,14 +194,14 @@ EVSE_SENSORS: tuple[OcppEvseSensorEntityDescription, ...] = (
         entity_registry_enabled_default=False,
         value_fn=lambda view: view.session.meter.power_offered_w,
     ),
-    OcppEvseSensorEntityDescription(
+    OcppSensorEntityDescription(
         key="soc",
         device_class=SensorDeviceClass.BATTERY,
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=PERCENTAGE,
         value_fn=lambda view: view.session.meter.soc_percent,
     ),
-    OcppEvseSensorEntityDescription(
+    OcppSensorEntityDescription(
         key="session_energy",
         translation_key="session_energy",
         device_class=SensorDeviceClass.ENERGY,
@@ -189,8 +209,9 @@ EVSE_SENSORS: tuple[OcppEvseSensorEntityDescription, ...] = (
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         suggested_display_precision=2,
         value_fn=lambda view: _kwh(view.session.energy_wh),
+        has_fn=essential,
     ),
-    OcppEvseSensorEntityDescription(
+    OcppSensorEntityDescription(
         key="session_duration",
         translation_key="session_duration",
         device_class=SensorDeviceClass.DURATION,
@@ -198,34 +219,52 @@ EVSE_SENSORS: tuple[OcppEvseSensorEntityDescription, ...] = (
         suggested_unit_of_measurement=UnitOfTime.MINUTES,
         value_fn=_duration,
     ),
-    OcppEvseSensorEntityDescription(
+    OcppSensorEntityDescription(
         key="transaction_id",
         translation_key="transaction_id",
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda view: view.session.transaction_id,
     ),
-    OcppEvseSensorEntityDescription(
+    OcppSensorEntityDescription(
         key="stopped_reason",
         translation_key="stopped_reason",
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda view: view.session.stopped_reason.value if view.session.stopped_reason else None,
     ),
-    OcppEvseSensorEntityDescription(
+    OcppSensorEntityDescription(
         key="id_token",
         translation_key="id_token",
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda view: view.session.id_token.id_token if view.session.id_token else None,
     ),
+    OcppSensorEntityDescription(
+        key="energy",
+        translation_key="lifetime_energy",
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        value_fn=lambda view: _kwh(view.session.lifetime_energy_wh),
+        has_fn=essential,
+    ),
+    OcppSensorEntityDescription(
+        key="composite_schedule",
+        translation_key="composite_schedule",
+        device_class=SensorDeviceClass.CURRENT,
+        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+        suggested_display_precision=1,
+        value_fn=_limit_in_force,
+        attributes_fn=_limit_attributes,
+        restore=False,
+    ),
 )
-
-LIFETIME_ENERGY = OcppEvseSensorEntityDescription(
-    key="energy",
-    translation_key="lifetime_energy",
-    device_class=SensorDeviceClass.ENERGY,
-    state_class=SensorStateClass.TOTAL_INCREASING,
-    native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
-    suggested_display_precision=2,
-    value_fn=lambda view: _kwh(view.session.lifetime_energy_wh),
+EXTERNAL_LIMIT = OcppSensorEntityDescription(
+    key="external_charging_limit",
+    translation_key="external_charging_limit",
+    entity_category=EntityCategory.DIAGNOSTIC,
+    value_fn=_external_source,
+    attributes_fn=_external_attributes,
+    restore=False,
 )
 
 VARIABLE_SENSOR_KINDS = frozenset(
@@ -238,149 +277,71 @@ async def async_setup_entry(
     entry: OcppCsmsConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the EVSE sensors of every EVSE and a sensor per read-only variable."""
-    async_add_evse_entities(
-        entry,
-        async_add_entities,
-        lambda hub, station_id, evse_id: [
-            *(OcppEvseSensor(hub, station_id, evse_id, description) for description in EVSE_SENSORS),
-            OcppEvseSensor(hub, station_id, evse_id, LIFETIME_ENERGY),
-        ],
-    )
-    async_add_evse_entities(
-        entry,
-        async_add_entities,
-        lambda hub, station_id, evse_id: [
-            OcppLimitSensor(hub, station_id, evse_id, COMPOSITE_SCHEDULE),
-            OcppLimitSensor(hub, station_id, evse_id, EXTERNAL_LIMIT),
-        ],
-    )
-    async_add_station_entities(
-        entry, async_add_entities, lambda hub, station_id: [OcppLimitSensor(hub, station_id, 0, EXTERNAL_LIMIT)]
-    )
+    """Add the sensors of every EVSE, the station's external limit, and a sensor per read-only variable."""
+    async_add_evse_entities(entry, async_add_entities, OcppSensor, (*EVSE_SENSORS, EXTERNAL_LIMIT))
+    async_add_station_entities(entry, async_add_entities, OcppSensor, (EXTERNAL_LIMIT,))
     async_add_variable_entities(entry, async_add_entities, VARIABLE_SENSOR_KINDS, OcppVariableSensor)
 
 
-COMPOSITE_SCHEDULE = SensorEntityDescription(
-    key="composite_schedule",
-    translation_key="composite_schedule",
-    device_class=SensorDeviceClass.CURRENT,
-    native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
-    suggested_display_precision=1,
-)
-EXTERNAL_LIMIT = SensorEntityDescription(
-    key="external_charging_limit",
-    translation_key="external_charging_limit",
-    entity_category=EntityCategory.DIAGNOSTIC,
-)
+class OcppSensor(OcppEntity, RestoreSensor):
+    """A sensor of a station or an EVSE, read by its description's functions."""
 
-
-class OcppLimitSensor(OcppEvseControlEntity, SensorEntity):
-    """The composite schedule in force, or an external limit set at the station.
-
-    The composite: the current limit now as state, the periods as attributes. The external limit (set by a local
-    energy manager, NotifyChargingLimit, K12): its source as state, its schedules as attributes.
-    """
+    entity_description: OcppSensorEntityDescription
+    _restored: StateType = None
 
     @property
+    @override
     def native_value(self) -> StateType:
-        """The limit now (A), or the source of the external limit (None when there is none)."""
-        state = self.hub.charging.evse(self.station_id, self.evse_id)
-        if self.entity_description.key == EXTERNAL_LIMIT.key:
-            return state.external.charging_limit_source.value if state.external else None
-        return (
-            self.hub.charging.in_force(self.station_id, self.evse_id, ChargingRateUnit.A) if state.composite else None
-        )
-
-    @property
-    def extra_state_attributes(self) -> dict[str, Any] | None:
-        """The composite's periods; for an external limit, whether it is grid critical and its schedules."""
-        state = self.hub.charging.evse(self.station_id, self.evse_id)
-        if self.entity_description.key == EXTERNAL_LIMIT.key:
-            if state.external is None:
-                return None
-            return {
-                "grid_critical": bool(state.external.is_grid_critical),
-                "schedules": [schedule.to_payload() for schedule in state.external_schedule or ()],
-            }
-        return state.composite.attributes() if state.composite else None
-
-
-class OcppEvseSensor(OcppStationEntity, RestoreSensor):
-    """A sensor of an EVSE; its last value survives restarts until the station reports a new one."""
-
-    entity_description: OcppEvseSensorEntityDescription
-
-    def __init__(
-        self, hub: OcppCsmsHub, station_id: str, evse_id: int, description: OcppEvseSensorEntityDescription
-    ) -> None:
-        """Attach to the EVSE's device."""
-        super().__init__(hub, station_id, description)
-        self.evse_id = evse_id
-        self._attr_unique_id = f"{station_id}_evse_{evse_id}_{description.key}"
-        self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, evse_identifier(station_id, evse_id))})
-        self._restored: StateType = None
-        self._last: StateType = None
-
-    def _view(self) -> EvseView:
-        runtime = self.hub.runtimes.get(self.station_id)
-        session = runtime.transactions.evse(self.evse_id) if runtime else EvseSession(self.evse_id)
-        return EvseView(self.station, self.evse_id, session, datetime.now(UTC))
-
-    @property
-    def native_value(self) -> StateType:
-        """The value now, or the one restored from before the restart while there is none."""
-        value = self.entity_description.value_fn(self._view())
+        """The value now, or (where the description says) the one restored from before the restart."""
+        value = self.entity_description.value_fn(self.view)
         return self._restored if value is None else value
 
+    @property
+    @override
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """What the description's attributes function says."""
+        return self.entity_description.attributes_fn(self.view)
+
+    @override
     async def async_added_to_hass(self) -> None:
-        """Restore the last value, then follow the EVSE."""
-        await super().async_added_to_hass()
-        if (last := await self.async_get_last_sensor_data()) is not None and not isinstance(
-            last.native_value, datetime
-        ):
+        """Restore the last value, then follow what the sensor shows."""
+        last = await self.async_get_last_sensor_data() if self.entity_description.restore else None
+        if last is not None and not isinstance(last.native_value, datetime):
             self._restored = last.native_value  # type: ignore[assignment]
-        self._last = self.native_value
-        self.async_on_remove(
-            async_dispatcher_connect(
-                self.hass,
-                evse_signal(self.hub.entry.entry_id, self.station_id, self.evse_id),
-                self._handle_evse_update,
-            )
-        )
+        await super().async_added_to_hass()
 
-    @callback
-    def _handle_evse_update(self) -> None:
-        """Write the state only when the value changed: one meter value touches few sensors."""
-        value = self.native_value
-        if value != self._last:
-            self._last = value
-            self.async_write_ha_state()
+    @override
+    def shown(self) -> object:
+        """Availability, value and attributes (cheaper than the formatted state)."""
+        return (self.available, self.native_value, self.extra_state_attributes)
 
-    @callback
-    def _handle_station_update(self) -> None:
-        """Connection changes alter availability (and the connector status)."""
-        self._last = self.native_value
-        self.async_write_ha_state()
+
+@dataclass(frozen=True, kw_only=True)
+class OcppVariableSensorEntityDescription(SensorEntityDescription, OcppEntityDescription):
+    """A read-only variable's sensor."""
 
 
 class OcppVariableSensor(OcppVariableEntity, SensorEntity):
     """A read-only variable: numeric with unit and device class, enum for option lists, text otherwise."""
 
-    def __init__(self, hub: OcppCsmsHub, station_id: str, key: VariableKey, spec: EntitySpec) -> None:
+    entity_description: OcppVariableSensorEntityDescription
+
+    def __init__(self, data: OcppCsmsRuntimeData, station_id: str, key: VariableKey, spec: EntitySpec) -> None:
         """Unit, device class and options from the spec."""
-        super().__init__(hub, station_id, key, spec)
+        fields: dict[str, Any] = {}
         if spec.kind is EntityKind.SENSOR_ENUM:
-            self._attr_device_class = SensorDeviceClass.ENUM
-            self._attr_options = list(spec.options)
+            fields |= {"device_class": SensorDeviceClass.ENUM, "options": list(spec.options)}
         elif spec.device_class is not None:
-            self._attr_device_class = SensorDeviceClass(spec.device_class)
+            fields["device_class"] = SensorDeviceClass(spec.device_class)
         if spec.kind is EntityKind.SENSOR_NUMERIC:
-            self._attr_native_unit_of_measurement = spec.unit
+            fields["native_unit_of_measurement"] = spec.unit
             if spec.unit is not None:
-                self._attr_state_class = SensorStateClass.MEASUREMENT
+                fields["state_class"] = SensorStateClass.MEASUREMENT
+        description = variable_description(OcppVariableSensorEntityDescription, key, spec, **fields)
+        super().__init__(data, station_id, key, spec, description)
 
     @property
+    @override
     def native_value(self) -> Any:
         """The variable's value; an option outside the list is shown as unknown."""
         value = self.variable_value

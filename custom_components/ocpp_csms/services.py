@@ -1,95 +1,390 @@
-"""Actions of the integration, registered once in async_setup."""
+"""The integration's actions, registered once in `async_setup`.
+
+Most target a device: a station's device, or an EVSE's ("CP-1 EVSE 1"). Station-wide where it applies (a limit on
+the station's device is the TxDefaultProfile of EVSE 0, the default of every EVSE; with `station_cap` it is the
+ChargingStationMaxProfile that bounds the whole station). The ID-token actions concern the central system itself.
+Actions that change what a station trusts or is (ID tokens, passwords, variables, resets, vendor data) are for
+administrators. Lengths and formats are checked by the schemas; errors are translated.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Coroutine
+from datetime import time, timedelta
+from typing import Any, Final
 
 from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse, callback
-from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.helpers.service import async_get_config_entry, async_register_admin_service
 from homeassistant.util import dt as dt_util
 import probatio
 
-from .const import ATTR_DEVICE_ID, DOMAIN, SERVICE_ROTATE_PASSWORD
-from .control_services import async_setup_control_services, resolve_target
-from .protocol.v201.enums import IdTokenEnum
+from .charging.profiles import SchedulePeriod
+from .charging_control import STATION_CAP
+from .const import ATTR_DEVICE_ID, DOMAIN, EVSE_SEPARATOR, SERVICE_ROTATE_PASSWORD
+from .helpers import translated_errors, user_error
+from .protocol.v201.enums import ChargingRateUnit, IdTokenEnum, MessageTrigger, RecurrencyKind, Reset
+from .runtime_data import OcppCsmsConfigEntry, OcppCsmsRuntimeData
+from .station.device_model import VariableKey
 from .station.id_tokens import IdTokenEntry
 
-if TYPE_CHECKING:
-    from .hub import OcppCsmsHub
+ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
+ATTR_CURRENT: Final = "current"
+ATTR_POWER: Final = "power"
+ATTR_PHASES: Final = "phases"
+ATTR_DURATION: Final = "duration"
+ATTR_UNTIL: Final = "until"
+ATTR_STATION_CAP: Final = "station_cap"
+ATTR_PERIODS: Final = "periods"
+ATTR_UNIT: Final = "unit"
+ATTR_RECURRENCE: Final = "recurrence"
+ATTR_OPERATIVE: Final = "operative"
+ATTR_TYPE: Final = "type"
+ATTR_CONNECTOR_ID: Final = "connector_id"
+ATTR_MESSAGE: Final = "message"
+ATTR_VARIABLES: Final = "variables"
+ATTR_VENDOR_ID: Final = "vendor_id"
+ATTR_MESSAGE_ID: Final = "message_id"
+ATTR_DATA: Final = "data"
+ATTR_ID_TOKEN: Final = "id_token"
+ATTR_LABEL: Final = "label"
+ATTR_EXPIRES: Final = "expires"
 
-STATION_SCHEMA = probatio.Schema({probatio.Required(ATTR_DEVICE_ID): cv.string})
+UNITS: Final = {"current": ChargingRateUnit.A, "power": ChargingRateUnit.W}
+RECURRENCES: Final = {"daily": RecurrencyKind.DAILY, "weekly": RecurrencyKind.WEEKLY}
+RESETS: Final = {"on_idle": Reset.ON_IDLE, "immediate": Reset.IMMEDIATE}
 
-SERVICE_ADD_ID_TOKEN = "add_id_token"
-SERVICE_REMOVE_ID_TOKEN = "remove_id_token"
-SERVICE_LIST_ID_TOKENS = "list_id_tokens"
-ATTR_ID_TOKEN = "id_token"
-ATTR_TYPE = "type"
-ATTR_LABEL = "label"
-ATTR_EXPIRES = "expires"
+# ---- schemas: OCPP's lengths and ranges, so that no request the station would refuse is ever built ------------
 
+
+def _text(max_length: int, min_length: int = 1) -> probatio.All[str]:
+    return probatio.All(cv.string, probatio.Length(min=min_length, max=max_length))
+
+
+PHASES = probatio.All(probatio.Coerce(int), probatio.In([1, 3]))
+NON_NEGATIVE_INT = probatio.All(probatio.Coerce(int), probatio.Range(min=0, max=2**31 - 1))
+#: IdTokenType.idToken is a string of at most 36 characters.
+ID_TOKEN = _text(36)
+TARGET: Final = {probatio.Required(ATTR_DEVICE_ID): cv.string}
+CENTRAL: Final = {probatio.Optional(ATTR_CONFIG_ENTRY_ID): cv.string}
+
+SET_LIMIT_SCHEMA = probatio.Schema(
+    {
+        **TARGET,
+        probatio.Exclusive(ATTR_CURRENT, "limit"): probatio.All(
+            probatio.Coerce(float), probatio.Range(min=0, max=1000)
+        ),
+        probatio.Exclusive(ATTR_POWER, "limit"): probatio.All(probatio.Coerce(float), probatio.Range(min=0, max=1e6)),
+        probatio.Optional(ATTR_PHASES): PHASES,
+        probatio.Exclusive(ATTR_DURATION, "end"): cv.positive_time_period,
+        probatio.Exclusive(ATTR_UNTIL, "end"): cv.datetime,
+        probatio.Optional(ATTR_STATION_CAP, default=False): cv.boolean,
+    }
+)
+
+
+def _start(value: Any) -> int | time:
+    """A period start: seconds from the schedule's start, or a clock time "HH:MM"."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return int(cv.positive_int(int(value)))
+    return cv.time(value)
+
+
+PERIOD_SCHEMA = probatio.Schema(
+    {
+        probatio.Required("start"): _start,
+        probatio.Required("limit"): probatio.All(probatio.Coerce(float), probatio.Range(min=0, max=1e6)),
+        probatio.Optional(ATTR_PHASES): PHASES,
+        probatio.Optional("weekday"): probatio.All(probatio.Coerce(int), probatio.Range(min=0, max=6)),
+    }
+)
+SET_SCHEDULE_SCHEMA = probatio.Schema(
+    {
+        **TARGET,
+        probatio.Required(ATTR_PERIODS): probatio.All(cv.ensure_list, probatio.Length(min=1), [PERIOD_SCHEMA]),
+        probatio.Optional(ATTR_UNIT, default="current"): probatio.In(list(UNITS)),
+        probatio.Optional(ATTR_RECURRENCE, default="none"): probatio.In(["none", *RECURRENCES]),
+    }
+)
+CLEAR_SCHEMA = probatio.Schema({**TARGET, probatio.Optional(ATTR_STATION_CAP, default=False): cv.boolean})
+COMPOSITE_SCHEMA = probatio.Schema(
+    {
+        **TARGET,
+        probatio.Optional(ATTR_DURATION, default=timedelta(hours=1)): probatio.All(
+            cv.positive_time_period, probatio.Range(max=timedelta(days=7))
+        ),
+        probatio.Optional(ATTR_UNIT): probatio.In(list(UNITS)),
+    }
+)
+START_SCHEMA = probatio.Schema({**TARGET, probatio.Optional(ATTR_ID_TOKEN): ID_TOKEN})
+TARGET_SCHEMA = probatio.Schema(TARGET)
+AVAILABILITY_SCHEMA = probatio.Schema({**TARGET, probatio.Required(ATTR_OPERATIVE): cv.boolean})
+RESET_SCHEMA = probatio.Schema({**TARGET, probatio.Optional(ATTR_TYPE, default="on_idle"): probatio.In(list(RESETS))})
+UNLOCK_SCHEMA = probatio.Schema(
+    {
+        **TARGET,
+        probatio.Optional(ATTR_CONNECTOR_ID, default=1): probatio.All(
+            probatio.Coerce(int), probatio.Range(min=1, max=2**31 - 1)
+        ),
+    }
+)
+TRIGGER_SCHEMA = probatio.Schema(
+    {**TARGET, probatio.Required(ATTR_MESSAGE): probatio.In([message.value for message in MessageTrigger])}
+)
+#: ComponentType and VariableType names and instances are strings of at most 50 characters.
+VARIABLE_REF: Final = {
+    probatio.Required("component"): _text(50),
+    probatio.Required("variable"): _text(50),
+    probatio.Optional("component_instance"): _text(50),
+    probatio.Optional("variable_instance"): _text(50),
+    probatio.Optional("evse_id"): NON_NEGATIVE_INT,
+    probatio.Optional("connector_id"): NON_NEGATIVE_INT,
+}
+GET_VARIABLES_SCHEMA = probatio.Schema(
+    {**TARGET, probatio.Required(ATTR_VARIABLES): probatio.All(cv.ensure_list, probatio.Length(min=1), [VARIABLE_REF])}
+)
+SET_VARIABLES_SCHEMA = probatio.Schema(
+    {
+        **TARGET,
+        probatio.Required(ATTR_VARIABLES): probatio.All(
+            cv.ensure_list,
+            probatio.Length(min=1),
+            # attributeValue is a string of at most 1000 characters.
+            [{**VARIABLE_REF, probatio.Required("value"): _text(1000, min_length=0)}],
+        ),
+    }
+)
+DATA_TRANSFER_SCHEMA = probatio.Schema(
+    {
+        **TARGET,
+        probatio.Required(ATTR_VENDOR_ID): _text(255),
+        probatio.Optional(ATTR_MESSAGE_ID): _text(50),
+        probatio.Optional(ATTR_DATA): object,
+    }
+)
+STATION_SCHEMA = probatio.Schema(TARGET)
 ADD_ID_TOKEN_SCHEMA = probatio.Schema(
     {
-        probatio.Required(ATTR_ID_TOKEN): probatio.All(cv.string, probatio.Length(min=1, max=36)),
+        **CENTRAL,
+        probatio.Required(ATTR_ID_TOKEN): ID_TOKEN,
         probatio.Optional(ATTR_TYPE): probatio.In([kind.value for kind in IdTokenEnum]),
-        probatio.Optional(ATTR_LABEL, default=""): cv.string,
+        probatio.Optional(ATTR_LABEL, default=""): _text(100, min_length=0),
         probatio.Optional(ATTR_EXPIRES): cv.datetime,
     }
 )
-REMOVE_ID_TOKEN_SCHEMA = probatio.Schema({probatio.Required(ATTR_ID_TOKEN): cv.string})
+REMOVE_ID_TOKEN_SCHEMA = probatio.Schema({**CENTRAL, probatio.Required(ATTR_ID_TOKEN): ID_TOKEN})
+LIST_ID_TOKENS_SCHEMA = probatio.Schema(CENTRAL)
+
+# ---- targets ----------------------------------------------------------------------------------------------
 
 
-def resolve_station(hass: HomeAssistant, device_id: str) -> tuple[OcppCsmsHub, str]:
-    """The hub and station id of a station's device (not an EVSE's); a translated error when it is none."""
-    hub, station_id, evse_id = resolve_target(hass, device_id)
+def resolve_target(hass: HomeAssistant, device_id: str) -> tuple[OcppCsmsRuntimeData, str, int]:
+    """The runtime data, station id and EVSE id (0 for the station's own device) an action targets."""
+    device = dr.async_get(hass).async_get(device_id)
+    identifier = None
+    if device is not None:
+        identifier = next((ident for domain, ident in device.identifiers if domain == DOMAIN), None)
+    if device is None or identifier is None or device.config_entry_id is None:
+        raise user_error("not_a_station", device=device_id)
+    entry: OcppCsmsConfigEntry = async_get_config_entry(hass, DOMAIN, device.config_entry_id)
+    station_id, _, evse = identifier.partition(EVSE_SEPARATOR)
+    return entry.runtime_data, station_id, int(evse) if evse else 0
+
+
+def _station(call: ServiceCall) -> tuple[OcppCsmsRuntimeData, str]:
+    """The station of a station's device (not an EVSE's)."""
+    data, station_id, evse_id = resolve_target(call.hass, call.data[ATTR_DEVICE_ID])
     if evse_id:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN, translation_key="not_a_station", translation_placeholders={"device": device_id}
+        raise user_error("not_a_station", device=call.data[ATTR_DEVICE_ID])
+    return data, station_id
+
+
+def _evse(call: ServiceCall, action: str) -> tuple[OcppCsmsRuntimeData, str, int]:
+    """The EVSE of an EVSE's device."""
+    data, station_id, evse_id = resolve_target(call.hass, call.data[ATTR_DEVICE_ID])
+    if evse_id <= 0:
+        raise user_error("evse_required", station=station_id, action=action)
+    return data, station_id, evse_id
+
+
+def _central(call: ServiceCall) -> OcppCsmsRuntimeData:
+    """The runtime data of the entry the call names, or of the only loaded one."""
+    entry: OcppCsmsConfigEntry = async_get_config_entry(call.hass, DOMAIN, call.data.get(ATTR_CONFIG_ENTRY_ID))
+    return entry.runtime_data
+
+
+def _aware(moment: Any) -> Any:
+    """A date and time without a time zone is in Home Assistant's."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=dt_util.get_default_time_zone())
+    return moment
+
+
+# ---- charging limits ----------------------------------------------------------------------------------
+
+
+async def _set_charging_limit(call: ServiceCall) -> None:
+    data, station_id, evse_id = resolve_target(call.hass, call.data[ATTR_DEVICE_ID])
+    if ATTR_CURRENT in call.data:
+        value, unit = call.data[ATTR_CURRENT], ChargingRateUnit.A
+    elif ATTR_POWER in call.data:
+        value, unit = call.data[ATTR_POWER], ChargingRateUnit.W
+    else:
+        raise user_error("limit_required")
+    if call.data[ATTR_STATION_CAP]:
+        if evse_id:
+            raise user_error("cap_on_station_only")
+        evse_id = STATION_CAP
+    await data.charging.async_set_limit(
+        station_id,
+        evse_id,
+        value,
+        unit,
+        phases=call.data.get(ATTR_PHASES),
+        duration=call.data.get(ATTR_DURATION),
+        until=_aware(call.data.get(ATTR_UNTIL)),
+    )
+
+
+async def _set_charging_schedule(call: ServiceCall) -> None:
+    data, station_id, evse_id = resolve_target(call.hass, call.data[ATTR_DEVICE_ID])
+    periods = [
+        SchedulePeriod(
+            start=period["start"],
+            limit=period["limit"],
+            number_phases=period.get(ATTR_PHASES),
+            weekday=period.get("weekday"),
         )
-    return hub, station_id
+        for period in call.data[ATTR_PERIODS]
+    ]
+    await data.charging.async_set_schedule(
+        station_id,
+        evse_id,
+        periods,
+        UNITS[call.data[ATTR_UNIT]],
+        tz=dt_util.get_default_time_zone(),
+        recurrence=RECURRENCES.get(call.data[ATTR_RECURRENCE]),
+    )
 
 
-def loaded_hub(hass: HomeAssistant) -> OcppCsmsHub:
-    """The hub of the loaded central system; a translated error when there is none."""
-    for entry in hass.config_entries.async_loaded_entries(DOMAIN):
-        hub: OcppCsmsHub = entry.runtime_data
-        return hub
-    raise ServiceValidationError(translation_domain=DOMAIN, translation_key="not_loaded")
+async def _clear_charging_limit(call: ServiceCall) -> None:
+    data, station_id, evse_id = resolve_target(call.hass, call.data[ATTR_DEVICE_ID])
+    await data.charging.async_clear(station_id, STATION_CAP if call.data[ATTR_STATION_CAP] and not evse_id else evse_id)
+
+
+async def _get_composite_schedule(call: ServiceCall) -> ServiceResponse:
+    data, station_id, evse_id = resolve_target(call.hass, call.data[ATTR_DEVICE_ID])
+    unit = UNITS.get(call.data.get(ATTR_UNIT, ""))
+    duration = int(call.data[ATTR_DURATION].total_seconds())
+    response = await data.charging.async_composite(station_id, evse_id, duration, unit)
+    return response.to_payload()
+
+
+# ---- remote commands ------------------------------------------------------------------------------------
+
+
+async def _start_charging(call: ServiceCall) -> ServiceResponse:
+    data, station_id, evse_id = resolve_target(call.hass, call.data[ATTR_DEVICE_ID])
+    transaction_id = await data.commands.async_start(station_id, evse_id, call.data.get(ATTR_ID_TOKEN))
+    return {"transaction_id": transaction_id}
+
+
+async def _stop_charging(call: ServiceCall) -> None:
+    data, station_id, evse_id = _evse(call, "stop_charging")
+    await data.commands.async_stop(station_id, evse_id)
+
+
+async def _change_availability(call: ServiceCall) -> ServiceResponse:
+    data, station_id, evse_id = resolve_target(call.hass, call.data[ATTR_DEVICE_ID])
+    return {"status": await data.commands.async_change_availability(station_id, evse_id, call.data[ATTR_OPERATIVE])}
+
+
+async def _reset(call: ServiceCall) -> ServiceResponse:
+    data, station_id, evse_id = resolve_target(call.hass, call.data[ATTR_DEVICE_ID])
+    return {"status": await data.commands.async_reset(station_id, RESETS[call.data[ATTR_TYPE]], evse_id or None)}
+
+
+async def _unlock_connector(call: ServiceCall) -> None:
+    data, station_id, evse_id = _evse(call, "unlock_connector")
+    await data.commands.async_unlock(station_id, evse_id, call.data[ATTR_CONNECTOR_ID])
+
+
+async def _trigger_message(call: ServiceCall) -> ServiceResponse:
+    data, station_id, evse_id = resolve_target(call.hass, call.data[ATTR_DEVICE_ID])
+    message = MessageTrigger(call.data[ATTR_MESSAGE])
+    return {"status": await data.commands.async_trigger(station_id, message, evse_id or None)}
+
+
+async def _data_transfer(call: ServiceCall) -> ServiceResponse:
+    data, station_id, _ = resolve_target(call.hass, call.data[ATTR_DEVICE_ID])
+    with translated_errors(station_id):
+        return await data.commands.async_data_transfer(
+            station_id, call.data[ATTR_VENDOR_ID], call.data.get(ATTR_MESSAGE_ID), call.data.get(ATTR_DATA)
+        )
+
+
+async def _rotate_password(call: ServiceCall) -> None:
+    data, station_id = _station(call)
+    await data.trust.async_rotate_password(station_id)
+
+
+# ---- variables ----------------------------------------------------------------------------------------
+
+
+def _key(item: dict[str, Any]) -> VariableKey:
+    return VariableKey(
+        component=item["component"],
+        variable=item["variable"],
+        component_instance=item.get("component_instance"),
+        evse_id=item.get("evse_id"),
+        connector_id=item.get("connector_id"),
+        variable_instance=item.get("variable_instance"),
+    )
+
+
+async def _get_variables(call: ServiceCall) -> ServiceResponse:
+    data, station_id, _ = resolve_target(call.hass, call.data[ATTR_DEVICE_ID])
+    with translated_errors(station_id):
+        results = await data.variables.async_get_many(station_id, [_key(item) for item in call.data[ATTR_VARIABLES]])
+    return {"results": [result.to_payload() for result in results]}
+
+
+async def _set_variables(call: ServiceCall) -> ServiceResponse:
+    data, station_id, _ = resolve_target(call.hass, call.data[ATTR_DEVICE_ID])
+    values = [(_key(item), item["value"]) for item in call.data[ATTR_VARIABLES]]
+    results = await data.variables.async_set_many(station_id, values)
+    return {"results": [result.to_payload() for result in results]}
+
+
+# ---- ID tokens ----------------------------------------------------------------------------------------
 
 
 async def _add_id_token(call: ServiceCall) -> None:
-    hub = loaded_hub(call.hass)
-    expires = call.data.get(ATTR_EXPIRES)
-    if expires is not None and expires.tzinfo is None:
-        expires = expires.replace(tzinfo=dt_util.get_default_time_zone())
-    hub.id_tokens.add(
+    data = _central(call)
+    data.authorization.tokens.add(
         IdTokenEntry(
             id_token=call.data[ATTR_ID_TOKEN],
             type=IdTokenEnum(call.data[ATTR_TYPE]) if ATTR_TYPE in call.data else None,
             label=call.data[ATTR_LABEL],
-            expires_at=expires,
+            expires_at=_aware(call.data.get(ATTR_EXPIRES)),
         )
     )
-    hub.save_id_tokens()
+    data.authorization.save()
 
 
 async def _remove_id_token(call: ServiceCall) -> None:
-    hub = loaded_hub(call.hass)
-    if not hub.id_tokens.remove(call.data[ATTR_ID_TOKEN]):
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="unknown_id_token",
-            translation_placeholders={"id_token": call.data[ATTR_ID_TOKEN]},
-        )
-    hub.save_id_tokens()
+    data = _central(call)
+    if not data.authorization.tokens.remove(call.data[ATTR_ID_TOKEN]):
+        raise user_error("unknown_id_token", id_token=call.data[ATTR_ID_TOKEN])
+    data.authorization.save()
 
 
 async def _list_id_tokens(call: ServiceCall) -> ServiceResponse:
-    hub = loaded_hub(call.hass)
-    unknown = hub.id_tokens.last_unknown
+    tokens = _central(call).authorization.tokens
+    unknown = tokens.last_unknown
     return {
-        "id_tokens": [entry.to_dict() for entry in hub.id_tokens],
-        "unknown_token_policy": hub.id_tokens.unknown_policy.value,
+        "id_tokens": [entry.to_dict() for entry in tokens],
+        "unknown_token_policy": tokens.unknown_policy.value,
         "last_unknown_token": (
             {"id_token": unknown.id_token, "type": unknown.type.value, "at": unknown.seen_at.isoformat()}
             if unknown
@@ -98,18 +393,35 @@ async def _list_id_tokens(call: ServiceCall) -> ServiceResponse:
     }
 
 
-async def _rotate_password(call: ServiceCall) -> None:
-    hub, station_id = resolve_station(call.hass, call.data[ATTR_DEVICE_ID])
-    await hub.async_rotate_password(station_id)
+type Handler = Callable[[ServiceCall], Coroutine[Any, Any, ServiceResponse]]
+
+#: name: (handler, schema, response, admin only)
+SERVICES: Final[dict[str, tuple[Handler, probatio.Schema, SupportsResponse, bool]]] = {
+    "set_charging_limit": (_set_charging_limit, SET_LIMIT_SCHEMA, SupportsResponse.NONE, False),
+    "set_charging_schedule": (_set_charging_schedule, SET_SCHEDULE_SCHEMA, SupportsResponse.NONE, False),
+    "clear_charging_limit": (_clear_charging_limit, CLEAR_SCHEMA, SupportsResponse.NONE, False),
+    "get_composite_schedule": (_get_composite_schedule, COMPOSITE_SCHEMA, SupportsResponse.ONLY, False),
+    "start_charging": (_start_charging, START_SCHEMA, SupportsResponse.OPTIONAL, False),
+    "stop_charging": (_stop_charging, TARGET_SCHEMA, SupportsResponse.NONE, False),
+    "change_availability": (_change_availability, AVAILABILITY_SCHEMA, SupportsResponse.OPTIONAL, False),
+    "reset": (_reset, RESET_SCHEMA, SupportsResponse.OPTIONAL, True),
+    "unlock_connector": (_unlock_connector, UNLOCK_SCHEMA, SupportsResponse.NONE, False),
+    "trigger_message": (_trigger_message, TRIGGER_SCHEMA, SupportsResponse.OPTIONAL, False),
+    "get_variables": (_get_variables, GET_VARIABLES_SCHEMA, SupportsResponse.ONLY, False),
+    "set_variables": (_set_variables, SET_VARIABLES_SCHEMA, SupportsResponse.OPTIONAL, True),
+    "data_transfer": (_data_transfer, DATA_TRANSFER_SCHEMA, SupportsResponse.OPTIONAL, True),
+    SERVICE_ROTATE_PASSWORD: (_rotate_password, STATION_SCHEMA, SupportsResponse.NONE, True),
+    "add_id_token": (_add_id_token, ADD_ID_TOKEN_SCHEMA, SupportsResponse.NONE, True),
+    "remove_id_token": (_remove_id_token, REMOVE_ID_TOKEN_SCHEMA, SupportsResponse.NONE, True),
+    "list_id_tokens": (_list_id_tokens, LIST_ID_TOKENS_SCHEMA, SupportsResponse.ONLY, False),
+}
 
 
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
-    """Register the actions."""
-    async_setup_control_services(hass)
-    hass.services.async_register(DOMAIN, SERVICE_ROTATE_PASSWORD, _rotate_password, schema=STATION_SCHEMA)
-    hass.services.async_register(DOMAIN, SERVICE_ADD_ID_TOKEN, _add_id_token, schema=ADD_ID_TOKEN_SCHEMA)
-    hass.services.async_register(DOMAIN, SERVICE_REMOVE_ID_TOKEN, _remove_id_token, schema=REMOVE_ID_TOKEN_SCHEMA)
-    hass.services.async_register(
-        DOMAIN, SERVICE_LIST_ID_TOKENS, _list_id_tokens, supports_response=SupportsResponse.ONLY
-    )
+    """Register the actions; those that change what a station trusts or is only for administrators."""
+    for name, (handler, schema, supports_response, admin) in SERVICES.items():
+        if admin:
+            async_register_admin_service(hass, DOMAIN, name, handler, schema, supports_response)
+        else:
+            hass.services.async_register(DOMAIN, name, handler, schema=schema, supports_response=supports_response)

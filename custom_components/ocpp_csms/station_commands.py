@@ -6,13 +6,15 @@ a station that does not answer or is not connected raises the session's translat
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any, Final
 
-from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.core import callback
 
 from .const import DOMAIN
-from .protocol.model import OcppModel
+from .context import StationContext
+from .csms.station import Station
+from .helpers import refused, station_error
 from .protocol.v201.datatypes import EVSE, IdToken
 from .protocol.v201.enums import (
     ChangeAvailabilityStatus,
@@ -42,49 +44,34 @@ from .protocol.v201.messages import (
     UnlockConnectorRequest,
     UnlockConnectorResponse,
 )
+from .signals import station_signal
 
-if TYPE_CHECKING:
-    from .csms.station import Station
-    from .hub import OcppCsmsHub
-
-DEFAULT_REMOTE_ID_TOKEN = "HomeAssistant"
-DATA_TRANSFER_EVENT = f"{DOMAIN}_data_transfer"
-
-
-def refused(station_id: str, command: str, status: str) -> HomeAssistantError:
-    """The station answered a command with a refusal."""
-    return HomeAssistantError(
-        translation_domain=DOMAIN,
-        translation_key="command_refused",
-        translation_placeholders={"station": station_id, "command": command, "status": status},
-    )
+DEFAULT_REMOTE_ID_TOKEN: Final = "HomeAssistant"
+DATA_TRANSFER_EVENT: Final = f"{DOMAIN}_data_transfer"
 
 
 class StationCommands:
     """The commands a user or automation sends to stations of one config entry."""
 
-    def __init__(self, hub: OcppCsmsHub, remote_id_token: str = DEFAULT_REMOTE_ID_TOKEN) -> None:
-        """Incoming vendor DataTransfer messages fire an event on the bus."""
-        self.hub = hub
+    def __init__(
+        self,
+        context: StationContext,
+        *,
+        remote_id_token: str = DEFAULT_REMOTE_ID_TOKEN,
+        allow_remote_token: Callable[[str], None],
+    ) -> None:
+        """Remote starts use `remote_id_token`, allowed with `allow_remote_token`; vendor messages fire an event."""
+        self.context = context
         self.remote_id_token = remote_id_token
+        self._allow_remote_token = allow_remote_token
         self._remote_start_id = 0
-        #: Tokens of the remote starts Home Assistant made: their sessions are authorized (F01.FR.01-02).
-        self._remote_tokens: set[str] = {remote_id_token.casefold()}
-        hub.central.handle(DataTransferRequest, self._data_transfer_from_station)
-
-    async def _call[Resp: OcppModel](self, station_id: str, request: OcppModel, response: type[Resp]) -> Resp:
-        return await self.hub.async_call(station_id, request, response)
-
-    def started_with(self, id_token: str) -> bool:
-        """Whether Home Assistant started sessions with this (Central) token."""
-        return id_token.casefold() in self._remote_tokens
+        context.central.handle(DataTransferRequest, self._data_transfer_from_station)
 
     async def async_start(self, station_id: str, evse_id: int, id_token: str | None = None) -> str | None:
         """RequestStartTransaction (F01) with the configured remote token; the transaction id, if given."""
         self._remote_start_id += 1
-        if id_token:
-            self._remote_tokens.add(id_token.casefold())
-        response = await self._call(
+        self._allow_remote_token(id_token or self.remote_id_token)  # its session is authorized (F01.FR.01-02)
+        response = await self.context.call(
             station_id,
             RequestStartTransactionRequest(
                 id_token=IdToken(id_token=id_token or self.remote_id_token, type=IdTokenEnum.CENTRAL),
@@ -99,15 +86,11 @@ class StationCommands:
 
     async def async_stop(self, station_id: str, evse_id: int) -> None:
         """RequestStopTransaction (F03) of the EVSE's running transaction."""
-        runtime = self.hub.runtimes.get(station_id)
+        runtime = self.context.runtimes.get(station_id)
         transaction_id = runtime.transactions.evse(evse_id).transaction_id if runtime else None
         if transaction_id is None:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="no_transaction",
-                translation_placeholders={"station": station_id, "evse": str(evse_id)},
-            )
-        response = await self._call(
+            raise station_error("no_transaction", station_id, evse=str(evse_id))
+        response = await self.context.call(
             station_id, RequestStopTransactionRequest(transaction_id=transaction_id), RequestStopTransactionResponse
         )
         if response.status is not RequestStartStopStatus.ACCEPTED:
@@ -115,7 +98,7 @@ class StationCommands:
 
     async def async_change_availability(self, station_id: str, evse_id: int, operative: bool) -> str:
         """ChangeAvailability (G03, G04) of an EVSE or (EVSE 0) the station; Accepted or Scheduled."""
-        response = await self._call(
+        response = await self.context.call(
             station_id,
             ChangeAvailabilityRequest(
                 operational_status=OperationalStatus.OPERATIVE if operative else OperationalStatus.INOPERATIVE,
@@ -125,22 +108,22 @@ class StationCommands:
         )
         if response.status is ChangeAvailabilityStatus.REJECTED:
             raise refused(station_id, "ChangeAvailability", response.status.value)
-        station = self.hub.central.stations.get(station_id)
+        station = self.context.central.stations.get(station_id)
         if station is not None:
             station.operative[evse_id] = operative
-            self.hub.signal_station(station)
+            self.context.signal(station_signal(self.context.entry_id, station_id))
         return response.status.value
 
     async def async_reset(self, station_id: str, kind: Reset, evse_id: int | None = None) -> str:
         """Reset (B11, B12), OnIdle or Immediate; Accepted or Scheduled."""
-        response = await self._call(station_id, ResetRequest(type=kind, evse_id=evse_id), ResetResponse)
+        response = await self.context.call(station_id, ResetRequest(type=kind, evse_id=evse_id), ResetResponse)
         if response.status is ResetStatus.REJECTED:
             raise refused(station_id, "Reset", response.status.value)
         return response.status.value
 
     async def async_unlock(self, station_id: str, evse_id: int, connector_id: int = 1) -> None:
         """UnlockConnector (F05)."""
-        response = await self._call(
+        response = await self.context.call(
             station_id, UnlockConnectorRequest(evse_id=evse_id, connector_id=connector_id), UnlockConnectorResponse
         )
         if response.status is not UnlockStatus.UNLOCKED:
@@ -148,9 +131,8 @@ class StationCommands:
 
     async def async_trigger(self, station_id: str, message: MessageTrigger, evse_id: int | None = None) -> str:
         """TriggerMessage (F06); the station's answer."""
-        station = self.hub.connected_station(station_id)
-        station.triggered.add(message.value)
-        response = await self._call(
+        self.context.connected(station_id).awaited.expect_trigger(message)
+        response = await self.context.call(
             station_id,
             TriggerMessageRequest(requested_message=message, evse=EVSE(id=evse_id) if evse_id else None),
             TriggerMessageResponse,
@@ -163,7 +145,7 @@ class StationCommands:
         self, station_id: str, vendor_id: str, message_id: str | None, data: Any
     ) -> dict[str, Any]:
         """DataTransfer (P01) to the station; its status and data."""
-        response = await self._call(
+        response = await self.context.call(
             station_id,
             DataTransferRequest(vendor_id=vendor_id, message_id=message_id, data=data),
             DataTransferResponse,
@@ -173,7 +155,6 @@ class StationCommands:
     async def _data_transfer_from_station(self, station: Station, request: DataTransferRequest) -> DataTransferResponse:
         """A vendor message from the station (P02): fired as an event; no vendor extension is known here."""
         self._fire(
-            self.hub.hass,
             {
                 "station_id": station.station_id,
                 "vendor_id": request.vendor_id,
@@ -183,7 +164,6 @@ class StationCommands:
         )
         return DataTransferResponse(status=DataTransferStatus.UNKNOWN_VENDOR_ID)
 
-    @staticmethod
     @callback
-    def _fire(hass: HomeAssistant, data: dict[str, Any]) -> None:
-        hass.bus.async_fire(DATA_TRANSFER_EVENT, data)
+    def _fire(self, data: dict[str, Any]) -> None:
+        self.context.hass.bus.async_fire(DATA_TRANSFER_EVENT, data)

@@ -1,7 +1,9 @@
-"""What Home Assistant keeps of one trusted station between messages and restarts: inventory and sessions."""
+"""What Home Assistant keeps of each trusted station between messages and restarts: inventory and sessions."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +24,16 @@ INVENTORY_SAVE_DELAY = 1.0
 def _store_key(kind: str, station_id: str) -> str:
     # The slug alone could collide ("CP 1" and "CP-1"); the hex of the id cannot.
     return f"{DOMAIN}.{kind}.{slugify(station_id)}_{station_id.encode().hex()[:16]}"
+
+
+def _store(hass: HomeAssistant, kind: str, station_id: str) -> Store[dict[str, Any]]:
+    return Store(hass, STORAGE_VERSION, _store_key(kind, station_id), private=True, atomic_writes=True)
+
+
+async def async_remove_station_stores(hass: HomeAssistant, station_id: str) -> None:
+    """Delete what was stored of a station (its inventory and sessions), loaded or not."""
+    for kind in ("inventory", "sessions"):
+        await _store(hass, kind, station_id).async_remove()
 
 
 @dataclass
@@ -46,12 +58,8 @@ class StationRuntime:
     @classmethod
     async def async_load(cls, hass: HomeAssistant, station_id: str) -> StationRuntime:
         """Read what was stored of the station (nothing, for a new one)."""
-        inventory_store: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, _store_key("inventory", station_id), private=True, atomic_writes=True
-        )
-        session_store: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, _store_key("sessions", station_id), private=True, atomic_writes=True
-        )
+        inventory_store = _store(hass, "inventory", station_id)
+        session_store = _store(hass, "sessions", station_id)
         runtime = cls(station_id, inventory_store, session_store)
         if inventory := await inventory_store.async_load():
             runtime.device_model = DeviceModel.from_dict(inventory["device_model"])
@@ -101,3 +109,60 @@ class StationRuntime:
         """Delete what was stored (the station was forgotten)."""
         await self.inventory_store.async_remove()
         await self.session_store.async_remove()
+
+
+class StationRuntimes:
+    """The runtimes of the trusted stations, each read from storage once, also when asked for twice at once."""
+
+    def __init__(self, hass: HomeAssistant) -> None:
+        """None loaded yet."""
+        self._hass = hass
+        self._runtimes: dict[str, StationRuntime] = {}
+        self._loading: dict[str, asyncio.Future[StationRuntime]] = {}
+
+    def get(self, station_id: str) -> StationRuntime | None:
+        """The station's runtime, if it is loaded."""
+        return self._runtimes.get(station_id)
+
+    def __getitem__(self, station_id: str) -> StationRuntime:
+        """The station's runtime (KeyError when it is not loaded)."""
+        return self._runtimes[station_id]
+
+    def __iter__(self) -> Iterator[str]:
+        """The ids of the loaded stations."""
+        return iter(list(self._runtimes))
+
+    def values(self) -> list[StationRuntime]:
+        """Every loaded runtime."""
+        return list(self._runtimes.values())
+
+    async def async_get(self, station_id: str) -> StationRuntime:
+        """The station's runtime, read from storage the first time."""
+        if (runtime := self._runtimes.get(station_id)) is not None:
+            return runtime
+        if (loading := self._loading.get(station_id)) is not None:
+            return await loading
+        loading = self._hass.loop.create_future()
+        self._loading[station_id] = loading
+        try:
+            runtime = await StationRuntime.async_load(self._hass, station_id)
+        except BaseException as err:
+            loading.set_exception(err)
+            loading.exception()  # retrieved: the error is raised to this caller
+            raise
+        finally:
+            del self._loading[station_id]
+        self._runtimes[station_id] = runtime
+        loading.set_result(runtime)
+        return runtime
+
+    async def async_forget(self, station_id: str) -> None:
+        """Delete what was stored of a station that is no longer trusted."""
+        if (runtime := self._runtimes.pop(station_id, None)) is not None:
+            await runtime.async_remove()
+        else:
+            await async_remove_station_stores(self._hass, station_id)
+
+    async def async_save_now(self) -> None:
+        """Write every runtime at once (on unload)."""
+        await asyncio.gather(*(runtime.async_save_now() for runtime in self._runtimes.values()))

@@ -1,25 +1,87 @@
-"""Switches: writable boolean variables of the device model."""
+"""Switches: charging and availability of each EVSE, the station's availability, and writable boolean variables."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, override
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from . import OcppCsmsConfigEntry
-from .control_entity import OcppEvseControlEntity
-from .hub import OcppCsmsHub
+from .entity import OcppEntity, OcppEntityDescription, StationView, essential
 from .platform import async_add_evse_entities, async_add_station_entities, async_add_variable_entities
 from .protocol.v201.enums import ConnectorStatus
-from .station.variable_kinds import EntityKind
-from .variable_entity import OcppVariableEntity
+from .runtime_data import OcppCsmsConfigEntry, OcppCsmsRuntimeData
+from .station.device_model import VariableKey
+from .station.variable_kinds import EntityKind, EntitySpec
+from .variable_entity import OcppVariableEntity, variable_description
 
 PARALLEL_UPDATES = 1
+
+
+def _charging(view: StationView) -> bool:
+    return view.session.active
+
+
+def _operative(view: StationView) -> bool:
+    station = view.station
+    if (operative := station.operative.get(view.evse_id)) is not None:
+        return operative
+    statuses = [
+        status for (evse, _), status in station.connector_status.items() if view.evse_id in (0, evse) and evse > 0
+    ]
+    return not statuses or any(status is not ConnectorStatus.UNAVAILABLE for status in statuses)
+
+
+def _start_or_stop(view: StationView, on: bool) -> Awaitable[Any]:
+    commands = view.data.commands
+    return (
+        commands.async_start(view.station_id, view.evse_id)
+        if on
+        else commands.async_stop(view.station_id, view.evse_id)
+    )
+
+
+def _change_availability(view: StationView, on: bool) -> Awaitable[Any]:
+    return view.data.commands.async_change_availability(view.station_id, view.evse_id, on)
+
+
+@dataclass(frozen=True, kw_only=True)
+class OcppSwitchEntityDescription(SwitchEntityDescription, OcppEntityDescription):
+    """A switch whose state follows the station and whose changes are commands."""
+
+    is_on_fn: Callable[[StationView], bool]
+    turn_fn: Callable[[StationView, bool], Awaitable[Any]]
+
+
+EVSE_SWITCHES: tuple[OcppSwitchEntityDescription, ...] = (
+    OcppSwitchEntityDescription(
+        key="charging",
+        translation_key="charging",
+        is_on_fn=_charging,
+        turn_fn=_start_or_stop,
+        has_fn=essential,
+    ),
+    OcppSwitchEntityDescription(
+        key="availability",
+        translation_key="availability",
+        entity_category=EntityCategory.CONFIG,
+        is_on_fn=_operative,
+        turn_fn=_change_availability,
+    ),
+)
+STATION_SWITCHES: tuple[OcppSwitchEntityDescription, ...] = (
+    OcppSwitchEntityDescription(
+        key="availability",
+        translation_key="station_availability",
+        entity_category=EntityCategory.CONFIG,
+        is_on_fn=_operative,
+        turn_fn=_change_availability,
+    ),
+)
 
 
 async def async_setup_entry(
@@ -28,101 +90,64 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add charging and availability switches per EVSE, availability per station, and boolean variables."""
-    async_add_evse_entities(
-        entry,
-        async_add_entities,
-        lambda hub, station_id, evse_id: [
-            OcppControlSwitch(hub, station_id, evse_id, description) for description in EVSE_SWITCHES
-        ],
-    )
-    async_add_station_entities(
-        entry, async_add_entities, lambda hub, station_id: [OcppControlSwitch(hub, station_id, 0, STATION_AVAILABILITY)]
-    )
+    async_add_evse_entities(entry, async_add_entities, OcppSwitch, EVSE_SWITCHES)
+    async_add_station_entities(entry, async_add_entities, OcppSwitch, STATION_SWITCHES)
     async_add_variable_entities(entry, async_add_entities, frozenset({EntityKind.SWITCH}), OcppVariableSwitch)
 
 
-def _charging(hub: OcppCsmsHub, station_id: str, evse_id: int) -> bool:
-    runtime = hub.runtimes.get(station_id)
-    return runtime is not None and runtime.transactions.evse(evse_id).active
-
-
-def _operative(hub: OcppCsmsHub, station_id: str, evse_id: int) -> bool:
-    station = hub.central.station(station_id)
-    if (operative := station.operative.get(evse_id)) is not None:
-        return operative
-    statuses = [status for (evse, _), status in station.connector_status.items() if evse_id in (0, evse) and evse > 0]
-    return not statuses or any(status is not ConnectorStatus.UNAVAILABLE for status in statuses)
-
-
-@dataclass(frozen=True, kw_only=True)
-class OcppControlSwitchEntityDescription(SwitchEntityDescription):
-    """A switch whose state follows the station and whose changes are commands."""
-
-    is_on_fn: Callable[[OcppCsmsHub, str, int], bool]
-    turn_fn: Callable[[OcppCsmsHub, str, int, bool], Awaitable[Any]]
-
-
-EVSE_SWITCHES: tuple[OcppControlSwitchEntityDescription, ...] = (
-    OcppControlSwitchEntityDescription(
-        key="charging",
-        translation_key="charging",
-        is_on_fn=_charging,
-        turn_fn=lambda hub, station_id, evse_id, on: (
-            hub.commands.async_start(station_id, evse_id) if on else hub.commands.async_stop(station_id, evse_id)
-        ),
-    ),
-    OcppControlSwitchEntityDescription(
-        key="availability",
-        translation_key="availability",
-        entity_category=EntityCategory.CONFIG,
-        is_on_fn=_operative,
-        turn_fn=lambda hub, station_id, evse_id, on: hub.commands.async_change_availability(station_id, evse_id, on),
-    ),
-)
-STATION_AVAILABILITY = OcppControlSwitchEntityDescription(
-    key="availability",
-    translation_key="station_availability",
-    entity_category=EntityCategory.CONFIG,
-    is_on_fn=_operative,
-    turn_fn=lambda hub, station_id, evse_id, on: hub.commands.async_change_availability(station_id, evse_id, on),
-)
-
-
-class OcppControlSwitch(OcppEvseControlEntity, SwitchEntity):
+class OcppSwitch(OcppEntity, SwitchEntity):
     """Charging on/off (RequestStart/StopTransaction) or availability (ChangeAvailability).
 
     The state follows the station (the real transaction, the reported status), not the last command.
     """
 
-    entity_description: OcppControlSwitchEntityDescription
+    entity_description: OcppSwitchEntityDescription
 
     @property
+    @override
     def is_on(self) -> bool:
         """What the station reports."""
-        return self.entity_description.is_on_fn(self.hub, self.station_id, self.evse_id)
+        return self.entity_description.is_on_fn(self.view)
 
+    @override
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Start charging, or make the EVSE / station operative."""
-        await self.entity_description.turn_fn(self.hub, self.station_id, self.evse_id, True)
+        await self.entity_description.turn_fn(self.view, True)
 
+    @override
     async def async_turn_off(self, **kwargs: Any) -> None:
         """Stop charging, or make the EVSE / station inoperative."""
-        await self.entity_description.turn_fn(self.hub, self.station_id, self.evse_id, False)
+        await self.entity_description.turn_fn(self.view, False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class OcppVariableSwitchEntityDescription(SwitchEntityDescription, OcppEntityDescription):
+    """A writable boolean variable's switch."""
 
 
 class OcppVariableSwitch(OcppVariableEntity, SwitchEntity):
     """A writable boolean variable: turning it on or off sends SetVariables."""
 
+    entity_description: OcppVariableSwitchEntityDescription
+
+    def __init__(self, data: OcppCsmsRuntimeData, station_id: str, key: VariableKey, spec: EntitySpec) -> None:
+        """The variable's switch."""
+        description = variable_description(OcppVariableSwitchEntityDescription, key, spec)
+        super().__init__(data, station_id, key, spec, description)
+
     @property
+    @override
     def is_on(self) -> bool | None:
         """The variable's value."""
         value = self.variable_value
         return value if isinstance(value, bool) else None
 
+    @override
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Set the variable to true."""
         await self.async_write_value(True)
 
+    @override
     async def async_turn_off(self, **kwargs: Any) -> None:
         """Set the variable to false."""
         await self.async_write_value(False)

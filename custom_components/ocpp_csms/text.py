@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from homeassistant.components.text import TextEntity
+from dataclasses import dataclass
+from typing import override
+
+from homeassistant.components.text import TextEntity, TextEntityDescription
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from . import OcppCsmsConfigEntry
-from .hub import OcppCsmsHub
+from .entity import OcppEntityDescription
 from .platform import async_add_variable_entities
+from .runtime_data import OcppCsmsConfigEntry, OcppCsmsRuntimeData
 from .station.device_model import VariableKey
 from .station.variable_kinds import EntityKind, EntitySpec
-from .variable_entity import OcppVariableEntity
+from .variable_entity import OcppVariableEntity, variable_description
 
 PARALLEL_UPDATES = 1
 #: attributeValue is a string[1000] (SetVariableDataType).
@@ -27,15 +30,24 @@ async def async_setup_entry(
     async_add_variable_entities(entry, async_add_entities, frozenset({EntityKind.TEXT}), OcppVariableText)
 
 
+@dataclass(frozen=True, kw_only=True)
+class OcppVariableTextEntityDescription(TextEntityDescription, OcppEntityDescription):
+    """A writable string variable's text."""
+
+
 class OcppVariableText(OcppVariableEntity, TextEntity):
     """A writable string variable: setting it sends SetVariables."""
 
-    def __init__(self, hub: OcppCsmsHub, station_id: str, key: VariableKey, spec: EntitySpec) -> None:
+    entity_description: OcppVariableTextEntityDescription
+
+    def __init__(self, data: OcppCsmsRuntimeData, station_id: str, key: VariableKey, spec: EntitySpec) -> None:
         """The length the variable allows (maxLimit is a string's length), at most the message's."""
-        super().__init__(hub, station_id, key, spec)
-        self._attr_native_max = int(spec.max_value) if spec.max_value else MAX_VALUE_LENGTH
+        native_max = int(spec.max_value) if spec.max_value else MAX_VALUE_LENGTH
+        description = variable_description(OcppVariableTextEntityDescription, key, spec, native_max=native_max)
+        super().__init__(data, station_id, key, spec, description)
 
     @property
+    @override
     def native_value(self) -> str | None:
         """The variable's value."""
         value = self.variable_value
@@ -43,6 +55,7 @@ class OcppVariableText(OcppVariableEntity, TextEntity):
             return ",".join(value)
         return None if value is None else str(value)
 
+    @override
     async def async_set_value(self, value: str) -> None:
         """Write the new text."""
         await self.async_write_value(value)

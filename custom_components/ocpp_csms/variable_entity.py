@@ -1,20 +1,28 @@
-"""Base of the entities that show (and set) one variable of a station's device model."""
+"""Entities of a station's device model variables: one per variable, on the platform its kind says.
+
+Their descriptions are made from the HA-free `EntitySpec` of each variable; they follow the station's variable
+updates, keep their value current while enabled (monitors or polling), and write through batched SetVariables.
+"""
 
 from __future__ import annotations
 
-from homeassistant.const import EntityCategory
-from homeassistant.core import callback
-from homeassistant.helpers.device_registry import DeviceInfo
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from typing import Any, override
 
-from .const import DOMAIN
-from .entity import OcppStationEntity
-from .hub import OcppCsmsHub, evse_identifier
+from homeassistant.const import EntityCategory
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.typing import UNDEFINED
+from homeassistant.util.signal_type import SignalType
+
+from .devices import device_identifier
+from .entity import OcppEntity, OcppEntityDescription, StationView
+from .runtime_data import OcppCsmsRuntimeData
+from .signals import station_signal, variables_signal
 from .station.device_model import VariableInfo, VariableKey
 from .station.variable_kinds import EntitySpec, Value, format_value, parse_value
-from .station_messages import variables_signal
 
 CATEGORIES = {"config": EntityCategory.CONFIG, "diagnostic": EntityCategory.DIAGNOSTIC}
+#: The part of a variable entity's unique id between the station's id and the variable's slug.
+VARIABLE_INFIX = "_var_"
 
 
 def variable_name(key: VariableKey) -> str:
@@ -32,34 +40,53 @@ def variable_name(key: VariableKey) -> str:
     return " ".join(parts)
 
 
-class OcppVariableEntity(OcppStationEntity):
-    """An entity whose state is a variable's Actual value; it shows on the EVSE's device for EVSE variables."""
+def variable_description[D: OcppEntityDescription](
+    description_class: type[D], key: VariableKey, spec: EntitySpec, **platform_fields: Any
+) -> D:
+    """The description of a variable's entity: curated variables are translated, the others named after it.
 
-    def __init__(self, hub: OcppCsmsHub, station_id: str, key: VariableKey, spec: EntitySpec) -> None:
-        """Name, category and defaults from the variable's spec."""
-        self.hub = hub
-        self.station_id = station_id
+    `description_class` is the platform's; `platform_fields` what the platform shows of the spec (unit, options...).
+    """
+
+    def reported(view: StationView) -> bool:
+        runtime = view.runtime
+        return view.connected and runtime is not None and key in runtime.device_model
+
+    return description_class(
+        key=f"var_{key.slug}",
+        translation_key=spec.translation_key,
+        translation_placeholders={"instance": key.variable_instance}
+        if spec.translation_key and key.variable_instance
+        else None,
+        name=UNDEFINED if spec.translation_key else variable_name(key),
+        entity_category=CATEGORIES.get(spec.category or ""),
+        entity_registry_enabled_default=spec.enabled_by_default,
+        available_fn=reported,
+        **platform_fields,
+    )
+
+
+class OcppVariableEntity(OcppEntity):
+    """An entity whose state is a variable's Actual value, on the EVSE's device for EVSE variables."""
+
+    def __init__(
+        self,
+        data: OcppCsmsRuntimeData,
+        station_id: str,
+        key: VariableKey,
+        spec: EntitySpec,
+        description: OcppEntityDescription,
+    ) -> None:
+        """The variable's description (`variable_description`); the device of its EVSE, or of the station."""
+        super().__init__(data=data, station_id=station_id, description=description)
         self.key = key
         self.spec = spec
-        self._attr_unique_id = f"{station_id}_var_{key.slug}"
-        if spec.translation_key is not None:
-            self._attr_translation_key = spec.translation_key
-            if key.variable_instance:
-                self._attr_translation_placeholders = {"instance": key.variable_instance}
-        else:
-            self._attr_name = variable_name(key)
-        self._attr_entity_category = CATEGORIES.get(spec.category or "")
-        self._attr_entity_registry_enabled_default = spec.enabled_by_default
-        if spec.icon:
-            self._attr_icon = spec.icon
-        device = evse_identifier(station_id, key.evse_id) if key.evse_id else station_id
-        self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, device)})
-        self._last_value: Value | None = None
+        self._attr_device_info = DeviceInfo(identifiers={device_identifier(station_id, key.evse_id or 0)})
 
     @property
     def info(self) -> VariableInfo | None:
         """The variable as the station last reported it."""
-        runtime = self.hub.runtimes.get(self.station_id)
+        runtime = self.view.runtime
         return runtime.device_model.get(self.key) if runtime else None
 
     @property
@@ -71,33 +98,25 @@ class OcppVariableEntity(OcppStationEntity):
         characteristics = info.characteristics
         return parse_value(info.value, characteristics.data_type if characteristics else None)
 
-    @property
-    def available(self) -> bool:
-        """Available while the station is connected and reports the variable."""
-        return super().available and self.info is not None
+    @override
+    def update_signals(self) -> tuple[SignalType[()], ...]:
+        """The station's connection, and its variable updates."""
+        entry_id = self.data.context.entry_id
+        return (station_signal(entry_id, self.station_id), variables_signal(entry_id, self.station_id))
 
+    @override
     async def async_added_to_hass(self) -> None:
         """Follow the station's variable updates; keep the value current while enabled."""
         await super().async_added_to_hass()
-        self._last_value = self.variable_value
-        self.hub.variables.entity_enabled(self.station_id, self.key)
-        self.async_on_remove(lambda: self.hub.variables.entity_removed(self.station_id, self.key))
-        self.async_on_remove(
-            async_dispatcher_connect(
-                self.hass, variables_signal(self.hub.entry.entry_id, self.station_id), self._handle_variables
-            )
-        )
+        self.async_on_remove(self.data.variables.entity_enabled(self.station_id, self.key))
 
-    @callback
-    def _handle_variables(self) -> None:
-        """Write the state only when this variable's value changed (coalesced updates)."""
-        value = self.variable_value
-        if value != self._last_value:
-            self._last_value = value
-            self.async_write_ha_state()
+    @override
+    def shown(self) -> object:
+        """The availability and the value: variable updates reach every variable entity of the station."""
+        return (self.available, self.variable_value)
 
     async def async_write_value(self, value: Value) -> None:
         """Set the variable on the station (SetVariables, batched); a translated error if it refuses."""
         info = self.info
         data_type = info.characteristics.data_type if info and info.characteristics else None
-        await self.hub.variables.async_set(self.station_id, self.key, format_value(value, data_type))
+        await self.data.variables.async_set(self.station_id, self.key, format_value(value, data_type))

@@ -1,10 +1,11 @@
-"""Keeping variable entities and the station in step: batched writes (B05), monitors (N04), batched reads (B06).
+"""Keeping the station's variables and Home Assistant in step: batched writes (B05), reads (B06), monitors (N04, N07).
 
-- Writes from entities made in the same event loop turn go out together as SetVariables requests, split to the
-  station's ItemsPerMessage / BytesPerMessage. Each entity learns the status of its own value.
+- Writes made in the same event loop turn (entities, the `set_variables` action) go out together as SetVariables
+  requests, split to the station's ItemsPerMessage / BytesPerMessage. Each writer learns the result of its value;
+  a value that needs a reboot opens a repair, deleted when the station boots again.
 - Variables that support monitoring get a Delta monitor once their entity is enabled, so the station tells us of
-  changes with NotifyEvent; the others are refreshed with batched GetVariables at a modest interval. Never one
-  call per entity per poll.
+  changes with NotifyEvent; the others are refreshed with batched GetVariables every POLL_INTERVAL. Never one call
+  per entity per poll.
 """
 
 from __future__ import annotations
@@ -14,40 +15,49 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 import logging
-from typing import TYPE_CHECKING
+from typing import Final
 
-from homeassistant.core import callback
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_time_interval
 
 from .const import DOMAIN
+from .context import StationContext
+from .csms.central_system import StationListener
+from .csms.station import Station
+from .helpers import station_error, translated_errors
 from .protocol.model import OcppModel
 from .protocol.session import CallFailed
-from .protocol.v201.datatypes import GetVariableData, SetMonitoringData, SetVariableData
+from .protocol.v201.datatypes import (
+    GetVariableData,
+    GetVariableResult,
+    SetMonitoringData,
+    SetVariableData,
+    SetVariableResult,
+)
 from .protocol.v201.enums import Monitor, SetMonitoringStatus, SetVariableStatus
 from .protocol.v201.messages import (
     GetVariablesRequest,
     GetVariablesResponse,
+    NotifyEventRequest,
+    NotifyEventResponse,
     SetVariableMonitoringRequest,
     SetVariableMonitoringResponse,
     SetVariablesRequest,
     SetVariablesResponse,
 )
+from .signals import variables_signal
 from .station.device_model import VariableKey
-from .station_messages import variables_signal
-
-if TYPE_CHECKING:
-    from .hub import OcppCsmsHub
+from .station.events import apply_events, parse_notify_event
+from .station_runtime import StationRuntime
 
 _LOGGER = logging.getLogger(__name__)
 
-POLL_INTERVAL = timedelta(minutes=5)
+POLL_INTERVAL: Final = timedelta(minutes=5)
 #: Severity of our monitors: 8 is "Debug" (Part 2 N04); the station then sends NotifyEvent, nothing else.
-MONITOR_SEVERITY = 8
+MONITOR_SEVERITY: Final = 8
 #: Room left for the frame around the items when a BytesPerMessage limit applies.
-FRAME_OVERHEAD = 128
+FRAME_OVERHEAD: Final = 128
 
 
 def reboot_issue_id(station_id: str) -> str:
@@ -59,7 +69,7 @@ def reboot_issue_id(station_id: str) -> str:
 class _PendingWrite:
     data: SetVariableData
     key: VariableKey
-    future: asyncio.Future[SetVariableStatus]
+    future: asyncio.Future[SetVariableResult]
 
 
 def batches[T](items: list[T], *, max_items: int, max_bytes: int, payload: Callable[[T], OcppModel]) -> list[list[T]]:
@@ -79,114 +89,172 @@ def batches[T](items: list[T], *, max_items: int, max_bytes: int, payload: Calla
     return result
 
 
-class VariableSync:
+class VariableSync(StationListener):
     """Reads and writes of one config entry's station variables."""
 
-    def __init__(self, hub: OcppCsmsHub) -> None:
-        """Nothing pending; polling starts with `async_start`."""
-        self.hub = hub
+    def __init__(self, context: StationContext) -> None:
+        """Serve NotifyEvent; nothing pending; polling starts with `async_start`."""
+        self.context = context
         self._writes: dict[str, list[_PendingWrite]] = {}
         self._flushes: set[asyncio.Task[None]] = set()
         #: Enabled variable entities per station: what polling and monitors cover.
         self._enabled: dict[str, set[VariableKey]] = {}
         self._monitored: dict[str, set[VariableKey]] = {}
+        context.central.handle(NotifyEventRequest, self._notify_event)
 
     @callback
-    def async_start(self) -> None:
-        """Refresh polled variables at a modest interval while the entry is loaded."""
-        self.hub.entry.async_on_unload(async_track_time_interval(self.hub.hass, self._async_poll, POLL_INTERVAL))
+    def async_start(self) -> CALLBACK_TYPE:
+        """Refresh polled variables every POLL_INTERVAL; the returned callable stops it."""
+        return async_track_time_interval(self.context.hass, self._async_poll, POLL_INTERVAL)
 
-    # ---- writes ------------------------------------------------------------------------------------------
+    # ---- station events ---------------------------------------------------------------------------------
+
+    @callback
+    def station_connected(self, station: Station) -> None:
+        """A trusted station (re)connected: variables may have changed meanwhile."""
+        if station.station_id in self.context.central.registry:
+            self.context.background(self._async_keep_current_if_known(station, None), f"{DOMAIN} variables")
+
+    @callback
+    def station_booted(self, station: Station) -> None:
+        """A reboot applied the settings that needed one; an unchanged firmware keeps its inventory current."""
+        ir.async_delete_issue(self.context.hass, DOMAIN, reboot_issue_id(station.station_id))
+        firmware = station.boot.firmware_version if station.boot else None
+        self.context.background(self._async_keep_current_if_known(station, firmware), f"{DOMAIN} variables")
+
+    async def _async_keep_current_if_known(self, station: Station, firmware: str | None) -> None:
+        """Monitors and a fresh read, when the station has an inventory (of `firmware`, when given)."""
+        runtime = await self.context.runtimes.async_get(station.station_id)
+        if runtime.has_inventory and (firmware is None or firmware == runtime.inventory_firmware):
+            await self.async_keep_current(station.station_id)
+
+    @callback
+    def station_disconnected(self, station: Station) -> None:
+        """Monitors are set again after a reconnect (a rebooted station may have dropped them)."""
+        self._monitored.pop(station.station_id, None)
+
+    async def async_keep_current(self, station_id: str) -> None:
+        """Monitors on the enabled variables that support them, and a fresh read of the others."""
+        await self.async_set_monitors(station_id)
+        await self.async_refresh(station_id)
+
+    async def _notify_event(self, station: Station, request: NotifyEventRequest) -> NotifyEventResponse:
+        """Monitored values changed (N07): update the model and the entities showing them."""
+        runtime = await self.context.runtimes.async_get(station.station_id)
+        if apply_events(runtime.device_model, parse_notify_event(request)):
+            self._changed(runtime)
+        return NotifyEventResponse()
+
+    @callback
+    def _changed(self, runtime: StationRuntime) -> None:
+        runtime.schedule_save_inventory()
+        self.context.signal(variables_signal(self.context.entry_id, runtime.station_id))
+
+    # ---- writes ----------------------------------------------------------------------------------------------
 
     async def async_set(self, station_id: str, key: VariableKey, value: str) -> None:
-        """Write one variable; raises a translated HomeAssistantError unless the station accepts it."""
-        self.hub.connected_station(station_id)
-        future: asyncio.Future[SetVariableStatus] = self.hub.hass.loop.create_future()
-        data = SetVariableData(attribute_value=value, component=key.to_component(), variable=key.to_variable())
-        pending = self._writes.setdefault(station_id, [])
-        pending.append(_PendingWrite(data, key, future))
-        if len(pending) == 1:  # the first write of this turn schedules the flush of all of them
-            task = self.hub.entry.async_create_background_task(
-                self.hub.hass, self._flush(station_id), f"{DOMAIN} SetVariables"
+        """Write one variable; a translated error unless the station accepts it (or accepts it after a reboot)."""
+        (result,) = await self.async_set_many(station_id, [(key, value)])
+        status = result.attribute_status
+        if status not in (SetVariableStatus.ACCEPTED, SetVariableStatus.REBOOT_REQUIRED):
+            raise station_error(
+                "variable_rejected", station_id, variable=f"{key.component}.{key.variable}", status=status.value
             )
+
+    async def async_set_many(
+        self, station_id: str, values: Iterable[tuple[VariableKey, str]]
+    ) -> list[SetVariableResult]:
+        """Write variables (batched with the other writes of this turn); the station's result for each."""
+        self.context.connected(station_id)
+        loop = self.context.hass.loop
+        pending = self._writes.setdefault(station_id, [])
+        if not pending:  # the first write of this turn schedules the flush of all of them
+            task = self.context.background(self._flush(station_id), f"{DOMAIN} SetVariables")
             self._flushes.add(task)
             task.add_done_callback(self._flushes.discard)
-        try:
-            status = await future
-        except CallFailed as err:
-            from .hub import call_failed_error  # noqa: PLC0415 - hub imports this module
+        writes = [
+            _PendingWrite(
+                SetVariableData(attribute_value=value, component=key.to_component(), variable=key.to_variable()),
+                key,
+                loop.create_future(),
+            )
+            for key, value in values
+        ]
+        pending.extend(writes)
+        outcomes = await asyncio.gather(*(write.future for write in writes), return_exceptions=True)
+        results: list[SetVariableResult] = []
+        for write, outcome in zip(writes, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                with translated_errors(station_id):
+                    raise outcome
+            if outcome.attribute_status is SetVariableStatus.REBOOT_REQUIRED:
+                self._reboot_required(station_id, write.key)
+            results.append(outcome)
+        return results
 
-            raise call_failed_error(station_id, err) from err
-        if status is SetVariableStatus.REBOOT_REQUIRED:
-            ir.async_create_issue(
-                self.hub.hass,
-                DOMAIN,
-                reboot_issue_id(station_id),
-                is_fixable=True,
-                severity=ir.IssueSeverity.WARNING,
-                translation_key="reboot_required",
-                translation_placeholders={"station": station_id, "variable": f"{key.component}.{key.variable}"},
-                data={"entry_id": self.hub.entry.entry_id, "station_id": station_id},
-            )
-            return
-        if status is not SetVariableStatus.ACCEPTED:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="variable_rejected",
-                translation_placeholders={
-                    "station": station_id,
-                    "variable": f"{key.component}.{key.variable}",
-                    "status": status.value,
-                },
-            )
+    @callback
+    def _reboot_required(self, station_id: str, key: VariableKey) -> None:
+        ir.async_create_issue(
+            self.context.hass,
+            DOMAIN,
+            reboot_issue_id(station_id),
+            is_fixable=True,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="reboot_required",
+            translation_placeholders={"station": station_id, "variable": f"{key.component}.{key.variable}"},
+            data={"entry_id": self.context.entry_id, "station_id": station_id},
+        )
 
     async def _flush(self, station_id: str) -> None:
         await asyncio.sleep(0)  # let the other writes of this turn join
         pending = self._writes.pop(station_id, [])
-        runtime = await self.hub.async_runtime(station_id)
+        runtime = await self.context.runtimes.async_get(station_id)
         model = runtime.device_model
-        groups = batches(
+        session = self.context.central.station(station_id).session
+        for group in batches(
             pending,
             max_items=model.items_per_message("SetVariables"),
             max_bytes=model.bytes_per_message("SetVariables"),
             payload=lambda write: write.data,
-        )
-        session = self.hub.central.station(station_id).session
-        for group in groups:
+        ):
             request = SetVariablesRequest(set_variable_data=[write.data for write in group])
             try:
                 response = await session.call(request, SetVariablesResponse)
             except CallFailed as err:
                 for write in group:
-                    if not write.future.done():
+                    if not write.future.done():  # its writer may have been cancelled meanwhile
                         write.future.set_exception(err)
                 continue
             if model.apply_set_variable_results(request.set_variable_data, response.set_variable_result):
-                runtime.schedule_save_inventory()
-                async_dispatcher_send(self.hub.hass, variables_signal(self.hub.entry.entry_id, station_id))
-            statuses = {
-                (VariableKey.from_ocpp(result.component, result.variable).slug): result.attribute_status
+                self._changed(runtime)
+            results = {
+                VariableKey.from_ocpp(result.component, result.variable).slug: result
                 for result in response.set_variable_result
             }
             for write in group:
+                result = results.get(write.key.slug) or SetVariableResult(
+                    attribute_status=SetVariableStatus.REJECTED,
+                    component=write.data.component,
+                    variable=write.data.variable,
+                )
                 if not write.future.done():
-                    write.future.set_result(statuses.get(write.key.slug, SetVariableStatus.REJECTED))
+                    write.future.set_result(result)
 
-    # ---- reads: monitors and polling ---------------------------------------------------------------------
+    # ---- reads: monitors and polling ----------------------------------------------------------------------
 
     @callback
-    def entity_enabled(self, station_id: str, key: VariableKey) -> None:
-        """A variable entity was added (enabled): keep its value current."""
+    def entity_enabled(self, station_id: str, key: VariableKey) -> CALLBACK_TYPE:
+        """A variable entity was added (enabled): keep its value current until the returned callable is called."""
         self._enabled.setdefault(station_id, set()).add(key)
+        return lambda: self._enabled.get(station_id, set()).discard(key)
 
-    @callback
-    def entity_removed(self, station_id: str, key: VariableKey) -> None:
-        """A variable entity went away."""
-        self._enabled.get(station_id, set()).discard(key)
+    async def async_inventory_received(self, station_id: str) -> None:
+        """A new inventory: monitors on the enabled variables that support them."""
+        await self.async_set_monitors(station_id)
 
     async def async_set_monitors(self, station_id: str) -> None:
         """Put a Delta monitor on each enabled variable that supports monitoring (N04), once per connection."""
-        runtime = await self.hub.async_runtime(station_id)
+        runtime = await self.context.runtimes.async_get(station_id)
         model = runtime.device_model
         monitored = self._monitored.setdefault(station_id, set())
         wanted = [
@@ -209,7 +277,7 @@ class VariableSync:
             )
             for key in wanted
         ]
-        session = self.hub.central.station(station_id).session
+        session = self.context.central.station(station_id).session
         for group in batches(
             data,
             max_items=model.items_per_message("SetVariableMonitoring"),
@@ -227,38 +295,41 @@ class VariableSync:
                 if result.status is SetMonitoringStatus.ACCEPTED
             )
 
-    @callback
-    def connection_lost(self, station_id: str) -> None:
-        """Monitors are set again after a reconnect (a rebooted station may have dropped them)."""
-        self._monitored.pop(station_id, None)
-
-    async def async_refresh(self, station_id: str, keys: Iterable[VariableKey] | None = None) -> None:
-        """Read enabled, unmonitored variables with batched GetVariables (B06)."""
-        station = self.hub.central.stations.get(station_id)
-        if station is None or not station.connected:
+    async def async_refresh(self, station_id: str) -> None:
+        """Read the enabled, unmonitored variables the station reported with batched GetVariables (B06)."""
+        if not self.context.is_connected(station_id):
             return
-        runtime = await self.hub.async_runtime(station_id)
-        model = runtime.device_model
+        runtime = await self.context.runtimes.async_get(station_id)
         monitored = self._monitored.get(station_id, set())
-        candidates = self._enabled.get(station_id, set()) if keys is None else keys
-        wanted = sorted((key for key in candidates if key not in monitored and key in model), key=lambda key: key.slug)
-        data = [GetVariableData(component=key.to_component(), variable=key.to_variable()) for key in wanted]
-        changed = False
+        wanted = [
+            key for key in self._enabled.get(station_id, ()) if key not in monitored and key in runtime.device_model
+        ]
+        try:
+            await self.async_get_many(station_id, sorted(wanted, key=lambda key: key.slug))
+        except CallFailed as err:
+            _LOGGER.debug("%s: variables not refreshed: %s", station_id, err)
+
+    async def async_get_many(self, station_id: str, keys: list[VariableKey]) -> list[GetVariableResult]:
+        """Read variables with GetVariables split to the station's limits (B06.FR.05); the results in order.
+
+        Raises CallFailed when a request is not answered; the values read before are kept.
+        """
+        runtime = await self.context.runtimes.async_get(station_id)
+        model = runtime.device_model
+        session = self.context.connected(station_id).session
+        data = [GetVariableData(component=key.to_component(), variable=key.to_variable()) for key in keys]
+        results: list[GetVariableResult] = []
         for group in batches(
             data,
             max_items=model.items_per_message("GetVariables"),
             max_bytes=model.bytes_per_message("GetVariables"),
             payload=lambda item: item,
         ):
-            outcome = await station.session.call_outcome(
-                GetVariablesRequest(get_variable_data=group), GetVariablesResponse
-            )
-            if not isinstance(outcome, GetVariablesResponse):
-                return
-            changed |= bool(model.apply_get_variable_results(outcome.get_variable_result))
-        if changed:
-            runtime.schedule_save_inventory()
-            async_dispatcher_send(self.hub.hass, variables_signal(self.hub.entry.entry_id, station_id))
+            response = await session.call(GetVariablesRequest(get_variable_data=group), GetVariablesResponse)
+            if model.apply_get_variable_results(response.get_variable_result):
+                self._changed(runtime)
+            results.extend(response.get_variable_result)
+        return results
 
     async def _async_poll(self, _now: object = None) -> None:
         for station_id in list(self._enabled):

@@ -121,7 +121,10 @@ def generation_schema(node: Any) -> Any:
     if bounded.get("type") == "array":
         bounded["maxItems"] = min(bounded.get("maxItems", GENERATED_ITEMS), GENERATED_ITEMS)
     if "definitions" in bounded:  # vendor properties of customData: any JSON value, numbers bounded likewise
-        bounded["definitions"]["CustomDataType"]["additionalProperties"] = VENDOR_VALUE
+        custom_data = bounded["definitions"]["CustomDataType"]
+        custom_data["additionalProperties"] = VENDOR_VALUE
+        # Not "vendor_id": read as vendorId under its Python name, the leniency protocol/model.py documents.
+        custom_data["propertyNames"] = {"not": {"const": "vendor_id"}}
     return bounded
 
 

@@ -148,7 +148,6 @@ def test_curated_table_is_about_forty_entries_with_unique_snake_case_keys() -> N
     assert all(re.fullmatch(r"[a-z][a-z0-9_]*", key) for key in keys)
     assert all(entry.enabled_by_default for entry in CURATED.values())
     assert all(entry.category in (None, "config", "diagnostic") for entry in CURATED.values())
-    assert all(entry.icon is None or entry.icon.startswith("mdi:") for entry in CURATED.values())
 
 
 def model() -> DeviceModel:
@@ -174,7 +173,7 @@ def test_curated_variables_of_the_inventory() -> None:
     assert spec.category == "config"
     assert spec.enabled_by_default
     assert (spec.min_value, spec.max_value, spec.step) == (1.0, 86400.0, 1.0)
-    assert (spec.device_class, spec.unit, spec.icon) == ("duration", "s", "mdi:heart-pulse")
+    assert (spec.device_class, spec.unit) == ("duration", "s")
 
     spec = describe(*spec_of("SmartChargingCtrlr", "LimitChangeSignificance"))
     assert spec.kind is K.NUMBER

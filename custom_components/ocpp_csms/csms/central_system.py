@@ -1,7 +1,7 @@
 """The central system: registers stations (B01-B03), answers them, and tells its owner what happened.
 
 It knows nothing of websockets nor of Home Assistant: the listener attaches connections to it, and the owner (the
-Home Assistant glue, or a test) receives `CentralSystemEvents` callbacks, all on the event loop.
+Home Assistant glue, or a test) subscribes `StationListener`s, told everything on the event loop.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 import logging
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
 from ..protocol.errors import OcppError, RpcErrorCode
 from ..protocol.model import OcppModel
@@ -44,8 +44,11 @@ RETRY_INTERVAL: Final = 60
 CLOSE_POLICY_VIOLATION: Final = 1008
 
 
-class CentralSystemEvents(Protocol):
-    """What the owner of the central system is told. Every callback runs on the event loop and must not block."""
+class StationListener:
+    """What an owner of the central system is told; override what you need (the rest does nothing).
+
+    Every callback runs on the event loop and must not block. Listeners are told in the order they subscribed.
+    """
 
     def station_connected(self, station: Station) -> None:
         """A connection came up (the first, or one that replaced another)."""
@@ -72,11 +75,11 @@ class CentralSystemConfig:
     call_timeout: float = DEFAULT_CALL_TIMEOUT
 
 
-#: Which action a TriggerMessage makes the station send (F06), so that it is allowed before acceptance.
-_TRIGGERED_ACTION: Final = {trigger: trigger.value for trigger in MessageTrigger} | {
-    MessageTrigger.SIGN_V2G_CERTIFICATE: "SignCertificate",
-    MessageTrigger.SIGN_CHARGING_STATION_CERTIFICATE: "SignCertificate",
-    MessageTrigger.SIGN_COMBINED_CERTIFICATE: "SignCertificate",
+#: What a BootNotification's status makes of the station's registration.
+_REGISTRATION: Final = {
+    RegistrationStatus.ACCEPTED: Registration.ACCEPTED,
+    RegistrationStatus.PENDING: Registration.PENDING,
+    RegistrationStatus.REJECTED: Registration.REJECTED,
 }
 
 
@@ -100,19 +103,27 @@ class CentralSystem:
     def __init__(
         self,
         registry: StationRegistry,
-        events: CentralSystemEvents,
         config: CentralSystemConfig | None = None,
         *,
         is_blocked: Callable[[str], bool] = lambda _station_id: False,
     ) -> None:
         """Serve the stations in `registry`; `is_blocked` names stations the user chose to ignore (rejected)."""
         self.registry = registry
-        self.events = events
         self.config = config or CentralSystemConfig()
         self.is_blocked = is_blocked
         self.stations: dict[str, Station] = {}
+        self._listeners: tuple[StationListener, ...] = ()
         self._background: set[asyncio.Task[None]] = set()
         self._extra_handlers: dict[type[OcppModel], StationHandler[Any, Any]] = {}
+
+    def subscribe(self, listener: StationListener) -> Callable[[], None]:
+        """Tell `listener` what happens to stations from now on; the returned callable unsubscribes it."""
+        self._listeners = (*self._listeners, listener)
+
+        def unsubscribe() -> None:
+            self._listeners = tuple(known for known in self._listeners if known is not listener)
+
+        return unsubscribe
 
     def handle[Req: OcppModel, Resp: OcppModel](self, request: type[Req], handler: StationHandler[Req, Resp]) -> None:
         """Serve `request` CALLs of every station (present and future) with `handler(station, request)`."""
@@ -143,7 +154,7 @@ class CentralSystem:
                     station_id=station_id,
                     call_timeout=self.config.call_timeout,
                     lenient=record.lenient if record else False,
-                    guard=lambda action, _request: self._guard(station, action),
+                    guard=lambda action, request: self._guard(station, action, request),
                 )
             )
             self._register_handlers(station)
@@ -160,16 +171,17 @@ class CentralSystem:
         station.connected_since = station.last_seen = now
         # A station we trust was accepted before: a reconnect is no reboot, it need not boot again (B01).
         # A station we do not trust (yet) must boot on every connection.
-        if station_id in self.registry and station.registration is not Registration.REJECTED:
-            station.registration = Registration.ACCEPTED
-        elif station_id not in self.registry:
-            station.registration = Registration.NEW
+        if station_id not in self.registry:
+            self._register(station, Registration.NEW)
+        elif station.registration is not Registration.REJECTED:
+            self._register(station, Registration.ACCEPTED)
         if previous is not None:
             _LOGGER.info("%s: a new connection replaces the previous one", station_id)
             # A CALL outstanding on the old connection will not be answered on the new one.
             station.session.connection_lost()
             self._spawn(previous.close(1000, "Replaced by a new connection"))
-        self.events.station_connected(station)
+        for listener in self._listeners:
+            listener.station_connected(station)
         if station.registration is Registration.ACCEPTED and station.boot is None:
             # Learn vendor, model and firmware now rather than at the next reboot.
             self._spawn(self.trigger(station_id, MessageTrigger.BOOT_NOTIFICATION))
@@ -182,11 +194,8 @@ class CentralSystem:
         station.connection = None
         station.connected_since = None
         station.session.connection_lost()
-        self.events.station_disconnected(station)
-
-    def received(self, station: Station) -> None:
-        """Note that the station just said something."""
-        station.last_seen = datetime.now(UTC)
+        for listener in self._listeners:
+            listener.station_disconnected(station)
 
     # ---- what the user decides ---------------------------------------------------------------------------
 
@@ -215,7 +224,7 @@ class CentralSystem:
     async def trigger(self, station_id: str, message: MessageTrigger) -> TriggerMessageStatus | None:
         """Ask the station to send a message (F06); the answer it will send is allowed before acceptance."""
         station = self.station(station_id)
-        station.triggered.add(_TRIGGERED_ACTION[message])
+        station.awaited.expect_trigger(message)
         outcome = await station.session.call_outcome(
             TriggerMessageRequest(requested_message=message), TriggerMessageResponse
         )
@@ -289,7 +298,8 @@ class CentralSystem:
         async def status_notification(request: StatusNotificationRequest) -> StatusNotificationResponse:
             station.connector_status[request.evse_id, request.connector_id] = request.connector_status
             station.operative.pop(request.evse_id, None)  # the station's own report wins from now on
-            self.events.connector_status_changed(station, request.evse_id, request.connector_id)
+            for listener in self._listeners:
+                listener.connector_status_changed(station, request.evse_id, request.connector_id)
             return StatusNotificationResponse()
 
         session.on(BootNotificationRequest, boot_notification)
@@ -299,20 +309,19 @@ class CentralSystem:
         for request, handler in self._extra_handlers.items():
             self._bind_handler(station, request, handler)
 
-    def _guard(self, station: Station, action: str) -> None:
+    def _guard(self, station: Station, action: str, request: OcppModel) -> None:
         """Before acceptance, only BootNotification and what we asked for are served (B01.FR.10, B02.FR.09)."""
         station.last_seen = datetime.now(UTC)
-        if station.registration is Registration.ACCEPTED or action == "BootNotification":
+        if station.registration is Registration.ACCEPTED or isinstance(request, BootNotificationRequest):
             return
-        if action in station.triggered:
-            station.triggered.discard(action)
+        if station.awaited.take(type(request)):
             return
         raise OcppError(
             RpcErrorCode.SECURITY_ERROR, f"{action} refused: the station is {station.registration.value}, not accepted"
         )
 
     async def _boot_notification(self, station: Station, request: BootNotificationRequest) -> BootNotificationResponse:
-        station.triggered.discard("BootNotification")
+        station.awaited.done(BootNotificationRequest)
         charging_station = request.charging_station
         station.boot = BootInfo(
             vendor=charging_station.vendor_name,
@@ -322,7 +331,7 @@ class CentralSystem:
             reason=request.reason.value,
             received_at=datetime.now(UTC),
         )
-        status = self._registration_status(station)
+        status = self._decide_registration(station)
         credentials = station.credentials
         if (
             status is RegistrationStatus.ACCEPTED
@@ -337,16 +346,13 @@ class CentralSystem:
                 charging_station.serial_number,
                 credentials.certificate_cn,
             )
-            station.registration = Registration.REJECTED
-            connection = station.connection
-            if connection is not None:
-                await connection.close(CLOSE_POLICY_VIOLATION, "Serial number does not match certificate")
             status = RegistrationStatus.REJECTED
-        station.registration = {
-            RegistrationStatus.ACCEPTED: Registration.ACCEPTED,
-            RegistrationStatus.PENDING: Registration.PENDING,
-            RegistrationStatus.REJECTED: Registration.REJECTED,
-        }[status]
+            self._register(station, Registration.REJECTED)
+            if (connection := station.connection) is not None:
+                await connection.close(CLOSE_POLICY_VIOLATION, "Serial number does not match certificate")
+        if status is RegistrationStatus.ACCEPTED and station.station_id not in self.registry:
+            self._trust(station)  # trust on first use (UnknownStationPolicy.ACCEPT)
+        self._register(station, _REGISTRATION[status])
         _LOGGER.info(
             "%s: BootNotification (%s %s, %s) answered %s",
             station.station_id,
@@ -355,10 +361,11 @@ class CentralSystem:
             request.reason,
             status,
         )
-        if status is RegistrationStatus.ACCEPTED:
-            self.events.station_booted(station)
-        elif status is RegistrationStatus.PENDING:
-            self.events.approval_requested(station)
+        for listener in self._listeners:
+            if status is RegistrationStatus.ACCEPTED:
+                listener.station_booted(station)
+            elif status is RegistrationStatus.PENDING:
+                listener.approval_requested(station)
         accepted = status is RegistrationStatus.ACCEPTED
         return BootNotificationResponse(
             current_time=datetime.now(UTC),
@@ -367,19 +374,25 @@ class CentralSystem:
             status_info=None if accepted else StatusInfo(reason_code=status.value),
         )
 
-    def _registration_status(self, station: Station) -> RegistrationStatus:
+    def _decide_registration(self, station: Station) -> RegistrationStatus:
+        """What to answer a BootNotification: trusted stations are accepted, unknown ones as the policy says."""
         station_id = station.station_id
         if station_id in self.registry:
             return RegistrationStatus.ACCEPTED
         if self.is_blocked(station_id):
             return RegistrationStatus.REJECTED
-        policy = self.config.unknown_station_policy
-        if policy is UnknownStationPolicy.REJECT:
-            return RegistrationStatus.REJECTED
-        if policy is UnknownStationPolicy.ACCEPT:
-            self._trust(station)
-            return RegistrationStatus.ACCEPTED
-        return RegistrationStatus.PENDING
+        return {
+            UnknownStationPolicy.REJECT: RegistrationStatus.REJECTED,
+            UnknownStationPolicy.ACCEPT: RegistrationStatus.ACCEPTED,
+            UnknownStationPolicy.APPROVE: RegistrationStatus.PENDING,
+        }[self.config.unknown_station_policy]
+
+    @staticmethod
+    def _register(station: Station, registration: Registration) -> None:
+        """The one place a station's registration changes."""
+        if station.registration is not registration:
+            _LOGGER.debug("%s: registration %s -> %s", station.station_id, station.registration, registration)
+            station.registration = registration
 
     def _trust(self, station: Station) -> StationRecord:
         """Store a station with the credentials of its current connection (trust on first use or approval)."""

@@ -7,10 +7,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 import logging
-from typing import Protocol
+from typing import Final, Protocol
 
+from ..protocol.model import OcppModel
 from ..protocol.session import RpcSession
-from ..protocol.v201.enums import ConnectorStatus
+from ..protocol.v201.enums import ConnectorStatus, MessageTrigger
+from ..protocol.v201.messages import (
+    BootNotificationRequest,
+    FirmwareStatusNotificationRequest,
+    HeartbeatRequest,
+    LogStatusNotificationRequest,
+    MeterValuesRequest,
+    PublishFirmwareStatusNotificationRequest,
+    SignCertificateRequest,
+    StatusNotificationRequest,
+    TransactionEventRequest,
+)
 from .registry import SecurityProfile
 
 _LOGGER = logging.getLogger(__name__)
@@ -33,6 +45,55 @@ class Registration(StrEnum):
     PENDING = "pending"
     ACCEPTED = "accepted"
     REJECTED = "rejected"
+
+
+#: The message a TriggerMessage makes the station send (F06).
+TRIGGERED_REQUEST: Final[dict[MessageTrigger, type[OcppModel]]] = {
+    MessageTrigger.BOOT_NOTIFICATION: BootNotificationRequest,
+    MessageTrigger.LOG_STATUS_NOTIFICATION: LogStatusNotificationRequest,
+    MessageTrigger.FIRMWARE_STATUS_NOTIFICATION: FirmwareStatusNotificationRequest,
+    MessageTrigger.HEARTBEAT: HeartbeatRequest,
+    MessageTrigger.METER_VALUES: MeterValuesRequest,
+    MessageTrigger.SIGN_CHARGING_STATION_CERTIFICATE: SignCertificateRequest,
+    MessageTrigger.SIGN_V2G_CERTIFICATE: SignCertificateRequest,
+    MessageTrigger.SIGN_COMBINED_CERTIFICATE: SignCertificateRequest,
+    MessageTrigger.STATUS_NOTIFICATION: StatusNotificationRequest,
+    MessageTrigger.TRANSACTION_EVENT: TransactionEventRequest,
+    MessageTrigger.PUBLISH_FIRMWARE_STATUS_NOTIFICATION: PublishFirmwareStatusNotificationRequest,
+}
+
+
+@dataclass(slots=True)
+class AwaitedMessages:
+    """Messages a station may send before it is accepted because we asked for them (B02.FR.09, B03.FR.07).
+
+    A triggered message is allowed once; a report (NotifyReport parts) is allowed until it is complete.
+    """
+
+    _once: set[type[OcppModel]] = field(default_factory=set)
+    _until_done: set[type[OcppModel]] = field(default_factory=set)
+
+    def expect(self, request: type[OcppModel], *, until_done: bool = False) -> None:
+        """Allow `request` before acceptance: once, or (`until_done`) until `done(request)`."""
+        (self._until_done if until_done else self._once).add(request)
+
+    def expect_trigger(self, trigger: MessageTrigger) -> None:
+        """Allow the message a TriggerMessage asks for, once."""
+        self.expect(TRIGGERED_REQUEST[trigger])
+
+    def done(self, request: type[OcppModel]) -> None:
+        """No more of `request` is awaited."""
+        self._once.discard(request)
+        self._until_done.discard(request)
+
+    def take(self, request: type[OcppModel]) -> bool:
+        """Whether `request` is awaited; a one-time expectation is used up."""
+        if request in self._until_done:
+            return True
+        if request in self._once:
+            self._once.discard(request)
+            return True
+        return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,11 +126,11 @@ class Station:
     session: RpcSession = field(init=False)
     connection: StationConnection | None = None
     credentials: Credentials | None = None
+    #: Changed only by the central system's `_register` (B01-B03).
     registration: Registration = Registration.NEW
     boot: BootInfo | None = None
     connector_status: dict[tuple[int, int], ConnectorStatus] = field(default_factory=dict)
-    #: Actions the station may send before it is accepted, because we asked for them (B02.FR.09, B03.FR.07).
-    triggered: set[str] = field(default_factory=set)
+    awaited: AwaitedMessages = field(default_factory=AwaitedMessages)
     #: The availability last set with ChangeAvailability, per EVSE (0: the station), until it reports otherwise.
     operative: dict[int, bool] = field(default_factory=dict)
     connected_since: datetime | None = None
@@ -83,11 +144,6 @@ class Station:
     def connected(self) -> bool:
         """Whether a connection is up."""
         return self.connection is not None
-
-    @property
-    def evse_ids(self) -> set[int]:
-        """The EVSEs the station has reported (EVSE 0, the station itself, excluded)."""
-        return {evse_id for evse_id, _ in self.connector_status if evse_id > 0}
 
     async def _send(self, message: bytes) -> None:
         connection = self.connection

@@ -14,9 +14,11 @@ history bars. WriteOnly variables (BasicAuthPassword) have no entity: their valu
 shown. An OptionList without a valuesList falls back to text; a variable without characteristics is text.
 
 `CURATED` lists well-known standardized variables (appendix dm_components_vars.csv) with a translation key and
-presentation hints; they are enabled by default. Every other variable is disabled by default, in the config
-category when writable, diagnostic when read-only. Sensors never get the config category (Home Assistant refuses
-it for sensors), so a curated config variable that the station reports read-only becomes diagnostic.
+presentation hints (their names and icons are in the integration's translations and icons.json, written by
+`tools/generate_translations.py`); they are enabled by default. Every other variable is disabled by default, in
+the config category when writable, diagnostic when read-only. Sensors never get the config category (Home
+Assistant refuses it for sensors), so a curated config variable that the station reports read-only becomes
+diagnostic.
 """
 
 from __future__ import annotations
@@ -112,7 +114,6 @@ class CuratedVariable:
 
     translation_key: str
     category: Category | None = None
-    icon: str | None = None
     #: Home Assistant device class, as its plain string value ("power", "duration", ...).
     device_class: str | None = None
     #: The unit to show, when the station's (or its absence) is not right for Home Assistant.
@@ -120,73 +121,69 @@ class CuratedVariable:
     enabled_by_default: bool = True
 
 
-def _config(
-    key: str, icon: str | None = None, device_class: str | None = None, unit: str | None = None
-) -> CuratedVariable:
-    return CuratedVariable(key, "config", icon, device_class, unit)
+def _config(key: str, device_class: str | None = None, unit: str | None = None) -> CuratedVariable:
+    return CuratedVariable(key, "config", device_class, unit)
 
 
-def _diagnostic(
-    key: str, icon: str | None = None, device_class: str | None = None, unit: str | None = None
-) -> CuratedVariable:
-    return CuratedVariable(key, "diagnostic", icon, device_class, unit)
+def _diagnostic(key: str, device_class: str | None = None, unit: str | None = None) -> CuratedVariable:
+    return CuratedVariable(key, "diagnostic", device_class, unit)
 
 
 #: (component, variable) → presentation. Names as in the appendix dm_components_vars.csv; variable instances
 #: (ItemsPerMessage GetReport/GetVariables/SetVariables) share the entry and the glue adds the instance.
 CURATED: Final[Mapping[tuple[str, str], CuratedVariable]] = {
     # Availability and hardware (Charging infrastructure components)
-    ("ChargingStation", "AvailabilityState"): CuratedVariable("station_availability_state", None, "mdi:ev-station"),
-    ("ChargingStation", "SupplyPhases"): _diagnostic("station_supply_phases", "mdi:sine-wave"),
-    ("EVSE", "AvailabilityState"): CuratedVariable("evse_availability_state", None, "mdi:ev-station"),
-    ("EVSE", "Power"): _diagnostic("evse_rated_power", "mdi:flash", "power"),
-    ("EVSE", "SupplyPhases"): _diagnostic("evse_supply_phases", "mdi:sine-wave"),
-    ("Connector", "AvailabilityState"): CuratedVariable("connector_availability_state", None, "mdi:ev-plug-type2"),
-    ("Connector", "ConnectorType"): _diagnostic("connector_type", "mdi:ev-plug-type2"),
-    ("Connector", "SupplyPhases"): _diagnostic("connector_supply_phases", "mdi:sine-wave"),
+    ("ChargingStation", "AvailabilityState"): CuratedVariable("station_availability_state"),
+    ("ChargingStation", "SupplyPhases"): _diagnostic("station_supply_phases"),
+    ("EVSE", "AvailabilityState"): CuratedVariable("evse_availability_state"),
+    ("EVSE", "Power"): _diagnostic("evse_rated_power", "power"),
+    ("EVSE", "SupplyPhases"): _diagnostic("evse_supply_phases"),
+    ("Connector", "AvailabilityState"): CuratedVariable("connector_availability_state"),
+    ("Connector", "ConnectorType"): _diagnostic("connector_type"),
+    ("Connector", "SupplyPhases"): _diagnostic("connector_supply_phases"),
     # OCPPCommCtrlr
-    ("OCPPCommCtrlr", "HeartbeatInterval"): _config("heartbeat_interval", "mdi:heart-pulse", "duration", "s"),
-    ("OCPPCommCtrlr", "OfflineThreshold"): _config("offline_threshold", "mdi:lan-disconnect", "duration", "s"),
-    ("OCPPCommCtrlr", "WebSocketPingInterval"): _config("websocket_ping_interval", "mdi:lan-pending", "duration", "s"),
-    ("OCPPCommCtrlr", "MessageTimeout"): _config("message_timeout", "mdi:timer-sand", "duration", "s"),
+    ("OCPPCommCtrlr", "HeartbeatInterval"): _config("heartbeat_interval", "duration", "s"),
+    ("OCPPCommCtrlr", "OfflineThreshold"): _config("offline_threshold", "duration", "s"),
+    ("OCPPCommCtrlr", "WebSocketPingInterval"): _config("websocket_ping_interval", "duration", "s"),
+    ("OCPPCommCtrlr", "MessageTimeout"): _config("message_timeout", "duration", "s"),
     # SampledDataCtrlr (J02)
-    ("SampledDataCtrlr", "TxUpdatedInterval"): _config("tx_updated_interval", "mdi:timer-outline", "duration", "s"),
-    ("SampledDataCtrlr", "TxUpdatedMeasurands"): _config("tx_updated_measurands", "mdi:format-list-checks"),
-    ("SampledDataCtrlr", "TxStartedMeasurands"): _config("tx_started_measurands", "mdi:format-list-checks"),
-    ("SampledDataCtrlr", "TxEndedMeasurands"): _config("tx_ended_measurands", "mdi:format-list-checks"),
-    ("SampledDataCtrlr", "TxEndedInterval"): _config("tx_ended_interval", "mdi:timer-outline", "duration", "s"),
+    ("SampledDataCtrlr", "TxUpdatedInterval"): _config("tx_updated_interval", "duration", "s"),
+    ("SampledDataCtrlr", "TxUpdatedMeasurands"): _config("tx_updated_measurands"),
+    ("SampledDataCtrlr", "TxStartedMeasurands"): _config("tx_started_measurands"),
+    ("SampledDataCtrlr", "TxEndedMeasurands"): _config("tx_ended_measurands"),
+    ("SampledDataCtrlr", "TxEndedInterval"): _config("tx_ended_interval", "duration", "s"),
     # AlignedDataCtrlr (J01)
-    ("AlignedDataCtrlr", "Interval"): _config("aligned_data_interval", "mdi:clock-outline", "duration", "s"),
-    ("AlignedDataCtrlr", "Measurands"): _config("aligned_data_measurands", "mdi:format-list-checks"),
-    ("AlignedDataCtrlr", "TxEndedMeasurands"): _config("aligned_data_tx_ended_measurands", "mdi:format-list-checks"),
+    ("AlignedDataCtrlr", "Interval"): _config("aligned_data_interval", "duration", "s"),
+    ("AlignedDataCtrlr", "Measurands"): _config("aligned_data_measurands"),
+    ("AlignedDataCtrlr", "TxEndedMeasurands"): _config("aligned_data_tx_ended_measurands"),
     # SmartChargingCtrlr (K)
-    ("SmartChargingCtrlr", "Enabled"): _config("smart_charging_enabled", "mdi:auto-mode"),
-    ("SmartChargingCtrlr", "RateUnit"): _diagnostic("charging_rate_unit", "mdi:tune-variant"),
-    ("SmartChargingCtrlr", "PeriodsPerSchedule"): _diagnostic("periods_per_schedule", "mdi:calendar-clock"),
-    ("SmartChargingCtrlr", "ProfileStackLevel"): _diagnostic("profile_stack_level", "mdi:layers-outline"),
-    ("SmartChargingCtrlr", "Entries"): _diagnostic("charging_profile_entries", "mdi:counter"),
-    ("SmartChargingCtrlr", "LimitChangeSignificance"): _config("limit_change_significance", "mdi:delta", None, "%"),
-    ("SmartChargingCtrlr", "ACPhaseSwitchingSupported"): _diagnostic("ac_phase_switching_supported", "mdi:sine-wave"),
-    ("SmartChargingCtrlr", "Phases3to1"): _diagnostic("phases_3_to_1", "mdi:sine-wave"),
+    ("SmartChargingCtrlr", "Enabled"): _config("smart_charging_enabled"),
+    ("SmartChargingCtrlr", "RateUnit"): _diagnostic("charging_rate_unit"),
+    ("SmartChargingCtrlr", "PeriodsPerSchedule"): _diagnostic("periods_per_schedule"),
+    ("SmartChargingCtrlr", "ProfileStackLevel"): _diagnostic("profile_stack_level"),
+    ("SmartChargingCtrlr", "Entries"): _diagnostic("charging_profile_entries"),
+    ("SmartChargingCtrlr", "LimitChangeSignificance"): _config("limit_change_significance", None, "%"),
+    ("SmartChargingCtrlr", "ACPhaseSwitchingSupported"): _diagnostic("ac_phase_switching_supported"),
+    ("SmartChargingCtrlr", "Phases3to1"): _diagnostic("phases_3_to_1"),
     # TxCtrlr (E)
-    ("TxCtrlr", "TxStartPoint"): _config("tx_start_point", "mdi:play-circle-outline"),
-    ("TxCtrlr", "TxStopPoint"): _config("tx_stop_point", "mdi:stop-circle-outline"),
-    ("TxCtrlr", "EVConnectionTimeOut"): _config("ev_connection_timeout", "mdi:timer-alert-outline", "duration", "s"),
-    ("TxCtrlr", "StopTxOnEVSideDisconnect"): _config("stop_tx_on_ev_side_disconnect", "mdi:power-plug-off-outline"),
-    ("TxCtrlr", "StopTxOnInvalidId"): _config("stop_tx_on_invalid_id", "mdi:card-account-details-outline"),
+    ("TxCtrlr", "TxStartPoint"): _config("tx_start_point"),
+    ("TxCtrlr", "TxStopPoint"): _config("tx_stop_point"),
+    ("TxCtrlr", "EVConnectionTimeOut"): _config("ev_connection_timeout", "duration", "s"),
+    ("TxCtrlr", "StopTxOnEVSideDisconnect"): _config("stop_tx_on_ev_side_disconnect"),
+    ("TxCtrlr", "StopTxOnInvalidId"): _config("stop_tx_on_invalid_id"),
     # Authorization (C)
-    ("AuthCtrlr", "Enabled"): _config("authorization_enabled", "mdi:shield-account-outline"),
-    ("AuthCtrlr", "AuthorizeRemoteStart"): _config("authorize_remote_start", "mdi:remote"),
-    ("AuthCtrlr", "LocalAuthorizeOffline"): _config("local_authorize_offline", "mdi:cloud-off-outline"),
-    ("AuthCtrlr", "LocalPreAuthorize"): _config("local_pre_authorize", "mdi:card-account-details-star-outline"),
-    ("AuthCacheCtrlr", "Enabled"): _config("auth_cache_enabled", "mdi:cached"),
-    ("LocalAuthListCtrlr", "Enabled"): _config("local_auth_list_enabled", "mdi:format-list-bulleted"),
-    ("LocalAuthListCtrlr", "Entries"): _diagnostic("local_auth_list_entries", "mdi:counter"),
-    ("ReservationCtrlr", "Enabled"): _config("reservation_enabled", "mdi:calendar-check"),
+    ("AuthCtrlr", "Enabled"): _config("authorization_enabled"),
+    ("AuthCtrlr", "AuthorizeRemoteStart"): _config("authorize_remote_start"),
+    ("AuthCtrlr", "LocalAuthorizeOffline"): _config("local_authorize_offline"),
+    ("AuthCtrlr", "LocalPreAuthorize"): _config("local_pre_authorize"),
+    ("AuthCacheCtrlr", "Enabled"): _config("auth_cache_enabled"),
+    ("LocalAuthListCtrlr", "Enabled"): _config("local_auth_list_enabled"),
+    ("LocalAuthListCtrlr", "Entries"): _diagnostic("local_auth_list_entries"),
+    ("ReservationCtrlr", "Enabled"): _config("reservation_enabled"),
     # Device model limits (B05, B06, B08)
-    ("DeviceDataCtrlr", "ItemsPerMessage"): _diagnostic("items_per_message", "mdi:numeric"),
-    ("DeviceDataCtrlr", "BytesPerMessage"): _diagnostic("bytes_per_message", "mdi:numeric"),
-    ("SecurityCtrlr", "SecurityProfile"): _diagnostic("security_profile", "mdi:shield-lock-outline"),
+    ("DeviceDataCtrlr", "ItemsPerMessage"): _diagnostic("items_per_message"),
+    ("DeviceDataCtrlr", "BytesPerMessage"): _diagnostic("bytes_per_message"),
+    ("SecurityCtrlr", "SecurityProfile"): _diagnostic("security_profile"),
 }
 
 # Lookups ignore case, as the device model does.
@@ -209,7 +206,6 @@ class EntitySpec:
     translation_key: str | None
     category: Category | None
     enabled_by_default: bool
-    icon: str | None = None
     device_class: str | None = None
     unit: str | None = None
     #: The choices of a SELECT or SENSOR_ENUM.
@@ -237,14 +233,12 @@ def describe(key: VariableKey, info: VariableInfo) -> EntitySpec:
         category = entry.category
         translation_key: str | None = entry.translation_key
         enabled = entry.enabled_by_default
-        icon = entry.icon
         device_class = entry.device_class
         unit = entry.unit or ha_unit(station_unit)
     else:
         category = "diagnostic" if kind.read_only else "config"
         translation_key = None
         enabled = False
-        icon = None
         device_class = _UNIT_DEVICE_CLASSES.get(station_unit or "") if kind is EntityKind.SENSOR_NUMERIC else None
         unit = ha_unit(station_unit)
     if kind.read_only and category == "config":
@@ -268,7 +262,6 @@ def describe(key: VariableKey, info: VariableInfo) -> EntitySpec:
         translation_key=translation_key,
         category=category,
         enabled_by_default=enabled,
-        icon=icon,
         device_class=device_class,
         unit=unit,
         options=options,

@@ -1,0 +1,55 @@
+"""A station's connection as its entities and the log show it: signalled on every change, logged once each way."""
+
+from __future__ import annotations
+
+import logging
+
+from homeassistant.core import callback
+
+from .context import StationContext
+from .csms.central_system import StationListener
+from .csms.station import Station
+from .signals import station_signal
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class StationAvailability(StationListener):
+    """Tells a station's entities that its connection, boot or connector statuses changed; logs loss and return."""
+
+    def __init__(self, context: StationContext) -> None:
+        """No loss logged yet."""
+        self.context = context
+        #: Trusted stations whose loss of connection was logged, so that their return is logged too.
+        self._reported_unavailable: set[str] = set()
+
+    @callback
+    def station_connected(self, station: Station) -> None:
+        """Log the return of a station whose loss was logged."""
+        if station.station_id in self._reported_unavailable:
+            self._reported_unavailable.discard(station.station_id)
+            _LOGGER.info("Station %s is connected again", station.station_id)
+        self._signal(station)
+
+    @callback
+    def station_disconnected(self, station: Station) -> None:
+        """Log the loss of a trusted station once."""
+        station_id = station.station_id
+        if station_id in self.context.central.registry and station_id not in self._reported_unavailable:
+            self._reported_unavailable.add(station_id)
+            _LOGGER.info("Station %s is disconnected; its entities are unavailable until it reconnects", station_id)
+        self._signal(station)
+
+    @callback
+    def station_booted(self, station: Station) -> None:
+        """Vendor, model and firmware may have changed."""
+        self._signal(station)
+
+    @callback
+    def connector_status_changed(self, station: Station, evse_id: int, connector_id: int) -> None:
+        """Connector statuses show on the station's and the EVSE's entities."""
+        self._signal(station)
+
+    @callback
+    def _signal(self, station: Station) -> None:
+        self.context.signal(station_signal(self.context.entry_id, station.station_id))

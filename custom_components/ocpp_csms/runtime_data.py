@@ -1,0 +1,58 @@
+"""The config entry's runtime data: the central system, its listeners and the glue services, built once in setup."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from homeassistant.config_entries import ConfigEntry
+
+from .authorization import Authorization
+from .charging_control import ChargingControl
+from .context import StationContext
+from .csms.central_system import CentralSystem
+from .csms.listener import OcppListener
+from .csms.registry import StationRegistry
+from .devices import StationDevices
+from .entity_detail import EntityDetail, EntityLimitCheck
+from .inventory import InventoryReader
+from .sessions import ChargingSessions
+from .station_commands import StationCommands
+from .station_runtime import StationRuntimes
+from .station_trust import StationTrust
+from .variable_sync import VariableSync
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class OcppCsmsRuntimeData:
+    """Everything one loaded config entry runs; entities and actions reach the services through it."""
+
+    context: StationContext
+    listeners: tuple[OcppListener, ...]
+    trust: StationTrust
+    devices: StationDevices
+    inventory: InventoryReader
+    sessions: ChargingSessions
+    authorization: Authorization
+    variables: VariableSync
+    charging: ChargingControl
+    commands: StationCommands
+    entity_detail: EntityDetail
+    entity_limit: EntityLimitCheck
+
+    @property
+    def central(self) -> CentralSystem:
+        """The central system."""
+        return self.context.central
+
+    @property
+    def registry(self) -> StationRegistry:
+        """The trusted stations."""
+        return self.context.central.registry
+
+    @property
+    def runtimes(self) -> StationRuntimes:
+        """What Home Assistant keeps of each trusted station."""
+        return self.context.runtimes
+
+
+type OcppCsmsConfigEntry = ConfigEntry[OcppCsmsRuntimeData]

@@ -1,0 +1,101 @@
+"""Charging sessions and metering (E, J): TransactionEvent and MeterValues applied to the stations' trackers.
+
+Each message updates the HA-free tracker (`station/transactions.py`), schedules a coalesced save, and signals the
+one EVSE it concerns. Nothing here grows with the number of stations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+import logging
+
+from homeassistant.core import callback
+
+from .const import DOMAIN
+from .context import StationContext
+from .csms.central_system import StationListener
+from .csms.station import Station
+from .protocol.v201.datatypes import IdToken, IdTokenInfo
+from .protocol.v201.enums import TransactionEvent
+from .protocol.v201.messages import (
+    GetTransactionStatusRequest,
+    GetTransactionStatusResponse,
+    MeterValuesRequest,
+    MeterValuesResponse,
+    TransactionEventRequest,
+    TransactionEventResponse,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+type Authorize = Callable[[str, int | None, IdToken, bool], IdTokenInfo]
+"""Decides on an ID token: (station id, EVSE id, token, whether the event was queued offline)."""
+
+
+class ChargingSessions(StationListener):
+    """Serves TransactionEvent and MeterValues of trusted stations; after a reconnect, asks about running ones."""
+
+    def __init__(
+        self,
+        context: StationContext,
+        *,
+        evse_changed: Callable[[str, int], None],
+        authorize: Authorize,
+        transaction_ended: Callable[[str, int], None],
+    ) -> None:
+        """`evse_changed` shows an EVSE's new state; `transaction_ended` frees what the transaction held."""
+        self.context = context
+        self._evse_changed = evse_changed
+        self._authorize = authorize
+        self._transaction_ended = transaction_ended
+        context.central.handle(TransactionEventRequest, self.transaction_event)
+        context.central.handle(MeterValuesRequest, self.meter_values)
+
+    @callback
+    def station_connected(self, station: Station) -> None:
+        """A trusted station (re)connected: ask about the transactions we think run (E14)."""
+        if station.station_id in self.context.central.registry:
+            self.context.background(self.check_transactions(station), f"{DOMAIN} transaction status")
+
+    async def transaction_event(self, station: Station, request: TransactionEventRequest) -> TransactionEventResponse:
+        """Apply the event idempotently; answer the ID token's status (E01.FR.12, E03.FR.02)."""
+        station_id = station.station_id
+        runtime = await self.context.runtimes.async_get(station_id)
+        outcome = runtime.transactions.apply_event(request)
+        runtime.schedule_save_sessions()
+        evse_id = outcome.evse_id if outcome.evse_id is not None else (request.evse.id if request.evse else None)
+        if evse_id is not None and not outcome.duplicate:
+            self._evse_changed(station_id, evse_id)
+            if request.event_type is TransactionEvent.ENDED and outcome.current:
+                self._transaction_ended(station_id, evse_id)
+        id_token_info = None
+        if request.id_token is not None:
+            id_token_info = self._authorize(station_id, evse_id, request.id_token, bool(request.offline))
+        return TransactionEventResponse(id_token_info=id_token_info)
+
+    async def meter_values(self, station: Station, request: MeterValuesRequest) -> MeterValuesResponse:
+        """Meter values outside transactions (J01)."""
+        runtime = await self.context.runtimes.async_get(station.station_id)
+        if runtime.transactions.apply_meter_values(request.evse_id, request.meter_value):
+            runtime.schedule_save_sessions()
+            self._evse_changed(station.station_id, request.evse_id)
+        return MeterValuesResponse()
+
+    async def check_transactions(self, station: Station) -> None:
+        """Ask whether the station still queues messages of the transactions we think run (E14)."""
+        runtime = await self.context.runtimes.async_get(station.station_id)
+        for evse_id in runtime.transactions.evse_ids:
+            transaction_id = runtime.transactions.evse(evse_id).transaction_id
+            if transaction_id is None:
+                continue
+            outcome = await station.session.call_outcome(
+                GetTransactionStatusRequest(transaction_id=transaction_id), GetTransactionStatusResponse
+            )
+            if isinstance(outcome, GetTransactionStatusResponse):
+                _LOGGER.debug(
+                    "%s: transaction %s: messages in queue %s, ongoing %s",
+                    station.station_id,
+                    transaction_id,
+                    outcome.messages_in_queue,
+                    outcome.ongoing_indicator,
+                )
