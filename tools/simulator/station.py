@@ -230,6 +230,8 @@ class SimStation(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
             for evse_id in range(1, config.evses + 1)
         }
         self.tokens = [{"id_token": token, "type": "ISO14443"} for token in station_tokens(config.station_id)]
+        #: called on each refusal of one of the station's own cards: (station, card, action, status).
+        self.on_card_refused: Callable[[SimStation, str, str, str], None] | None = None
         self.operative = True
         self.boot_reason = "PowerUp"
         #: status of the last BootNotification response (None: not booted in this power cycle).
@@ -822,7 +824,18 @@ class SimStation(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
         kind, response = await self._call(call.Authorize(id_token=id_token))
         if kind != OK:
             return self.device_model.flag("AuthCtrlr", "OfflineTxForUnknownIdEnabled", default=True)
-        return str(response.id_token_info.get("status")) == "Accepted"
+        status = str(response.id_token_info.get("status"))
+        if status != "Accepted":
+            self._card_refused(id_token, "Authorize", status)
+        return status == "Accepted"
+
+    def _card_refused(self, id_token: dict[str, Any], action: str, status: str) -> None:
+        """The CSMS refused an ID token: note it when it is one of the station's own cards (not a remote start's)."""
+        card = str(id_token.get("id_token"))
+        if not any(token["id_token"] == card for token in self.tokens):
+            return
+        if self.on_card_refused is not None:
+            self.on_card_refused(self, card, action, status)
 
     def start_transaction(
         self, evse: Evse, id_token: dict[str, Any] | None, trigger: str, *, remote_start_id: int | None = None
@@ -867,7 +880,11 @@ class SimStation(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
         def started(response: Any) -> None:
             info = getattr(response, "id_token_info", None) or {}
             status = info.get("status", "Accepted")
-            if status == "Accepted" or evse.tx is not tx:
+            if status == "Accepted":
+                return
+            if id_token is not None:
+                self._card_refused(id_token, "TransactionEvent", str(status))
+            if evse.tx is not tx:
                 return
             self.log.info("%s: the CSMS answered ID token status %s for the transaction", self.station_id, status)
             if self.device_model.flag("TxCtrlr", "StopTxOnInvalidId"):
