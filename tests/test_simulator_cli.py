@@ -283,7 +283,7 @@ async def test_unknown_cards_print_how_to_allow_them_once_per_station(
     )
     assert "action: ocpp_csms.add_id_token" in hint
     assert f"id_token: {first_cards[0]}" in hint
-    assert "Configure → Stations and heartbeat → Unknown ID tokens: Accept" in hint
+    assert "Configure → General settings → Unknown ID tokens: Accept" in hint
 
     # The second one briefly: its own cards and both ways.
     [line] = [line for line in output.splitlines() if line.startswith(f"== {second}: ")]

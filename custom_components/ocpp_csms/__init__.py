@@ -32,6 +32,7 @@ from .const import (
     CONF_UNKNOWN_STATIONS,
     CONF_UNKNOWN_TOKENS,
     DEFAULT_HEARTBEAT_INTERVAL,
+    DEFAULT_REMOTE_ID_TOKEN,
     DOMAIN,
     EVSE_SEPARATOR,
 )
@@ -48,7 +49,7 @@ from .runtime_data import OcppCsmsConfigEntry, OcppCsmsRuntimeData
 from .services import async_setup_services
 from .sessions import ChargingSessions
 from .station.id_tokens import UnknownTokenPolicy
-from .station_commands import DEFAULT_REMOTE_ID_TOKEN, StationCommands
+from .station_commands import StationCommands
 from .station_runtime import StationRuntimes, async_remove_station_stores
 from .station_trust import StationTrust, async_load_registry, is_ignored, registry_store
 from .tls_setup import CertificateError, build_server_context, remove_generated_certificates

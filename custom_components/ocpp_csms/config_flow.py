@@ -40,12 +40,14 @@ from .const import (
     CONF_HEARTBEAT_INTERVAL,
     CONF_KEY_FILE,
     CONF_PORT,
+    CONF_REMOTE_ID_TOKEN,
     CONF_TLS_HOSTS,
     CONF_TLS_PORT,
     CONF_UNKNOWN_STATIONS,
     CONF_UNKNOWN_TOKENS,
     DEFAULT_HEARTBEAT_INTERVAL,
     DEFAULT_PORT,
+    DEFAULT_REMOTE_ID_TOKEN,
     DEFAULT_TLS_PORT,
     DISCOVERY_UNIQUE_ID_PREFIX,
     DOMAIN,
@@ -90,6 +92,8 @@ TOKEN_TYPE_SELECTOR = SelectSelector(
         mode=SelectSelectorMode.DROPDOWN,
     )
 )
+#: The token remote starts use: IdTokenType.idToken is a string of at most 36 characters.
+REMOTE_ID_TOKEN = probatio.All(TextSelector(), probatio.Length(max=36))
 CONF_NEW_TOKEN = "new_id_token"
 CONF_NEW_TOKEN_LABEL = "new_id_token_label"
 CONF_NEW_TOKEN_TYPE = "new_id_token_type"
@@ -206,7 +210,7 @@ class OcppCsmsOptionsFlow(OptionsFlow):
         return self.async_show_menu(step_id="init", menu_options=["settings", "id_tokens", "tls"])
 
     async def async_step_settings(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Unknown-station and unknown-token policies, heartbeat interval, entity detail."""
+        """Unknown-station and unknown-token policies, heartbeat interval, entity detail, remote-start token."""
         if user_input is not None:
             return self.async_create_entry(
                 data={
@@ -217,6 +221,7 @@ class OcppCsmsOptionsFlow(OptionsFlow):
                     CONF_ENTITY_DETAIL: user_input.get(
                         CONF_ENTITY_DETAIL, entity_detail_from(self.config_entry.options).value
                     ),
+                    CONF_REMOTE_ID_TOKEN: user_input.get(CONF_REMOTE_ID_TOKEN, "").strip() or DEFAULT_REMOTE_ID_TOKEN,
                 }
             )
         options = self.config_entry.options
@@ -229,6 +234,7 @@ class OcppCsmsOptionsFlow(OptionsFlow):
                         probatio.Required(CONF_UNKNOWN_TOKENS): TOKEN_POLICY_SELECTOR,
                         probatio.Required(CONF_HEARTBEAT_INTERVAL): HEARTBEAT_SELECTOR,
                         probatio.Optional(CONF_ENTITY_DETAIL): ENTITY_DETAIL_SELECTOR,
+                        probatio.Optional(CONF_REMOTE_ID_TOKEN): REMOTE_ID_TOKEN,
                     }
                 ),
                 {
@@ -236,6 +242,7 @@ class OcppCsmsOptionsFlow(OptionsFlow):
                     CONF_UNKNOWN_TOKENS: options.get(CONF_UNKNOWN_TOKENS, UnknownTokenPolicy.REJECT.value),
                     CONF_HEARTBEAT_INTERVAL: options.get(CONF_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL),
                     CONF_ENTITY_DETAIL: entity_detail_from(self.config_entry.options).value,
+                    CONF_REMOTE_ID_TOKEN: options.get(CONF_REMOTE_ID_TOKEN, DEFAULT_REMOTE_ID_TOKEN),
                 },
             ),
         )

@@ -31,6 +31,7 @@ STORAGE_KEY: Final = f"{DOMAIN}.stations"
 ID_TOKENS_STORAGE_KEY: Final = f"{DOMAIN}.id_tokens"
 CONF_UNKNOWN_TOKENS: Final = "unknown_tokens"
 CONF_REMOTE_ID_TOKEN: Final = "remote_id_token"  # the ID token remote starts use
+DEFAULT_REMOTE_ID_TOKEN: Final = "HomeAssistant"
 
 # Identifier prefixes of devices and discovery flows.
 EVSE_SEPARATOR: Final = "/evse/"

@@ -11,7 +11,7 @@ from typing import Any, Final
 
 from homeassistant.core import callback
 
-from .const import DOMAIN
+from .const import DEFAULT_REMOTE_ID_TOKEN, DOMAIN
 from .context import StationContext
 from .csms.station import Station
 from .helpers import refused, station_error
@@ -46,7 +46,6 @@ from .protocol.v201.messages import (
 )
 from .signals import station_signal
 
-DEFAULT_REMOTE_ID_TOKEN: Final = "HomeAssistant"
 DATA_TRANSFER_EVENT: Final = f"{DOMAIN}_data_transfer"
 
 

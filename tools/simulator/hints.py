@@ -46,7 +46,7 @@ class CardHints:
                     "       data:",
                     f"         id_token: {example}",
                     "   - or let any card charge:",
-                    f"       {CONFIGURE} → Stations and heartbeat → Unknown ID tokens: Accept.",
+                    f"       {CONFIGURE} → General settings → Unknown ID tokens: Accept.",
                     "   With another central system, add the cards to its list of allowed ID tokens.",
                     "   A station's cards follow from its id: the same ids present the same cards in every run.",
                 ]
