@@ -131,6 +131,11 @@ def test_set_variables_of_the_basic_auth_password_a01() -> None:
             id="NotifyReport bent: any case, an object for an array",
         ),
         pytest.param(
+            {"reportData": [{**PASSWORD_VARIABLE, "variableAttribute": [SECRET, {"type": "Actual", "value": SECRET}]}]},
+            ["reportData[0].variableAttribute[0]", "reportData[0].variableAttribute[1].value"],
+            id="NotifyReport bent: a bare value for an attribute",
+        ),
+        pytest.param(
             {"eventData": [{"eventId": 1, "actualValue": SECRET, **PASSWORD_VARIABLE}]},
             ["eventData[0].actualValue"],
             id="NotifyEvent",

@@ -171,11 +171,12 @@ def _redact(value: Any, path: str, found: list[tuple[str, Any]], *, in_vpn: bool
 
 
 def _redact_attributes(attributes: Any, path: str, found: list[tuple[str, Any]]) -> Any:
-    """`variableAttribute` of a secret variable: an array of attributes (or, bent, a single one)."""
+    """`variableAttribute` of a secret variable: an array of attributes (or, bent, a single one, or a bare value)."""
     if isinstance(attributes, list):
         return [_redact_attributes(item, f"{path}[{index}]", found) for index, item in enumerate(attributes)]
-    if not isinstance(attributes, dict):
-        return attributes
+    if not isinstance(attributes, dict):  # no attribute object: it may be the value itself
+        found.append((path, attributes))
+        return REDACTED
     redacted: dict[str, Any] = {}
     for key, item in attributes.items():
         where = f"{path}.{key}"
