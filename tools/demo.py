@@ -61,7 +61,10 @@ input_boolean:
 logger:
   default: warning
   logs:
+    # Connections, refusals and what the stations report; no OCPP message and no secret.
     custom_components.ocpp_csms: debug
+    # Every OCPP message in and out, passwords redacted: uncomment to see them (one line per message).
+    # ocpp_csms.frames: debug
     homeassistant.bootstrap: info
 """
 

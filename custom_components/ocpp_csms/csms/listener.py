@@ -3,6 +3,10 @@
 One `OcppListener` serves one port: plain `ws://` (security profile 1, or none) or `wss://` (profiles 2 and 3).
 Authentication happens in the HTTP upgrade, before any OCPP message: a station that fails it gets HTTP 401 (or
 403 for a refused downgrade) and never reaches the central system.
+
+Logging: this module's logger says who connected and why a connection was refused; websockets' own lines (the
+handshake at debug level, connection events) go through `WebsocketsLogger` to its child `.websockets`, with
+no header value that could hold a secret and no frame; the OCPP messages are on the opt-in `ocpp_csms.frames`.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from .registry import SecurityProfile
 from .station import Credentials
 from .throttle import FailureThrottle
 from .tls import peer_certificate_info
+from .websocket_log import WebsocketsLogger
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -112,7 +117,7 @@ class OcppListener:
             ping_timeout=60,
             close_timeout=5,
             server_header=None,
-            logger=_LOGGER.getChild("websockets"),
+            logger=WebsocketsLogger(_LOGGER.getChild("websockets")),
         )
 
     async def stop(self) -> None:
@@ -155,7 +160,12 @@ class OcppListener:
         peer = peer_certificate_info(ssl_object) if ssl_object is not None else None
         basic = parse_basic_auth(request.headers.get("Authorization"))
         if basic is not None and basic[0] != station_id:
-            _LOGGER.warning("%s: Basic auth username %r is not the station identity (A00.FR.204)", station_id, basic[0])
+            # Not quoted: a username field can hold a password typed into the wrong field.
+            _LOGGER.warning(
+                "%s: Basic auth username is not the station identity%s (A00.FR.204)",
+                station_id,
+                " (it differs in case only)" if basic[0].casefold() == station_id.casefold() else "",
+            )
             return _unauthorized(connection)
         if not self.tls:
             profile = SecurityProfile.BASIC_AUTH if basic is not None else SecurityProfile.NONE
@@ -213,7 +223,12 @@ class OcppListener:
             pass
         finally:
             self.central.detach(station, connection)
-            _LOGGER.debug("%s: connection closed (%s)", admitted.station_id, websocket.close_reason)
+            _LOGGER.debug(
+                "%s: connection closed (code %s%s)",
+                admitted.station_id,
+                websocket.close_code,
+                f", {websocket.close_reason}" if websocket.close_reason else "",
+            )
 
 
 def _remote_host(connection: ServerConnection) -> str:

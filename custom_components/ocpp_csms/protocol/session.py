@@ -22,6 +22,11 @@ CALLERROR), `InvalidResponse` (its CALLRESULT does not validate), `CallTimeout` 
 
 `send` may be called by several tasks at once (answers of concurrent handlers, our CALL); each call must send
 one whole message, as `websockets` does.
+
+Every message in and out goes to the opt-in `ocpp_csms.frames` logger (`frame_log`), secrets redacted. Nothing
+this module logs holds a secret: a handler's error on a request that holds one is logged without the
+exception's text, lenient-mode repairs of a secret value do not show it, and when the station echoes a secret
+of our CALL (say the new BasicAuthPassword in a CALLERROR description), the outcome has it replaced.
 """
 
 from __future__ import annotations
@@ -29,15 +34,29 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 import logging
+from pathlib import PurePath
 from typing import Any, Final, Protocol, cast
 
 import orjson
 from pydantic import ValidationError
 
 from .errors import OcppError, RpcErrorCode, error_code_for, error_description
+from .frame_log import (
+    FRAMES,
+    RECEIVED,
+    REDACTED,
+    SENT,
+    holds_secret,
+    redact_frame,
+    scrub_json,
+    scrub_text,
+    scrub_value,
+    secret_paths,
+    secret_values,
+)
 from .frames import (
     UNREADABLE_MESSAGE_ID,
     CallErrorFrame,
@@ -164,6 +183,8 @@ class _Pending:
     message_id: str
     spec: ActionSpecLike
     future: asyncio.Future[OcppModel | CallFailed]
+    #: The secrets the CALL carried, kept only while it is outstanding: replaced wherever the answer echoes them.
+    secrets: frozenset[str] = frozenset()
 
 
 class RpcSession:
@@ -219,6 +240,10 @@ class RpcSession:
 
     async def receive(self, message: RawJson) -> None:
         """Take one message the station sent (a websocket text frame, as str or UTF-8 bytes)."""
+        if FRAMES.isEnabledFor(logging.DEBUG):
+            pending = self._pending
+            echoed = pending.secrets if pending is not None else ()
+            FRAMES.debug("%s %s %s", self.station_id, RECEIVED, redact_frame(message, echoed))
         if self._closed:
             _LOGGER.debug("%s: session closed, message dropped", self.station_id)
             return
@@ -247,8 +272,19 @@ class RpcSession:
         except FrameError as exc:
             _LOGGER.warning("%s: invalid frame: %s", self.station_id, exc)
             answer = exc.to_callerror()
-        except Exception:
-            _LOGGER.exception("%s: error while handling %s (%s)", self.station_id, frame.action, message_id)
+        except Exception as exc:
+            if holds_secret(frame.payload):
+                # The exception's text may quote the request: say where it happened, not what it says.
+                _LOGGER.error(  # noqa: TRY400 - no traceback on purpose
+                    "%s: error while handling %s (%s): %s in %s (details withheld: the request holds a secret)",
+                    self.station_id,
+                    frame.action,
+                    message_id,
+                    type(exc).__name__,
+                    _origin(exc),
+                )
+            else:
+                _LOGGER.exception("%s: error while handling %s (%s)", self.station_id, frame.action, message_id)
             answer = dump_call_error(message_id, RpcErrorCode.INTERNAL_ERROR, f"Error while handling {frame.action}")
         await self._send_safely(answer)
 
@@ -301,7 +337,7 @@ class RpcSession:
         if not violations:
             raise _NotRepairableError
         result = model.model_validate_json(orjson.dumps(repaired))
-        self._record(action, frame.message_id, violations)
+        self._record(action, frame.message_id, _without_secrets(violations, repaired))
         return result
 
     def _record(self, action: str, message_id: str, violations: list[Violation]) -> None:
@@ -361,10 +397,11 @@ class RpcSession:
     async def _call_now(self, spec: ActionSpecLike, request: OcppModel, seconds: float) -> OcppModel | CallFailed:
         message_id = new_message_id()
         future: asyncio.Future[OcppModel | CallFailed] = asyncio.get_running_loop().create_future()
-        self._pending = _Pending(message_id, spec, future)
+        payload = _dump(request)
+        self._pending = _Pending(message_id, spec, future, secret_values(payload))
         try:
             try:
-                await self._send(dump_call(message_id, spec.name, _dump(request)))
+                await self._transmit(dump_call(message_id, spec.name, payload))
             except Exception as exc:  # noqa: BLE001 - whatever the transport raises, the call was not sent
                 _LOGGER.debug("%s: sending %s failed: %r", self.station_id, spec.name, exc)
                 failed = SessionClosed(spec.name, message_id)
@@ -398,6 +435,10 @@ class RpcSession:
         if pending is None:
             return
         spec = pending.spec
+        if pending.secrets:
+            frame = CallResultFrame(
+                frame.message_id, scrub_json(frame.payload, pending.secrets), frame.raw, frame.verified
+            )
         outcome: OcppModel | CallFailed
         try:
             outcome = self._validate(spec.response, frame, spec.name)
@@ -420,6 +461,13 @@ class RpcSession:
         if found is None:
             return
         _LOGGER.debug("%s: %s answered CALLERROR %s", self.station_id, found.spec.name, frame.code)
+        if found.secrets:
+            frame = CallErrorFrame(
+                frame.message_id,
+                scrub_text(frame.code, found.secrets),
+                scrub_text(frame.description, found.secrets),
+                scrub_value(frame.details, found.secrets),
+            )
         found.future.set_result(CallErrorResponse(found.spec.name, found.message_id, frame))
 
     async def _frame_error(self, exc: FrameError) -> None:
@@ -432,9 +480,15 @@ class RpcSession:
         if pending is not None and not pending.future.done() and pending.message_id == exc.message_id:
             pending.future.set_result(InvalidResponse(pending.spec.name, exc.message_id, exc.code, exc.description))
 
+    async def _transmit(self, message: bytes) -> None:
+        """Send one message (every message we send goes through here, and to the frames logger)."""
+        if FRAMES.isEnabledFor(logging.DEBUG):
+            FRAMES.debug("%s %s %s", self.station_id, SENT, redact_frame(message))
+        await self._send(message)
+
     async def _send_safely(self, message: bytes) -> None:
         try:
-            await self._send(message)
+            await self._transmit(message)
         except Exception as exc:  # noqa: BLE001 - a closed connection must not crash the session
             _LOGGER.debug("%s: could not send a response: %r", self.station_id, exc)
 
@@ -473,6 +527,32 @@ class _NotRepairableError(Exception):
 
 def _is_invalid_json(error: ValidationError) -> bool:
     return error.error_count() == 1 and error.errors(include_url=False)[0]["type"] == "json_invalid"
+
+
+def _without_secrets(violations: list[Violation], repaired: Any) -> list[Violation]:
+    """The violations, with the detail of those at a secret (which may quote its value) redacted."""
+    secrets = [path.casefold() for path in secret_paths(repaired)]
+    if not secrets:
+        return violations
+    return [
+        replace(violation, detail=REDACTED) if _within(violation.path.casefold(), secrets) else violation
+        for violation in violations
+    ]
+
+
+def _within(path: str, places: list[str]) -> bool:
+    return any(path == place or path.startswith((f"{place}.", f"{place}[")) for place in places)
+
+
+def _origin(exc: BaseException) -> str:
+    """Where an exception was raised (function, file and line), read from its traceback without any file I/O."""
+    traceback = exc.__traceback__
+    if traceback is None:  # pragma: no cover - an exception that was raised and caught has a traceback
+        return "an unknown place"
+    while traceback.tb_next is not None:
+        traceback = traceback.tb_next
+    code = traceback.tb_frame.f_code
+    return f"{code.co_qualname} ({PurePath(code.co_filename).name}:{traceback.tb_lineno})"
 
 
 def _dump(model: OcppModel) -> bytes:
