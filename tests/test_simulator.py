@@ -137,6 +137,21 @@ async def test_boots_reports_connectors_and_heartbeats(
         await wait_for(lambda: station.stats.answered["Heartbeat"] >= 2, timeout=4)
 
 
+async def test_approval_is_no_reboot(hass: HomeAssistant, setup_integration: SetupIntegration) -> None:
+    """The BootNotification the central system triggers on approval is answered, not reported as a reboot (A04)."""
+    entry = await setup_integration()
+    async with simulated(fast_config(ws_url(entry))) as station:
+        await wait_for(lambda: station.boot_statuses[:1] == ["Pending"])
+        await hass.async_block_till_done()
+        (flow,) = hass.config_entries.flow.async_progress_by_handler("ocpp_csms")
+        await hass.config_entries.flow.async_configure(flow["flow_id"], {})
+        await wait_for(station.online.is_set)
+        await wait_for(lambda: sent(station, "StatusNotification"))
+        await asyncio.sleep(0.2)  # what follows the first accepted boot has gone out
+    assert station.boot_statuses == ["Pending", "Accepted"]
+    assert sent(station, "SecurityEventNotification") == []
+
+
 def central_session(entry: Any, station_id: str = "sim-001") -> RpcSession:
     """Our central system's RPC session with the station."""
     session: RpcSession = entry.runtime_data.central.stations[station_id].session

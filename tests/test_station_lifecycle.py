@@ -9,6 +9,7 @@ from typing import Any
 from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er, issue_registry as ir
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import get_diagnostics_for_config_entry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
@@ -322,3 +323,26 @@ async def test_deleting_the_integration_forgets_every_station_token_and_certific
     entry = await setup_integration()
     async with station_connection(ws_url(entry), "CP-1", password=STATION_PASSWORD) as station:
         assert (await station.boot()).status == "Pending"
+
+
+# ---- security events ------------------------------------------------------------------------------------
+
+
+async def test_the_reboot_home_assistant_asked_for_is_no_warning(
+    hass: HomeAssistant, setup_integration: SetupIntegration, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A04: a ResetOrReboot after a reset Home Assistant asked for is logged as information, another as a warning."""
+    from ocpp.v201 import call  # noqa: PLC0415 - the station side's own types
+
+    entry = await setup_integration(stations=[trusted_station("CP-1")])
+    device = dr.async_get(hass).async_get_device_by_identifier((DOMAIN, "CP-1"), entry.entry_id)
+    assert device is not None
+    event = call.SecurityEventNotification(type="ResetOrReboot", timestamp="2026-11-21T10:00:00Z")
+    async with station_connection(ws_url(entry), "CP-1", password=STATION_PASSWORD) as station:
+        await station.boot()
+        await hass.services.async_call(DOMAIN, "reset", {"device_id": device.id}, blocking=True)
+        await station.call(event)
+        await station.call(event)  # the second one was not asked for
+    reboots = [record for record in caplog.records if record.name == "custom_components.ocpp_csms.csms.notifications"]
+    assert [record.levelname for record in reboots] == ["INFO", "WARNING"]
+    assert reboots[0].getMessage() == "CP-1: rebooted as Home Assistant asked (security event ResetOrReboot)"

@@ -7,6 +7,7 @@ a station that does not answer or is not connected raises the session's translat
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from homeassistant.core import callback
@@ -118,6 +119,8 @@ class StationCommands:
         response = await self.context.call(station_id, ResetRequest(type=kind, evse_id=evse_id), ResetResponse)
         if response.status is ResetStatus.REJECTED:
             raise refused(station_id, "Reset", response.status.value)
+        if evse_id is None and (station := self.context.central.stations.get(station_id)) is not None:
+            station.reboot_requested = datetime.now(UTC)  # its ResetOrReboot security event is then expected
         return response.status.value
 
     async def async_unlock(self, station_id: str, evse_id: int, connector_id: int = 1) -> None:

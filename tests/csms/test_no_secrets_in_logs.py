@@ -32,7 +32,6 @@ from custom_components.ocpp_csms.protocol.frame_log import FRAMES_LOGGER, REDACT
 from custom_components.ocpp_csms.protocol.v201.messages import NotifyReportRequest, NotifyReportResponse
 
 from ..station_peer import SUBPROTOCOL, StationPeer, basic_auth_header
-from .quiet_owner import QuietOwner
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
@@ -98,7 +97,7 @@ def everything_at_debug(caplog: pytest.LogCaptureFixture) -> Iterator[Capture]:
 async def running_central() -> AsyncIterator[tuple[CentralSystem, str]]:
     """The HA-free central system behind a real listener on 127.0.0.1, trusting CP-1 with PASSWORD."""
     registry = StationRegistry([StationRecord(STATION, SecurityProfile.BASIC_AUTH, hash_password(PASSWORD))])
-    central = CentralSystem(registry, QuietOwner())
+    central = CentralSystem(registry)
     listener = OcppListener(central)
     await listener.start(0, "127.0.0.1")
     try:

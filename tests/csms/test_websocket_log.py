@@ -21,8 +21,6 @@ from custom_components.ocpp_csms.csms.registry import StationRegistry
 from custom_components.ocpp_csms.csms.websocket_log import WITHHELD, WebsocketsLogger
 from custom_components.ocpp_csms.protocol.frame_log import FRAMES_LOGGER
 
-from .quiet_owner import QuietOwner
-
 CONNECTION_LOGGER = "tests.websocket_log"
 SECRET = "the-Password-0123456789"
 
@@ -56,7 +54,7 @@ class _Connection:
 
 @contextlib.asynccontextmanager
 async def listener_port() -> AsyncIterator[int]:
-    central = CentralSystem(StationRegistry(), QuietOwner())
+    central = CentralSystem(StationRegistry())
     listener = OcppListener(central)
     await listener.start(0, "127.0.0.1")
     try:

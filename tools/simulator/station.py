@@ -474,8 +474,11 @@ class SimStation(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
             self._after_boot()
 
     def _after_boot(self) -> None:
-        """Once per power cycle, after the first accepted BootNotification."""
-        if self.boot_reason != "PowerUp" or self.stats.boots > 1:
+        """Once per power cycle, after the first accepted BootNotification.
+
+        A BootNotification the central system triggered while the station waited (approval) is no reboot.
+        """
+        if self.boot_reason not in ("PowerUp", "Triggered") or self.stats.boots > 1:
             tech = f"boot reason {self.boot_reason}"
             self.spawn_conn(
                 self.send(call.SecurityEventNotification(type="ResetOrReboot", timestamp=iso_now(), tech_info=tech))

@@ -305,7 +305,7 @@ class CentralSystem:
         session.on(BootNotificationRequest, boot_notification)
         session.on(HeartbeatRequest, heartbeat)
         session.on(StatusNotificationRequest, status_notification)
-        register_acknowledgements(session, station.station_id)
+        register_acknowledgements(session, station)
         for request, handler in self._extra_handlers.items():
             self._bind_handler(station, request, handler)
 

@@ -131,6 +131,8 @@ class Station:
     boot: BootInfo | None = None
     connector_status: dict[tuple[int, int], ConnectorStatus] = field(default_factory=dict)
     awaited: AwaitedMessages = field(default_factory=AwaitedMessages)
+    #: When Home Assistant last had the station reset (B11, B12): the reboot it reports then is expected.
+    reboot_requested: datetime | None = None
     #: The availability last set with ChangeAvailability, per EVSE (0: the station), until it reports otherwise.
     operative: dict[int, bool] = field(default_factory=dict)
     connected_since: datetime | None = None
