@@ -11,7 +11,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from ocpp.v201 import call
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
@@ -220,6 +220,13 @@ async def test_limits_profiles_and_readback(
 
 
 async def test_external_limits(hass: HomeAssistant, setup_integration: SetupIntegration) -> None:
+    # The sensor is disabled by default (the event says it first): enabled here.
+    er.async_get(hass).async_get_or_create(
+        "sensor",
+        DOMAIN,
+        "CP-1_evse_1_external_charging_limit",
+        suggested_object_id="cp_1_evse_1_external_charging_limit",
+    )
     entry = await setup_integration(stations=[trusted_station("CP-1")])
     async with station_connection(ws_url(entry), "CP-1", password=STATION_PASSWORD) as station:
         await ready_station(hass, entry, station)

@@ -108,17 +108,17 @@ async def test_writes_go_out_as_set_variables(hass: HomeAssistant, setup_integra
         await asyncio.gather(
             hass.services.async_call("switch", "turn_off", {ATTR_ENTITY_ID: switch}, blocking=True),
             hass.services.async_call(
-                "text", "set_value", {ATTR_ENTITY_ID: text, "value": "EVConnected"}, blocking=True
+                "text", "set_value", {ATTR_ENTITY_ID: text, "value": "EV connected, power path closed"}, blocking=True
             ),
         )
         _, request = await station.next_received("SetVariables")
         assert {item["variable"]["name"]: item["attribute_value"] for item in request["set_variable_data"]} == {
             "AuthorizeRemoteStart": "false",
-            "TxStopPoint": "EVConnected",
+            "TxStopPoint": "EVConnected,PowerPathClosed",  # members written by name go out as OCPP values
         }
         await hass.async_block_till_done()
         assert hass.states.get(switch).state == "off"  # type: ignore[union-attr]
-        assert hass.states.get(text).state == "EVConnected"  # type: ignore[union-attr]
+        assert hass.states.get(text).state == "EV connected, Power path closed"  # type: ignore[union-attr]
 
         # A rejected write names the status and leaves the value.
         station.set_variables_status = "Rejected"

@@ -16,6 +16,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from custom_components.ocpp_csms.station.variable_kinds import CURATED
+from custom_components.ocpp_csms.value_names import ENUM_VALUES, NAMES, state_key
 
 INTEGRATION = Path(__file__).resolve().parent.parent / "custom_components" / "ocpp_csms"
 TRANSLATIONS = INTEGRATION / "translations" / "en.json"
@@ -33,36 +34,36 @@ CURATED_NAMES = {
     "connector_supply_phases": "Connector supply phases",
     "heartbeat_interval": "Heartbeat interval",
     "offline_threshold": "Offline threshold",
-    "websocket_ping_interval": "WebSocket ping interval",
+    "websocket_ping_interval": "Ping interval",
     "message_timeout": "Message timeout",
-    "tx_updated_interval": "Meter value interval during transactions",
-    "tx_updated_measurands": "Measurands during transactions",
-    "tx_started_measurands": "Measurands at transaction start",
-    "tx_ended_measurands": "Measurands at transaction end",
-    "tx_ended_interval": "Transaction end sample interval",
-    "aligned_data_interval": "Clock-aligned meter value interval",
-    "aligned_data_measurands": "Clock-aligned measurands",
-    "aligned_data_tx_ended_measurands": "Clock-aligned measurands at transaction end",
+    "tx_updated_interval": "Meter interval",
+    "tx_updated_measurands": "Measurands",
+    "tx_started_measurands": "Start measurands",
+    "tx_ended_measurands": "End measurands",
+    "tx_ended_interval": "End sample interval",
+    "aligned_data_interval": "Aligned meter interval",
+    "aligned_data_measurands": "Aligned measurands",
+    "aligned_data_tx_ended_measurands": "Aligned end measurands",
     "smart_charging_enabled": "Smart charging",
     "charging_rate_unit": "Charging rate units",
     "periods_per_schedule": "Periods per schedule",
-    "profile_stack_level": "Highest profile stack level",
+    "profile_stack_level": "Profile stack levels",
     "charging_profile_entries": "Charging profiles installed",
     "limit_change_significance": "Limit change significance",
     "ac_phase_switching_supported": "Phase switching supported",
     "phases_3_to_1": "Switch from 3 to 1 phase",
-    "tx_start_point": "Transaction start point",
-    "tx_stop_point": "Transaction stop point",
+    "tx_start_point": "Start point",
+    "tx_stop_point": "Stop point",
     "ev_connection_timeout": "EV connection timeout",
-    "stop_tx_on_ev_side_disconnect": "Stop transaction when the EV disconnects",
-    "stop_tx_on_invalid_id": "Stop transaction on invalid ID",
+    "stop_tx_on_ev_side_disconnect": "Stop on EV disconnect",
+    "stop_tx_on_invalid_id": "Stop on invalid ID",
     "authorization_enabled": "Authorization",
     "authorize_remote_start": "Authorize remote start",
-    "local_authorize_offline": "Authorize locally while offline",
-    "local_pre_authorize": "Authorize locally before asking",
+    "local_authorize_offline": "Offline authorization",
+    "local_pre_authorize": "Local pre-authorization",
     "auth_cache_enabled": "Authorization cache",
-    "local_auth_list_enabled": "Local authorization list",
-    "local_auth_list_entries": "Local authorization list entries",
+    "local_auth_list_enabled": "Local list",
+    "local_auth_list_entries": "Local list entries",
     "reservation_enabled": "Reservations",
     "items_per_message": "Items per message {instance}",
     "bytes_per_message": "Bytes per message {instance}",
@@ -132,6 +133,7 @@ FIXED_ICONS: dict[str, dict[str, str]] = {
         "current_offered": "mdi:current-ac",
         "external_charging_limit": "mdi:transmission-tower",
         "id_token": "mdi:card-account-details-outline",
+        "soc": "mdi:battery-charging-outline",
         "session_duration": "mdi:timer-outline",
         "stopped_reason": "mdi:stop-circle-outline",
         "transaction_id": "mdi:identifier",
@@ -207,6 +209,7 @@ FIXED: dict[str, dict[str, Any]] = {
         "id_token": {"name": "Session ID token"},
         "lifetime_energy": {"name": "Energy"},
         "composite_schedule": {"name": "Charging limit in force"},
+        "soc": {"name": "State of charge"},
         "external_charging_limit": {"name": "External charging limit"},
     },
 }
@@ -223,6 +226,9 @@ def entity_section() -> dict[str, dict[str, Any]]:
         names = section.setdefault(platform, {})
         for key in keys:
             names.setdefault(key, {"name": CURATED_NAMES[key]})
+    for key, values in ENUM_VALUES.items():  # curated variables shown as enum sensors: their states
+        states = {state_key(value): NAMES[value] for value in values}
+        section["sensor"][key] = {**section["sensor"][key], "state": states}
     return {platform: dict(sorted(section[platform].items())) for platform in sorted(section)}
 
 

@@ -128,6 +128,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
         context,
         evse_changed=devices.evse_changed,
         authorize=authorization.authorize,
+        transaction_started=charging.transaction_started,
         transaction_ended=charging.transaction_ended,
     )
     trust = StationTrust(context, store)

@@ -183,6 +183,11 @@ class ChargingControl:
             runtime.schedule_save_sessions()
 
     @callback
+    def transaction_started(self, station_id: str, evse_id: int) -> None:
+        """A transaction runs on the EVSE: show the limit in force for it (K08)."""
+        self.context.background(self.async_read_back(station_id, evse_id), f"{DOMAIN} read back")
+
+    @callback
     def transaction_ended(self, station_id: str, evse_id: int) -> None:
         """The station deletes a transaction's TxProfile when it stops (K02.FR.05): its slot is free again."""
         allocator = self.allocator(station_id)
@@ -220,6 +225,12 @@ class ChargingControl:
         session = runtime.transactions.evse(evse_id)
         return session.active and session.charging_state is ChargingState.CHARGING
 
+    def minimum(self, station_id: str, evse_id: int, unit: ChargingRateUnit) -> float:
+        """The lowest limit a car charges at (below it only 0, a pause, makes sense), in `unit`."""
+        voltage, phases = self.electrics(station_id, evse_id, None)
+        current = self.evse(station_id, evse_id).filter.config.min_current
+        return round(convert(current, ChargingRateUnit.A, unit, voltage=voltage, phases=phases), 1)
+
     def max_current(self, station_id: str, evse_id: int) -> float:
         """The highest current the EVSE can be given (A per phase)."""
         limits = self.capabilities(station_id).evse(evse_id)
@@ -234,6 +245,9 @@ class ChargingControl:
         if state.composite is not None:
             period = state.composite.period_at(datetime.now(UTC))
             if period is not None and period.limit is not None:
+                check = self.readback(station_id, evse_id)
+                if check is not None and check.matches and check.unit is unit:
+                    return round(check.requested, 1)  # no wandering from a unit round trip (16 A → W → 15.9 A)
                 return round(
                     convert(
                         period.limit, state.composite.unit, unit, voltage=voltage, phases=period.number_phases or phases

@@ -13,6 +13,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .charging_control import STATION_CAP
 from .entity import OcppEntity, OcppEntityDescription, StationView, essential, full_only
+from .helpers import user_error
 from .platform import async_add_evse_entities, async_add_station_entities, async_add_variable_entities
 from .protocol.v201.enums import ChargingRateUnit
 from .runtime_data import OcppCsmsConfigEntry, OcppCsmsRuntimeData
@@ -119,8 +120,12 @@ class OcppChargingLimitNumber(OcppEntity, NumberEntity):
 
     @override
     async def async_set_native_value(self, value: float) -> None:
-        """Apply the limit (flash protection applies; 0 pauses charging)."""
-        await self.data.charging.async_set_limit(self.station_id, self.evse_id, value, self.entity_description.unit)
+        """Apply the limit (flash protection applies; 0 pauses). Between 0 and the minimum a car charges at: refused."""
+        unit = self.entity_description.unit
+        minimum = self.data.charging.minimum(self.station_id, self.evse_id, unit)
+        if self.evse_id != STATION_CAP and 0 < value < minimum:
+            raise user_error("limit_below_minimum", minimum=f"{minimum:g}", unit=str(self.native_unit_of_measurement))
+        await self.data.charging.async_set_limit(self.station_id, self.evse_id, value, unit)
 
 
 @dataclass(frozen=True, kw_only=True)

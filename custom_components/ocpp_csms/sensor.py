@@ -32,7 +32,9 @@ from .platform import async_add_evse_entities, async_add_station_entities, async
 from .protocol.v201.enums import ChargingRateUnit, ChargingState, ConnectorStatus, Phase
 from .runtime_data import OcppCsmsConfigEntry, OcppCsmsRuntimeData
 from .station.device_model import VariableKey
+from .station.meter_values import MeterSnapshot
 from .station.variable_kinds import EntityKind, EntitySpec
+from .value_names import enum_states, readable_list, state_key
 from .variable_entity import OcppVariableEntity, variable_description
 
 PARALLEL_UPDATES = 0
@@ -65,8 +67,28 @@ def _connector_status(view: StationView) -> str | None:
 def _charging_state(view: StationView) -> str | None:
     session = view.session
     if not session.active:
-        return ChargingState.IDLE.value.lower() if session.last_transaction_id or session.meter else None
+        return ChargingState.IDLE.value.lower()
     return session.charging_state.value.lower() if session.charging_state else None
+
+
+def _flowing(read: Callable[[MeterSnapshot], float | None]) -> Callable[[StationView], StateType]:
+    """A quantity that flows only while charging: 0 on an idle EVSE, unless the station measured it since.
+
+    During a transaction: the latest reading. Without one: a reading taken after the last session ended (meter
+    values outside transactions, J01), else 0 (a finished session's last power is not what flows now).
+    """
+
+    def value(view: StationView) -> StateType:
+        session = view.session
+        reading = read(session.meter)
+        if session.active:
+            return reading
+        taken = session.meter.timestamp
+        if reading is not None and taken is not None and (session.ended_at is None or taken > session.ended_at):
+            return reading
+        return 0.0
+
+    return value
 
 
 def _kwh(wh: float | None) -> float | None:
@@ -79,7 +101,7 @@ def _duration(view: StationView) -> float | None:
 
 
 def _current(phase: Phase) -> Callable[[StationView], StateType]:
-    return lambda view: view.session.meter.current_a.get(phase)
+    return _flowing(lambda meter: meter.current_a.get(phase))
 
 
 def _voltage(phase: Phase) -> Callable[[StationView], StateType]:
@@ -145,7 +167,7 @@ EVSE_SENSORS: tuple[OcppSensorEntityDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=UnitOfPower.WATT,
         suggested_display_precision=0,
-        value_fn=lambda view: view.session.meter.active_power_w,
+        value_fn=_flowing(lambda meter: meter.active_power_w),
         has_fn=essential,
     ),
     *(
@@ -182,7 +204,7 @@ EVSE_SENSORS: tuple[OcppSensorEntityDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
         suggested_display_precision=1,
-        value_fn=lambda view: view.session.meter.current_offered_a,
+        value_fn=_flowing(lambda meter: meter.current_offered_a),
     ),
     OcppSensorEntityDescription(
         key="power_offered",
@@ -192,11 +214,11 @@ EVSE_SENSORS: tuple[OcppSensorEntityDescription, ...] = (
         native_unit_of_measurement=UnitOfPower.WATT,
         suggested_display_precision=0,
         entity_registry_enabled_default=False,
-        value_fn=lambda view: view.session.meter.power_offered_w,
+        value_fn=_flowing(lambda meter: meter.power_offered_w),
     ),
     OcppSensorEntityDescription(
         key="soc",
-        device_class=SensorDeviceClass.BATTERY,
+        translation_key="soc",  # no battery device class: a car's SoC is no low battery of the house
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=PERCENTAGE,
         value_fn=lambda view: view.session.meter.soc_percent,
@@ -262,6 +284,7 @@ EXTERNAL_LIMIT = OcppSensorEntityDescription(
     key="external_charging_limit",
     translation_key="external_charging_limit",
     entity_category=EntityCategory.DIAGNOSTIC,
+    entity_registry_enabled_default=False,  # the station's External charging limit event says it first
     value_fn=_external_source,
     attributes_fn=_external_attributes,
     restore=False,
@@ -329,7 +352,9 @@ class OcppVariableSensor(OcppVariableEntity, SensorEntity):
     def __init__(self, data: OcppCsmsRuntimeData, station_id: str, key: VariableKey, spec: EntitySpec) -> None:
         """Unit, device class and options from the spec."""
         fields: dict[str, Any] = {}
-        if spec.kind is EntityKind.SENSOR_ENUM:
+        if (states := enum_states(spec.translation_key)) is not None:  # a curated one: translated states
+            fields |= {"device_class": SensorDeviceClass.ENUM, "options": states}
+        elif spec.kind is EntityKind.SENSOR_ENUM:
             fields |= {"device_class": SensorDeviceClass.ENUM, "options": list(spec.options)}
         elif spec.device_class is not None:
             fields["device_class"] = SensorDeviceClass(spec.device_class)
@@ -343,10 +368,13 @@ class OcppVariableSensor(OcppVariableEntity, SensorEntity):
     @property
     @override
     def native_value(self) -> Any:
-        """The variable's value; an option outside the list is shown as unknown."""
+        """The variable's value (a list by its members' names); an option outside the list is shown as unknown."""
         value = self.variable_value
-        if self.spec.kind is EntityKind.SENSOR_ENUM and value not in self.spec.options:
-            return None
+        options = self.entity_description.options
+        if self.entity_description.device_class is SensorDeviceClass.ENUM and options is not None:
+            if isinstance(value, str) and value not in options and state_key(value) in options:
+                return state_key(value)  # a curated variable's translated state
+            return value if value in options else None
         if isinstance(value, tuple):
-            return ",".join(value)
+            return readable_list(value)
         return value

@@ -1,7 +1,9 @@
 """Charging sessions and metering (E, J): TransactionEvent and MeterValues applied to the stations' trackers.
 
 Each message updates the HA-free tracker (`station/transactions.py`), schedules a coalesced save, and signals the
-one EVSE it concerns. Nothing here grows with the number of stations.
+one EVSE it concerns. Nothing here grows with the number of stations. When a trusted station connects, what its
+EVSEs show is asked for at once (F06): the status of connectors not known yet, the latest meter values, and the
+transactions we think run (E14).
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from .const import DOMAIN
 from .context import StationContext
 from .csms.central_system import StationListener
 from .csms.station import Station
-from .protocol.v201.datatypes import IdToken, IdTokenInfo
-from .protocol.v201.enums import TransactionEvent
+from .protocol.v201.datatypes import EVSE, IdToken, IdTokenInfo
+from .protocol.v201.enums import MessageTrigger, TransactionEvent
 from .protocol.v201.messages import (
     GetTransactionStatusRequest,
     GetTransactionStatusResponse,
@@ -24,7 +26,10 @@ from .protocol.v201.messages import (
     MeterValuesResponse,
     TransactionEventRequest,
     TransactionEventResponse,
+    TriggerMessageRequest,
+    TriggerMessageResponse,
 )
+from .station_runtime import StationRuntime
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -41,21 +46,32 @@ class ChargingSessions(StationListener):
         *,
         evse_changed: Callable[[str, int], None],
         authorize: Authorize,
+        transaction_started: Callable[[str, int], None],
         transaction_ended: Callable[[str, int], None],
     ) -> None:
-        """`evse_changed` shows an EVSE's new state; `transaction_ended` frees what the transaction held."""
+        """Serve TransactionEvent and MeterValues; the callables come from the other services.
+
+        `evse_changed` shows an EVSE's new state; `transaction_started` reads the limit in force of a transaction
+        that runs (also one found running after a reconnect); `transaction_ended` frees what it held.
+        """
         self.context = context
         self._evse_changed = evse_changed
         self._authorize = authorize
+        self._transaction_started = transaction_started
         self._transaction_ended = transaction_ended
         context.central.handle(TransactionEventRequest, self.transaction_event)
         context.central.handle(MeterValuesRequest, self.meter_values)
 
     @callback
     def station_connected(self, station: Station) -> None:
-        """A trusted station (re)connected: ask about the transactions we think run (E14)."""
+        """A trusted station (re)connected: ask what its EVSEs show, and about the transactions we think run."""
         if station.station_id in self.context.central.registry:
-            self.context.background(self.check_transactions(station), f"{DOMAIN} transaction status")
+            self.context.background(self._async_connected(station), f"{DOMAIN} EVSE state")
+
+    async def _async_connected(self, station: Station) -> None:
+        runtime = await self.context.runtimes.async_get(station.station_id)
+        await self.check_transactions(station)
+        await self.ask_evse_state(station, runtime)
 
     async def transaction_event(self, station: Station, request: TransactionEventRequest) -> TransactionEventResponse:
         """Apply the event idempotently; answer the ID token's status (E01.FR.12, E03.FR.02)."""
@@ -66,7 +82,9 @@ class ChargingSessions(StationListener):
         evse_id = outcome.evse_id if outcome.evse_id is not None else (request.evse.id if request.evse else None)
         if evse_id is not None and not outcome.duplicate:
             self._evse_changed(station_id, evse_id)
-            if request.event_type is TransactionEvent.ENDED and outcome.current:
+            if request.event_type is TransactionEvent.STARTED and outcome.current:
+                self._transaction_started(station_id, evse_id)
+            elif request.event_type is TransactionEvent.ENDED and outcome.current:
                 self._transaction_ended(station_id, evse_id)
         id_token_info = None
         if request.id_token is not None:
@@ -99,3 +117,26 @@ class ChargingSessions(StationListener):
                     outcome.messages_in_queue,
                     outcome.ongoing_indicator,
                 )
+            self._transaction_started(station.station_id, evse_id)  # its limit in force, read again
+
+    async def ask_evse_state(self, station: Station, runtime: StationRuntime) -> None:
+        """Trigger what the EVSEs show (F06): unknown connectors' statuses (F06.FR.13), the latest meter values."""
+        connectors = {
+            (key.evse_id, key.connector_id)
+            for key in runtime.device_model
+            if key.component == "Connector" and key.evse_id and key.connector_id
+        }
+        connectors |= {(evse_id, 1) for evse_id in runtime.known_evses if not any(c[0] == evse_id for c in connectors)}
+        triggers = [
+            TriggerMessageRequest(
+                requested_message=MessageTrigger.STATUS_NOTIFICATION,
+                evse=EVSE(id=evse_id, connector_id=connector_id),
+            )
+            for evse_id, connector_id in sorted(connectors)
+            if (evse_id, connector_id) not in station.connector_status
+        ]
+        if runtime.known_evses:
+            triggers.append(TriggerMessageRequest(requested_message=MessageTrigger.METER_VALUES))
+        for trigger in triggers:
+            outcome = await station.session.call_outcome(trigger, TriggerMessageResponse)
+            _LOGGER.debug("%s: TriggerMessage(%s) answered %s", station.station_id, trigger.requested_message, outcome)

@@ -11,14 +11,17 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .entity import OcppEntityDescription
 from .platform import async_add_variable_entities
+from .protocol.v201.enums import Data
 from .runtime_data import OcppCsmsConfigEntry, OcppCsmsRuntimeData
 from .station.device_model import VariableKey
 from .station.variable_kinds import EntityKind, EntitySpec
+from .value_names import list_members, readable_list
 from .variable_entity import OcppVariableEntity, variable_description
 
 PARALLEL_UPDATES = 1
 #: attributeValue is a string[1000] (SetVariableDataType).
 MAX_VALUE_LENGTH = 1000
+LIST_TYPES = frozenset({Data.MEMBER_LIST, Data.SEQUENCE_LIST})
 
 
 async def async_setup_entry(
@@ -49,13 +52,15 @@ class OcppVariableText(OcppVariableEntity, TextEntity):
     @property
     @override
     def native_value(self) -> str | None:
-        """The variable's value."""
+        """The variable's value; a list by its members' names (`EV connected, Power path closed`)."""
         value = self.variable_value
         if isinstance(value, tuple):
-            return ",".join(value)
+            return readable_list(value)
         return None if value is None else str(value)
 
     @override
     async def async_set_value(self, value: str) -> None:
-        """Write the new text."""
-        await self.async_write_value(value)
+        """Write the new text; a list's members may be given by name or OCPP value."""
+        info = self.info
+        data_type = info.characteristics.data_type if info and info.characteristics else None
+        await self.async_write_value(list_members(value) if data_type in LIST_TYPES else value)

@@ -146,7 +146,12 @@ def test_curated_table_is_about_forty_entries_with_unique_snake_case_keys() -> N
     keys = [entry.translation_key for entry in CURATED.values()]
     assert len(set(keys)) == len(keys)
     assert all(re.fullmatch(r"[a-z][a-z0-9_]*", key) for key in keys)
-    assert all(entry.enabled_by_default for entry in CURATED.values())
+    # Those that mirror a built-in entity (connector status, the Available switches, Power) are disabled by default.
+    mirrors = {"station_availability_state", "evse_availability_state", "connector_availability_state"}
+    assert {entry.translation_key for entry in CURATED.values() if not entry.enabled_by_default} == {
+        *mirrors,
+        "evse_rated_power",
+    }
     assert all(entry.category in (None, "config", "diagnostic") for entry in CURATED.values())
 
 
@@ -340,3 +345,15 @@ def test_parse_value(raw: str | None, data_type: Data | None, value: object) -> 
 )
 def test_format_value(value: object, data_type: Data, text: str) -> None:
     assert format_value(value, data_type) == text  # type: ignore[arg-type]
+
+
+def test_security_settings_are_never_editable() -> None:
+    """A station may report SecurityCtrlr variables ReadWrite: they are shown, not editable boxes."""
+    writable = [
+        (key, info)
+        for key, info in model().items()
+        if key.component == "SecurityCtrlr" and info.mutability is not None and info.mutability.value == "ReadWrite"
+    ]
+    assert writable, "the test inventory has writable security settings"
+    for key, info in writable:
+        assert describe(key, info).kind.read_only, key

@@ -89,12 +89,17 @@ _UNIT_DEVICE_CLASSES: Final[Mapping[str, str]] = {
 }
 
 
-def entity_kind(info: VariableInfo) -> EntityKind:
-    """The kind of entity a variable is shown as (see the module's table)."""
+#: Components whose variables are shown read-only whatever the station says: security settings change through
+#: their own procedures (A01 password rotation, A05 profile upgrade, certificates), never from an entity's box.
+READ_ONLY_COMPONENTS: Final = frozenset({"securityctrlr"})
+
+
+def entity_kind(info: VariableInfo, *, read_only: bool = False) -> EntityKind:
+    """The kind of entity a variable is shown as (see the module's table); `read_only` shows a writable one so."""
     mutability = info.mutability
     if mutability is None or mutability is Mutability.WRITE_ONLY:
         return EntityKind.NONE
-    writable = mutability is Mutability.READ_WRITE
+    writable = mutability is Mutability.READ_WRITE and not read_only
     characteristics = info.characteristics
     data_type = characteristics.data_type if characteristics is not None else Data.STRING
     if data_type is Data.BOOLEAN:
@@ -132,13 +137,14 @@ def _diagnostic(key: str, device_class: str | None = None, unit: str | None = No
 #: (component, variable) → presentation. Names as in the appendix dm_components_vars.csv; variable instances
 #: (ItemsPerMessage GetReport/GetVariables/SetVariables) share the entry and the glue adds the instance.
 CURATED: Final[Mapping[tuple[str, str], CuratedVariable]] = {
-    # Availability and hardware (Charging infrastructure components)
-    ("ChargingStation", "AvailabilityState"): CuratedVariable("station_availability_state"),
+    # Availability and hardware (Charging infrastructure components). The availability states and EVSE power
+    # mirror built-in entities (connector status, the Available switches, Power): disabled by default.
+    ("ChargingStation", "AvailabilityState"): CuratedVariable("station_availability_state", enabled_by_default=False),
     ("ChargingStation", "SupplyPhases"): _diagnostic("station_supply_phases"),
-    ("EVSE", "AvailabilityState"): CuratedVariable("evse_availability_state"),
-    ("EVSE", "Power"): _diagnostic("evse_rated_power", "power"),
+    ("EVSE", "AvailabilityState"): CuratedVariable("evse_availability_state", enabled_by_default=False),
+    ("EVSE", "Power"): CuratedVariable("evse_rated_power", "diagnostic", "power", enabled_by_default=False),
     ("EVSE", "SupplyPhases"): _diagnostic("evse_supply_phases"),
-    ("Connector", "AvailabilityState"): CuratedVariable("connector_availability_state"),
+    ("Connector", "AvailabilityState"): CuratedVariable("connector_availability_state", enabled_by_default=False),
     ("Connector", "ConnectorType"): _diagnostic("connector_type"),
     ("Connector", "SupplyPhases"): _diagnostic("connector_supply_phases"),
     # OCPPCommCtrlr
@@ -225,7 +231,7 @@ def ha_unit(unit: str | None) -> str | None:
 
 def describe(key: VariableKey, info: VariableInfo) -> EntitySpec:
     """How a variable is shown: kind, naming, category, defaults, and the kind's details."""
-    kind = entity_kind(info)
+    kind = entity_kind(info, read_only=key.component.casefold() in READ_ONLY_COMPONENTS)
     characteristics = info.characteristics
     station_unit = characteristics.unit if characteristics is not None else None
     entry = curated(key)
