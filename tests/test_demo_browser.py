@@ -20,10 +20,17 @@ import pytest
 if TYPE_CHECKING:
     from .demo_fixture import RunningDemo
 
-pytest_plugins = ("tests.demo_fixture",)
-pytestmark = pytest.mark.xdist_group("demo")
-
 CHROMIUM = Path("/usr/bin/chromium")
+
+pytest_plugins = ("tests.demo_fixture",)
+pytestmark = [
+    pytest.mark.xdist_group("demo"),
+    pytest.mark.skipif(
+        not os.access(CHROMIUM, os.X_OK),
+        reason=f"{CHROMIUM} is missing: `scripts/setup --browser` installs Debian's chromium when run as root",
+    ),
+]
+
 #: Without the background-networking flags, Chromium's own connections are refused by a closed network.
 CHROMIUM_FLAGS = [
     "--headless",
@@ -96,8 +103,6 @@ async def open_device(page: Page, url: str, name: str) -> None:
 @pytest.mark.timeout(300)
 async def test_demo_in_chromium(running_demo: RunningDemo, socket_enabled: None, tmp_path: Path) -> None:
     """Log in, open the station's and the EVSE's pages, move the current limit, see the power follow."""
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.skip(f"{CHROMIUM} is missing: `scripts/setup --browser` installs Debian's chromium when run as root")
     SCREENSHOTS.mkdir(exist_ok=True)
     for old in SCREENSHOTS.glob("*.png"):
         old.unlink()
