@@ -14,6 +14,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.setup import async_setup_component
 from ocpp.routing import after
+from ocpp.v201 import call
 from ocpp.v201.enums import Action
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -252,3 +253,42 @@ async def test_a_station_without_a_report_is_asked_again_on_its_next_boot(
         await station.boot()
         await station.next_received("GetBaseReport")
         await wait_for(lambda: runtime.has_inventory)
+
+
+async def test_an_enabled_variable_gets_a_monitor_and_follows_its_events(
+    hass: HomeAssistant, setup_integration: SetupIntegration
+) -> None:
+    """N04: a Delta monitor on an enabled variable that supports monitoring; N07: its NotifyEvent shows at once."""
+    unique_id = "CP-1_var_evse#1/power"
+    er.async_get(hass).async_get_or_create("sensor", DOMAIN, unique_id, suggested_object_id="cp_1_evse_1_rated_power")
+    entry = await setup_integration(stations=[trusted_station("CP-1")])
+    async with station_connection(ws_url(entry), "CP-1", password=STATION_PASSWORD) as station:
+        await boot_with_inventory(hass, entry, station)
+        _, request = await station.next_received("SetVariableMonitoring")
+        (monitor,) = request["set_monitoring_data"]
+        assert (monitor["type"], monitor["component"], monitor["variable"]) == (
+            "Delta",
+            {"name": "EVSE", "evse": {"id": 1}},
+            {"name": "Power"},
+        )
+        entity_id = er.async_get(hass).async_get_entity_id("sensor", DOMAIN, unique_id)
+        assert entity_id is not None
+        await station.call(
+            call.NotifyEvent(
+                generated_at="2026-11-21T10:00:00Z",
+                seq_no=0,
+                event_data=[
+                    {
+                        "event_id": 1,
+                        "timestamp": "2026-11-21T10:00:00Z",
+                        "trigger": "Delta",
+                        "actual_value": "7200",
+                        "event_notification_type": "CustomMonitor",
+                        "component": {"name": "EVSE", "evse": {"id": 1}},
+                        "variable": {"name": "Power"},
+                    }
+                ],
+            )
+        )
+        await hass.async_block_till_done()
+        assert hass.states.get(entity_id).state == "7200.0"  # type: ignore[union-attr]

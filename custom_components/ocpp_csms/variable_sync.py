@@ -100,6 +100,8 @@ class VariableSync(StationListener):
         #: Enabled variable entities per station: what polling and monitors cover.
         self._enabled: dict[str, set[VariableKey]] = {}
         self._monitored: dict[str, set[VariableKey]] = {}
+        #: Stations whose monitors are set once this turn's burst of enabled entities is in.
+        self._monitors_due: set[str] = set()
         context.central.handle(NotifyEventRequest, self._notify_event)
 
     @callback
@@ -244,9 +246,21 @@ class VariableSync(StationListener):
 
     @callback
     def entity_enabled(self, station_id: str, key: VariableKey) -> CALLBACK_TYPE:
-        """A variable entity was added (enabled): keep its value current until the returned callable is called."""
+        """A variable entity was added (enabled): keep its value current until the returned callable is called.
+
+        Its monitor goes out with those of the other entities enabled in the same burst, in one request.
+        """
         self._enabled.setdefault(station_id, set()).add(key)
+        if station_id not in self._monitors_due and self.context.is_connected(station_id):
+            self._monitors_due.add(station_id)
+            self.context.background(self._async_monitors_due(station_id), f"{DOMAIN} monitors")
         return lambda: self._enabled.get(station_id, set()).discard(key)
+
+    async def _async_monitors_due(self, station_id: str) -> None:
+        await asyncio.sleep(0)  # the rest of the burst joins
+        self._monitors_due.discard(station_id)
+        if self.context.is_connected(station_id):
+            await self.async_set_monitors(station_id)
 
     async def async_inventory_received(self, station_id: str) -> None:
         """A new inventory: monitors on the enabled variables that support them."""
