@@ -66,3 +66,8 @@ def test_every_raised_error_is_translated() -> None:
     missing = sorted(key for key in used if key not in exceptions)
     assert missing == []
     assert all(exceptions[key]["message"].strip() for key in used)
+
+
+def test_the_approval_button_says_what_it_does() -> None:
+    assert EN["config"]["step"]["approve"]["submit"] == "Add station"
+    assert "random" in EN["config"]["step"]["approve"]["description"]  # a station without a password gets one
