@@ -11,9 +11,10 @@ property. Everything we send uses the wire names.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler
+from pydantic import AwareDatetime, BaseModel, ConfigDict, GetCoreSchemaHandler, PlainSerializer
 from pydantic.alias_generators import to_camel
 from pydantic_core import CoreSchema, core_schema, to_json
 
@@ -36,6 +37,20 @@ class _NeverNullInJson:
 
 Opt = Annotated[_T | None, _NeverNullInJson()]
 """An optional field: `field: Opt[int] = None` is an `int | None` that JSON cannot set to `null`."""
+
+
+def format_date_time(moment: datetime) -> str:
+    """An OCPP dateTime: RFC 3339 in UTC, at most three decimal places (Part 2, primitive datatypes).
+
+    `2026-11-30T23:39:25.708Z` (milliseconds when there are any), `2026-11-30T23:39:25Z` otherwise.
+    """
+    utc = moment.astimezone(UTC)
+    text = utc.isoformat(timespec="milliseconds" if utc.microsecond else "seconds")
+    return text.removesuffix("+00:00") + "Z"
+
+
+DateTime = Annotated[AwareDatetime, PlainSerializer(format_date_time, return_type=str, when_used="json")]
+"""A date and time with its zone; sent as `format_date_time` writes it, read as any RFC 3339 date-time."""
 
 
 class OcppModel(BaseModel):
