@@ -264,6 +264,43 @@ async def test_the_schemas_refuse_strings_longer_than_ocpp_allows(
         assert (len(request["vendor_id"]), len(request["message_id"])) == (255, 50)
 
 
+async def test_the_schemas_refuse_a_limits_duration_or_a_schedules_offset_beyond_ocpp_integers(
+    hass: HomeAssistant, setup_integration: SetupIntegration
+) -> None:
+    """Durations and period offsets are OCPP integers of seconds (at most 2**31 - 1): longer ones are refused.
+
+    Without the bound a duration or offset past the year 9999 failed with an untranslated OverflowError.
+    """
+    entry = await setup_integration(stations=[trusted_station("CP-1")])
+    async with station_connection(ws_url(entry), "CP-1", password=STATION_PASSWORD) as station:
+        await station.boot()
+        await station.call(
+            call.StatusNotification(
+                timestamp="2026-11-21T10:00:00Z", connector_status="Available", evse_id=1, connector_id=1
+            )
+        )
+        await hass.async_block_till_done()
+        evse = device_id(hass, entry, evse_identifier("CP-1", 1))
+        for action, data in (
+            ("set_charging_limit", {"device_id": evse, "current": 10, "duration": {"days": 3_000_000}}),
+            ("set_charging_limit", {"device_id": evse, "current": 10, "duration": {"seconds": 2**31}}),
+            ("set_charging_schedule", {"device_id": evse, "periods": [{"start": 10**12, "limit": 6}]}),
+            ("set_charging_schedule", {"device_id": evse, "periods": [{"start": 2**31, "limit": 6}]}),
+        ):
+            with pytest.raises(probatio.Invalid):
+                await hass.services.async_call(DOMAIN, action, data, blocking=True)
+        assert not station.profiles
+        # At the bound, the profile goes out.
+        await hass.services.async_call(
+            DOMAIN,
+            "set_charging_limit",
+            {"device_id": evse, "current": 10, "duration": {"seconds": 2**31 - 1}},
+            blocking=True,
+        )
+        [(_, profile)] = station.profiles
+        assert profile["valid_to"]
+
+
 # ---- batches (B06.FR.05, B05.FR.11) -----------------------------------------------------------------------
 
 
