@@ -62,6 +62,8 @@ def _text(max_length: int, min_length: int = 1) -> probatio.All[str]:
 
 
 PHASES = probatio.All(probatio.Coerce(int), probatio.In([1, 3]))
+#: Durations and schedule offsets are OCPP integers of seconds: at most 2**31 - 1 (and never past the year 9999).
+MAX_SECONDS: Final = 2**31 - 1
 NON_NEGATIVE_INT = probatio.All(probatio.Coerce(int), probatio.Range(min=0, max=2**31 - 1))
 #: IdTokenType.idToken is a string of at most 36 characters.
 ID_TOKEN = _text(36)
@@ -76,7 +78,9 @@ SET_LIMIT_SCHEMA = probatio.Schema(
         ),
         probatio.Exclusive(ATTR_POWER, "limit"): probatio.All(probatio.Coerce(float), probatio.Range(min=0, max=1e6)),
         probatio.Optional(ATTR_PHASES): PHASES,
-        probatio.Exclusive(ATTR_DURATION, "end"): cv.positive_time_period,
+        probatio.Exclusive(ATTR_DURATION, "end"): probatio.All(
+            cv.positive_time_period, probatio.Range(max=timedelta(seconds=MAX_SECONDS))
+        ),
         probatio.Exclusive(ATTR_UNTIL, "end"): cv.datetime,
         probatio.Optional(ATTR_STATION_CAP, default=False): cv.boolean,
     }
@@ -86,7 +90,7 @@ SET_LIMIT_SCHEMA = probatio.Schema(
 def _start(value: Any) -> int | time:
     """A period start: seconds from the schedule's start, or a clock time "HH:MM"."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return int(cv.positive_int(int(value)))
+        return int(probatio.All(cv.positive_int, probatio.Range(max=MAX_SECONDS))(int(value)))
     return cv.time(value)
 
 
