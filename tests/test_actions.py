@@ -136,6 +136,8 @@ async def test_the_other_actions_work_for_a_user_who_is_no_administrator(
                 "GetVariables",
             ),
             "list_id_tokens": ({}, None),
+            "get_charging_profiles": ({"device_id": evse}, "GetChargingProfiles"),
+            "get_transaction_status": ({"device_id": evse}, "GetTransactionStatus"),
         }
         assert calls.keys() == SERVICES.keys() - ADMIN_ACTIONS
         for action, (data, request) in calls.items():

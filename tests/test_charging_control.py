@@ -64,13 +64,14 @@ async def let_time_pass(hass: HomeAssistant, freezer: FrozenDateTimeFactory, sec
 async def test_stack_levels_reported_after_a_first_limit_are_adopted_and_old_profiles_cleared(
     hass: HomeAssistant, setup_integration: SetupIntegration
 ) -> None:
-    """Without an inventory the station has one stack level (0); then it reports ProfileStackLevel 8.
+    """Without an inventory the station says (GetVariables) it has one stack level (0); then it reports 8.
 
     The next limit goes out on the level it has among 0-8, with a new id; the profile left on the old level is
     cleared with ClearChargingProfile (K10), so the station holds one limit of ours, not two.
     """
     entry = await setup_integration(stations=[trusted_station("CP-1")])
     async with station_connection(ws_url(entry), "CP-1", password=STATION_PASSWORD) as station:
+        station.variables["SmartChargingCtrlr", "ProfileStackLevel"] = "0"
         await station.boot()
         await report_evse(station)
         await hass.async_block_till_done()

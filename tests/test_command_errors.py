@@ -208,14 +208,15 @@ async def test_a_schedule_with_two_periods_at_the_same_start_is_the_users_error(
 async def test_a_limit_the_stations_single_stack_level_cannot_hold_is_the_stations_error(
     hass: HomeAssistant, setup_integration: SetupIntegration
 ) -> None:
-    """K01.FR.53: without a reported ProfileStackLevel the station has one level, held by the station-wide limit.
+    """K01.FR.53: a station with ProfileStackLevel 0 has one level, held by the station-wide limit.
 
     The EVSE's limit cannot go beside it: a HomeAssistantError (not a validation error) naming the profile to
     clear first.
     """
     entry = await setup_integration(stations=[trusted_station("CP-1")])
     async with station_connection(ws_url(entry), "CP-1", password=STATION_PASSWORD) as station:
-        await station.boot()  # no inventory: ProfileStackLevel unknown, so 0
+        station.variables["SmartChargingCtrlr", "ProfileStackLevel"] = "0"  # read when no inventory says it
+        await station.boot()
         await report_evse(station)
         await hass.async_block_till_done()
         await hass.services.async_call(

@@ -1,12 +1,16 @@
 """ID tokens (C01): the user's list, kept in storage, answers Authorize and the tokens of transactions.
 
+The token of a remote start Home Assistant makes (F01) is accepted for that start only: until its transaction
+starts (at most REMOTE_START_TIMEOUT), and then for that transaction while it runs.
+
 Every token a station presents fires that station's *ID token presented* event entity (the same token and
 decision again within TOKEN_EVENT_DEBOUNCE_S fire nothing new: Authorize and the TransactionEvent it starts).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from homeassistant.core import HomeAssistant, callback
@@ -25,6 +29,18 @@ from .station.id_tokens import IdTokenList, UnknownTokenPolicy
 TOKEN_EVENT_DEBOUNCE_S: Final = 30.0
 #: How long writes of the token list are coalesced.
 SAVE_DELAY: Final = 1.0
+#: How long the token of a remote start waits for its transaction (a car may be plugged in after the start).
+REMOTE_START_TIMEOUT: Final = timedelta(minutes=10)
+
+
+@dataclass(slots=True)
+class _RemoteStart:
+    """The token of one remote start: pending until its transaction starts, then bound to it."""
+
+    token: str  # casefolded: IdToken is case insensitive
+    type: IdTokenEnum
+    expires_at: datetime
+    transaction_id: str | None = None
 
 
 class Authorization:
@@ -35,8 +51,8 @@ class Authorization:
         self.context = context
         self.store = store
         self.tokens = tokens
-        #: Tokens Home Assistant started sessions with: their transactions are authorized (F01.FR.01-02).
-        self._remote_tokens: set[str] = set()
+        #: Per station, the remote starts Home Assistant made: their transactions are authorized (F01.FR.01-03).
+        self._remote_starts: dict[str, list[_RemoteStart]] = {}
         self._last_presented: dict[str, TokenPresented] = {}
         context.central.handle(AuthorizeRequest, self._authorize_request)
 
@@ -62,17 +78,57 @@ class Authorization:
         await self.store.async_save(self.tokens.to_dict())
 
     @callback
-    def allow_remote_token(self, id_token: str) -> None:
-        """Accept the (Central) token of a remote start Home Assistant makes."""
-        self._remote_tokens.add(id_token.casefold())
+    def allow_remote_start(self, station_id: str, id_token: IdToken) -> None:
+        """Accept the token of a remote start Home Assistant makes, for the transaction it starts (F01)."""
+        expires_at = datetime.now(UTC) + REMOTE_START_TIMEOUT
+        start = _RemoteStart(id_token.id_token.casefold(), id_token.type, expires_at)
+        self._remote_starts.setdefault(station_id, []).append(start)
+
+    def _remote_start(self, station_id: str, id_token: IdToken, transaction_id: str | None, now: datetime) -> bool:
+        """Whether the token is that of a remote start: pending, or bound to this transaction (then it binds)."""
+        starts = self._remote_starts.get(station_id)
+        if not starts:
+            return False
+        runtime = self.context.runtimes.get(station_id)
+        live: list[_RemoteStart] = []
+        for start in starts:
+            if start.transaction_id is None and start.expires_at <= now:
+                continue  # its transaction never came
+            if start.transaction_id is not None and start.transaction_id != transaction_id and runtime is not None:
+                record = runtime.transactions.transaction(start.transaction_id)
+                if record is None or record.ended:
+                    continue  # its transaction is over
+            live.append(start)
+        self._remote_starts[station_id] = live
+        key = id_token.id_token.casefold()
+        for start in live:
+            if (start.token, start.type) != (key, id_token.type):
+                continue
+            if start.transaction_id is None and transaction_id is not None:
+                start.transaction_id = transaction_id
+                return True
+            if start.transaction_id in (None, transaction_id):
+                return True
+        return False
 
     @callback
-    def authorize(self, station_id: str, evse_id: int | None, id_token: IdToken, offline: bool) -> IdTokenInfo:
-        """The decision on a token a station presents; tokens presented now (not queued offline) fire the event."""
-        if id_token.type is IdTokenEnum.CENTRAL and id_token.id_token.casefold() in self._remote_tokens:
+    def authorize(
+        self,
+        station_id: str,
+        evse_id: int | None,
+        id_token: IdToken,
+        offline: bool,
+        transaction_id: str | None = None,
+    ) -> IdTokenInfo:
+        """The decision on a token a station presents (for a transaction, when it names one).
+
+        Tokens presented now (not queued offline) fire the event.
+        """
+        now = datetime.now(UTC)
+        if self._remote_start(station_id, id_token, transaction_id, now):
             info = IdTokenInfo(status=AuthorizationStatus.ACCEPTED)
         else:
-            info = self.tokens.authorize(id_token, datetime.now(UTC))
+            info = self.tokens.authorize(id_token, now)
         if not offline:
             self._presented(station_id, evse_id, id_token, info.status)
         return info

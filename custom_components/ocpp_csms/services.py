@@ -11,19 +11,27 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from datetime import time, timedelta
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse, callback
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.service import async_get_config_entry, async_register_admin_service
 from homeassistant.util import dt as dt_util
+from homeassistant.util.json import JsonValueType
 import probatio
 
 from .charging.profiles import SchedulePeriod
 from .charging_control import STATION_CAP
 from .const import ATTR_DEVICE_ID, DOMAIN, EVSE_SEPARATOR, SERVICE_ROTATE_PASSWORD
 from .helpers import translated_errors, user_error
-from .protocol.v201.enums import ChargingRateUnit, IdTokenEnum, MessageTrigger, RecurrencyKind, Reset
+from .protocol.v201.enums import (
+    ChargingProfilePurpose,
+    ChargingRateUnit,
+    IdTokenEnum,
+    MessageTrigger,
+    RecurrencyKind,
+    Reset,
+)
 from .runtime_data import OcppCsmsConfigEntry, OcppCsmsRuntimeData
 from .station.device_model import VariableKey
 from .station.id_tokens import IdTokenEntry
@@ -47,7 +55,12 @@ ATTR_VENDOR_ID: Final = "vendor_id"
 ATTR_MESSAGE_ID: Final = "message_id"
 ATTR_DATA: Final = "data"
 ATTR_ID_TOKEN: Final = "id_token"
+ATTR_TOKEN_TYPE: Final = "token_type"
 ATTR_LABEL: Final = "label"
+ATTR_PURPOSE: Final = "purpose"
+ATTR_STACK_LEVEL: Final = "stack_level"
+ATTR_PROFILE_ID: Final = "profile_id"
+ATTR_TRANSACTION_ID: Final = "transaction_id"
 ATTR_EXPIRES: Final = "expires"
 
 UNITS: Final = {"current": ChargingRateUnit.A, "power": ChargingRateUnit.W}
@@ -110,7 +123,29 @@ SET_SCHEDULE_SCHEMA = probatio.Schema(
         probatio.Optional(ATTR_RECURRENCE, default="none"): probatio.In(["none", *RECURRENCES]),
     }
 )
-CLEAR_SCHEMA = probatio.Schema({**TARGET, probatio.Optional(ATTR_STATION_CAP, default=False): cv.boolean})
+PURPOSES: Final = {
+    "tx_default": ChargingProfilePurpose.TX_DEFAULT_PROFILE,
+    "tx": ChargingProfilePurpose.TX_PROFILE,
+    "station_max": ChargingProfilePurpose.CHARGING_STATION_MAX_PROFILE,
+    "external_constraints": ChargingProfilePurpose.CHARGING_STATION_EXTERNAL_CONSTRAINTS,
+}
+CLEAR_SCHEMA = probatio.Schema(
+    {
+        **TARGET,
+        probatio.Optional(ATTR_STATION_CAP, default=False): cv.boolean,
+        probatio.Optional(ATTR_PURPOSE): probatio.In([key for key in PURPOSES if key != "external_constraints"]),
+        probatio.Optional(ATTR_STACK_LEVEL): NON_NEGATIVE_INT,
+        probatio.Optional(ATTR_PROFILE_ID): NON_NEGATIVE_INT,
+    }
+)
+GET_PROFILES_SCHEMA = probatio.Schema(
+    {
+        **TARGET,
+        probatio.Optional(ATTR_PURPOSE): probatio.In(list(PURPOSES)),
+        probatio.Optional(ATTR_STACK_LEVEL): NON_NEGATIVE_INT,
+    }
+)
+TRANSACTION_STATUS_SCHEMA = probatio.Schema({**TARGET, probatio.Optional(ATTR_TRANSACTION_ID): _text(36)})
 COMPOSITE_SCHEMA = probatio.Schema(
     {
         **TARGET,
@@ -120,9 +155,25 @@ COMPOSITE_SCHEMA = probatio.Schema(
         probatio.Optional(ATTR_UNIT): probatio.In(list(UNITS)),
     }
 )
-START_SCHEMA = probatio.Schema({**TARGET, probatio.Optional(ATTR_ID_TOKEN): ID_TOKEN})
+START_SCHEMA = probatio.Schema(
+    {
+        **TARGET,
+        probatio.Optional(ATTR_ID_TOKEN): ID_TOKEN,
+        probatio.Optional(ATTR_TOKEN_TYPE): probatio.In([kind.value for kind in IdTokenEnum]),
+        probatio.Exclusive(ATTR_CURRENT, "limit"): probatio.All(
+            probatio.Coerce(float), probatio.Range(min=0, max=1000)
+        ),
+        probatio.Exclusive(ATTR_POWER, "limit"): probatio.All(probatio.Coerce(float), probatio.Range(min=0, max=1e6)),
+    }
+)
 TARGET_SCHEMA = probatio.Schema(TARGET)
-AVAILABILITY_SCHEMA = probatio.Schema({**TARGET, probatio.Required(ATTR_OPERATIVE): cv.boolean})
+AVAILABILITY_SCHEMA = probatio.Schema(
+    {
+        **TARGET,
+        probatio.Required(ATTR_OPERATIVE): cv.boolean,
+        probatio.Optional(ATTR_CONNECTOR_ID): probatio.All(probatio.Coerce(int), probatio.Range(min=1, max=2**31 - 1)),
+    }
+)
 RESET_SCHEMA = probatio.Schema({**TARGET, probatio.Optional(ATTR_TYPE, default="on_idle"): probatio.In(list(RESETS))})
 UNLOCK_SCHEMA = probatio.Schema(
     {
@@ -247,6 +298,7 @@ async def _set_charging_limit(call: ServiceCall) -> None:
         phases=call.data.get(ATTR_PHASES),
         duration=call.data.get(ATTR_DURATION),
         until=_aware(call.data.get(ATTR_UNTIL)),
+        explicit=call.context.user_id is not None,  # run by hand: at once; by an automation: protected
     )
 
 
@@ -271,9 +323,27 @@ async def _set_charging_schedule(call: ServiceCall) -> None:
     )
 
 
-async def _clear_charging_limit(call: ServiceCall) -> None:
+async def _clear_charging_limit(call: ServiceCall) -> ServiceResponse:
     data, station_id, evse_id = resolve_target(call.hass, call.data[ATTR_DEVICE_ID])
-    await data.charging.async_clear(station_id, STATION_CAP if call.data[ATTR_STATION_CAP] and not evse_id else evse_id)
+    answers = await data.charging.async_clear(
+        station_id,
+        STATION_CAP if call.data[ATTR_STATION_CAP] and not evse_id else evse_id,
+        purpose=PURPOSES[call.data[ATTR_PURPOSE]] if ATTR_PURPOSE in call.data else None,
+        stack_level=call.data.get(ATTR_STACK_LEVEL),
+        profile_id=call.data.get(ATTR_PROFILE_ID),
+    )
+    return {"statuses": list(answers)}
+
+
+async def _get_charging_profiles(call: ServiceCall) -> ServiceResponse:
+    data, station_id, evse_id = resolve_target(call.hass, call.data[ATTR_DEVICE_ID])
+    profiles = await data.charging.async_get_profiles(
+        station_id,
+        evse_id or None,
+        purpose=PURPOSES[call.data[ATTR_PURPOSE]] if ATTR_PURPOSE in call.data else None,
+        stack_level=call.data.get(ATTR_STACK_LEVEL),
+    )
+    return {"profiles": cast(list[JsonValueType], profiles)}
 
 
 async def _get_composite_schedule(call: ServiceCall) -> ServiceResponse:
@@ -289,7 +359,15 @@ async def _get_composite_schedule(call: ServiceCall) -> ServiceResponse:
 
 async def _start_charging(call: ServiceCall) -> ServiceResponse:
     data, station_id, evse_id = resolve_target(call.hass, call.data[ATTR_DEVICE_ID])
-    transaction_id = await data.commands.async_start(station_id, evse_id, call.data.get(ATTR_ID_TOKEN))
+    limit = None
+    if ATTR_CURRENT in call.data:
+        limit = (call.data[ATTR_CURRENT], ChargingRateUnit.A)
+    elif ATTR_POWER in call.data:
+        limit = (call.data[ATTR_POWER], ChargingRateUnit.W)
+    token_type = IdTokenEnum(call.data[ATTR_TOKEN_TYPE]) if ATTR_TOKEN_TYPE in call.data else None
+    transaction_id = await data.commands.async_start(
+        station_id, evse_id, call.data.get(ATTR_ID_TOKEN), token_type, limit
+    )
     return {"transaction_id": transaction_id}
 
 
@@ -300,7 +378,19 @@ async def _stop_charging(call: ServiceCall) -> None:
 
 async def _change_availability(call: ServiceCall) -> ServiceResponse:
     data, station_id, evse_id = resolve_target(call.hass, call.data[ATTR_DEVICE_ID])
-    return {"status": await data.commands.async_change_availability(station_id, evse_id, call.data[ATTR_OPERATIVE])}
+    connector_id = call.data.get(ATTR_CONNECTOR_ID)
+    if connector_id is not None and evse_id <= 0:
+        raise user_error("evse_required", station=station_id, action="change_availability")
+    status = await data.commands.async_change_availability(station_id, evse_id, call.data[ATTR_OPERATIVE], connector_id)
+    return {"status": status}
+
+
+async def _get_transaction_status(call: ServiceCall) -> ServiceResponse:
+    data, station_id, evse_id = resolve_target(call.hass, call.data[ATTR_DEVICE_ID])
+    transaction_id = call.data.get(ATTR_TRANSACTION_ID)
+    if transaction_id is None and evse_id > 0 and (runtime := data.runtimes.get(station_id)) is not None:
+        transaction_id = runtime.transactions.evse(evse_id).transaction_id
+    return await data.commands.async_transaction_status(station_id, transaction_id)
 
 
 async def _reset(call: ServiceCall) -> ServiceResponse:
@@ -403,7 +493,9 @@ type Handler = Callable[[ServiceCall], Coroutine[Any, Any, ServiceResponse]]
 SERVICES: Final[dict[str, tuple[Handler, probatio.Schema, SupportsResponse, bool]]] = {
     "set_charging_limit": (_set_charging_limit, SET_LIMIT_SCHEMA, SupportsResponse.NONE, False),
     "set_charging_schedule": (_set_charging_schedule, SET_SCHEDULE_SCHEMA, SupportsResponse.NONE, False),
-    "clear_charging_limit": (_clear_charging_limit, CLEAR_SCHEMA, SupportsResponse.NONE, False),
+    "clear_charging_limit": (_clear_charging_limit, CLEAR_SCHEMA, SupportsResponse.OPTIONAL, False),
+    "get_charging_profiles": (_get_charging_profiles, GET_PROFILES_SCHEMA, SupportsResponse.ONLY, False),
+    "get_transaction_status": (_get_transaction_status, TRANSACTION_STATUS_SCHEMA, SupportsResponse.ONLY, False),
     "get_composite_schedule": (_get_composite_schedule, COMPOSITE_SCHEMA, SupportsResponse.ONLY, False),
     "start_charging": (_start_charging, START_SCHEMA, SupportsResponse.OPTIONAL, False),
     "stop_charging": (_stop_charging, TARGET_SCHEMA, SupportsResponse.NONE, False),

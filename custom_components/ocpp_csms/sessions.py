@@ -33,8 +33,8 @@ from .station_runtime import StationRuntime
 
 _LOGGER = logging.getLogger(__name__)
 
-type Authorize = Callable[[str, int | None, IdToken, bool], IdTokenInfo]
-"""Decides on an ID token: (station id, EVSE id, token, whether the event was queued offline)."""
+type Authorize = Callable[[str, int | None, IdToken, bool, str | None], IdTokenInfo]
+"""Decides on an ID token: (station id, EVSE id, token, whether the event was queued offline, transaction id)."""
 
 
 class ChargingSessions(StationListener):
@@ -88,7 +88,10 @@ class ChargingSessions(StationListener):
                 self._transaction_ended(station_id, evse_id)
         id_token_info = None
         if request.id_token is not None:
-            id_token_info = self._authorize(station_id, evse_id, request.id_token, bool(request.offline))
+            transaction_id = request.transaction_info.transaction_id
+            id_token_info = self._authorize(
+                station_id, evse_id, request.id_token, bool(request.offline), transaction_id
+            )
         return TransactionEventResponse(id_token_info=id_token_info)
 
     async def meter_values(self, station: Station, request: MeterValuesRequest) -> MeterValuesResponse:

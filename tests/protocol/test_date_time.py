@@ -11,10 +11,11 @@ import pytest
 
 from custom_components.ocpp_csms.protocol.model import OcppModel, format_date_time
 from custom_components.ocpp_csms.protocol.v201 import datatypes, messages
+from custom_components.ocpp_csms.protocol.v201.enums import RegistrationStatus
 from custom_components.ocpp_csms.protocol.v201.messages import BootNotificationResponse, HeartbeatResponse
 
-#: RFC 3339 in UTC with at most milliseconds.
-OCPP_DATE_TIME = re.compile(r'"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z"')
+#: RFC 3339 with at most milliseconds.
+OCPP_DATE_TIME = re.compile(r'"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?(Z|[+-]\d{2}:\d{2})"')
 MOMENT = datetime(2026, 11, 30, 23, 39, 25, 708043, tzinfo=timezone(timedelta(hours=1)))
 
 
@@ -31,7 +32,7 @@ def date_time_fields() -> list[tuple[str, Any]]:
     fields = []
     for model in models():
         for name, field in model.model_fields.items():
-            if "datetime" in str(field.annotation):
+            if "datetime" in str(field.annotation).lower():
                 fields.append((f"{model.__name__}.{name}", Annotated[field.annotation, *field.metadata]))
     return fields
 
@@ -42,8 +43,10 @@ def auto_enable_custom_integrations() -> None:
 
 
 def test_the_format() -> None:
-    assert format_date_time(MOMENT) == "2026-11-30T22:39:25.708Z"
-    assert format_date_time(MOMENT.replace(microsecond=0)) == "2026-11-30T22:39:25Z"
+    assert format_date_time(MOMENT) == "2026-11-30T23:39:25.708+01:00"
+    assert format_date_time(MOMENT.astimezone(UTC)) == "2026-11-30T22:39:25.708Z"
+    assert format_date_time(MOMENT.replace(microsecond=0)) == "2026-11-30T23:39:25+01:00"
+    assert format_date_time(MOMENT.replace(microsecond=999)) == "2026-11-30T23:39:25+01:00"
     assert format_date_time(datetime(2026, 1, 1, tzinfo=UTC)) == "2026-01-01T00:00:00Z"
 
 
@@ -59,7 +62,7 @@ def test_every_date_time_field_is_sent_with_at_most_milliseconds(where: str, ann
 
 def test_boot_and_heartbeat_answers() -> None:
     """The defect as found: currentTime had six fractional digits."""
-    heartbeat = HeartbeatResponse(current_time=MOMENT).to_json()
+    heartbeat = HeartbeatResponse(current_time=MOMENT.astimezone(UTC)).to_json()
     assert heartbeat == b'{"currentTime":"2026-11-30T22:39:25.708Z"}'
-    boot = BootNotificationResponse(current_time=MOMENT, interval=300, status="Accepted").to_payload()  # type: ignore[arg-type]
-    assert boot["currentTime"] == "2026-11-30T22:39:25.708Z"
+    boot = BootNotificationResponse(current_time=MOMENT, interval=300, status=RegistrationStatus.ACCEPTED).to_payload()
+    assert boot["currentTime"] == "2026-11-30T23:39:25.708+01:00"

@@ -11,7 +11,7 @@ property. Everything we send uses the wire names.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Self, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, GetCoreSchemaHandler, PlainSerializer
@@ -40,13 +40,13 @@ Opt = Annotated[_T | None, _NeverNullInJson()]
 
 
 def format_date_time(moment: datetime) -> str:
-    """An OCPP dateTime: RFC 3339 in UTC, at most three decimal places (Part 2, primitive datatypes).
+    """An OCPP dateTime: RFC 3339 with at most three decimal places (Part 2, primitive datatypes).
 
-    `2026-11-30T23:39:25.708Z` (milliseconds when there are any), `2026-11-30T23:39:25Z` otherwise.
+    `2026-11-30T23:39:25.708Z` (milliseconds when there are any, UTC as `Z`), `2026-11-30T23:39:25+01:00`.
     """
-    utc = moment.astimezone(UTC)
-    text = utc.isoformat(timespec="milliseconds" if utc.microsecond else "seconds")
-    return text.removesuffix("+00:00") + "Z"
+    moment = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+    text = moment.isoformat(timespec="milliseconds" if moment.microsecond else "seconds")
+    return text.removesuffix("+00:00") + "Z" if text.endswith("+00:00") else text
 
 
 DateTime = Annotated[AwareDatetime, PlainSerializer(format_date_time, return_type=str, when_used="json")]
