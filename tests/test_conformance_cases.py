@@ -14,6 +14,7 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import entity_registry as er
 from hypothesis import Phase, given, settings
 from ocpp.v201 import call
 import pytest
@@ -387,3 +388,29 @@ async def test_e14_after_a_reconnect_the_status_is_asked_once_the_queued_events_
         assert request == {"transaction_id": "T1"}
         assert asyncio.get_running_loop().time() - replayed_at >= 0.25
         await station.next_received("GetCompositeSchedule")  # its limit in force, read again
+
+
+async def test_n04_monitors_go_out_split_to_items_per_message(
+    hass: HomeAssistant, setup_integration: SetupIntegration
+) -> None:
+    """SetVariableMonitoring respects MonitoringCtrlr.ItemsPerMessageSetVariableMonitoring (here 1)."""
+    registry = er.async_get(hass)
+    for evse_id in (1, 2):  # the EVSEs' Power variables support monitoring; enabled here
+        registry.async_get_or_create("sensor", DOMAIN, f"CP-1_var_evse#{evse_id}/power")
+    entry = await setup_integration(stations=[trusted_station("CP-1")])
+    report = inventory()
+    for item in report:
+        if (item["component"]["name"], item["variable"]["name"], item["variable"].get("instance")) == (
+            "MonitoringCtrlr",
+            "ItemsPerMessage",
+            "SetVariableMonitoring",
+        ):
+            item["variableAttribute"][0]["value"] = "1"
+    async with station_connection(ws_url(entry), "CP-1", password=STATION_PASSWORD) as station:
+        station.load_inventory(report)
+        await station.boot()
+        _, first = await station.next_received("SetVariableMonitoring")
+        _, second = await station.next_received("SetVariableMonitoring")
+    monitored = [request["set_monitoring_data"] for request in (first, second)]
+    assert [len(items) for items in monitored] == [1, 1]
+    assert sorted(items[0]["component"]["evse"]["id"] for items in monitored) == [1, 2]
