@@ -79,6 +79,8 @@ class ChargingSessions(StationListener):
 
     async def _async_connected(self, station: Station) -> None:
         runtime = await self.context.runtimes.async_get(station.station_id)
+        if not await self.context.central.wait_ready(station):
+            return
         await self.ask_evse_state(station, runtime)
         await self._async_queue_drained(station)
         await self.check_transactions(station)

@@ -114,21 +114,22 @@ class VariableSync(StationListener):
 
     @callback
     def station_connected(self, station: Station) -> None:
-        """A trusted station (re)connected: variables may have changed meanwhile."""
+        """A trusted station (re)connected: variables may have changed meanwhile (read once it is ready)."""
         if station.station_id in self.context.central.registry:
-            self.context.background(self._async_keep_current_if_known(station, None), f"{DOMAIN} variables")
+            self.context.background(self._async_keep_current_when_ready(station), f"{DOMAIN} variables")
 
     @callback
     def station_booted(self, station: Station) -> None:
-        """A reboot applied the settings that needed one; an unchanged firmware keeps its inventory current."""
+        """A reboot applied the settings that needed one."""
         ir.async_delete_issue(self.context.hass, DOMAIN, reboot_issue_id(station.station_id))
-        firmware = station.boot.firmware_version if station.boot else None
-        self.context.background(self._async_keep_current_if_known(station, firmware), f"{DOMAIN} variables")
 
-    async def _async_keep_current_if_known(self, station: Station, firmware: str | None) -> None:
-        """Monitors and a fresh read, when the station has an inventory (of `firmware`, when given)."""
+    async def _async_keep_current_when_ready(self, station: Station) -> None:
+        """Monitors and a fresh read once per connection, when the station has an inventory of its firmware."""
         runtime = await self.context.runtimes.async_get(station.station_id)
-        if runtime.has_inventory and (firmware is None or firmware == runtime.inventory_firmware):
+        if not await self.context.central.wait_ready(station) or not runtime.has_inventory:
+            return
+        firmware = station.boot.firmware_version if station.boot else None
+        if firmware is None or firmware == runtime.inventory_firmware:  # else a new inventory is on its way
             await self.async_keep_current(station.station_id)
 
     @callback
