@@ -422,7 +422,7 @@ async def test_n04_monitors_go_out_split_to_items_per_message(
 async def test_b01_boot_answer_precedes_the_inventory_request(
     hass: HomeAssistant, setup_integration: SetupIntegration
 ) -> None:
-    """A station waiting for its BootNotification answer may refuse CALLs: the first frame after the boot is its answer."""
+    """A station waiting for its boot answer may refuse CALLs: the first frame after the boot is its answer."""
     entry = await setup_integration(stations=[trusted_station("CP-1")])
     headers = basic_auth_header("CP-1", STATION_PASSWORD)
     async with connect(f"{ws_url(entry)}/CP-1", subprotocols=[SUBPROTOCOL], additional_headers=headers) as ws:
