@@ -70,6 +70,8 @@ def _station_diagnostics(data: OcppCsmsRuntimeData, station_id: str) -> dict[str
             for evse_id in sorted(runtime.known_evses)
         }
         found["transaction_gaps"] = runtime.transactions.gaps
+        found["reused_seq_nos"] = runtime.transactions.reused_seq_nos
+        found["workarounds"] = dict(sorted(runtime.workarounds.items()))
         found["charging_profiles"] = runtime.charging_profiles
     return async_redact_data(found, TO_REDACT)
 
