@@ -13,6 +13,7 @@ from homeassistant.util import slugify
 
 from .const import DOMAIN
 from .station.device_model import DeviceModel, ReportAssembler
+from .station.monitors import StationMonitors
 from .station.transactions import TransactionTracker
 
 STORAGE_VERSION = 1
@@ -54,6 +55,8 @@ class StationRuntime:
     #: Our charging profile ids and stack levels at the station (charging.profiles.ProfileAllocator).
     charging_profiles: dict[str, Any] | None = None
     next_request_id: int = 1
+    #: The station's variable monitors known in this run, by id, with their owners (N02-N07).
+    monitors: StationMonitors = field(default_factory=StationMonitors)
 
     @classmethod
     async def async_load(cls, hass: HomeAssistant, station_id: str) -> StationRuntime:
