@@ -99,7 +99,7 @@ class _Upload:
     directory: Path
     expires: datetime
     stored: asyncio.Future[StoredLog]
-    max_bytes: int = MAX_LOG_BYTES
+    max_bytes: int
 
 
 @dataclass(slots=True)
@@ -205,6 +205,7 @@ class FileTransfer:
             directory=self.tokens.logs_dir / station_dir_name(station_id),
             expires=datetime.now(UTC) + lifetime,
             stored=stored,
+            max_bytes=MAX_LOG_BYTES,
         )
 
         def withdraw() -> None:
@@ -318,12 +319,13 @@ def _prune(directory: Path, now: datetime) -> None:
 
 
 class UploadRefusedError(Exception):
-    """An upload that was not kept; `reason`: too_large, no_file or interrupted."""
+    """An upload that was not kept; `reason`: too_large, no_file or interrupted; `limit`: the size limit."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, limit: int) -> None:
         """Why."""
         super().__init__(reason)
         self.reason = reason
+        self.limit = limit
 
 
 class FirmwareView(HomeAssistantView):
@@ -435,5 +437,5 @@ def _refuse(upload: _Upload, reason: str, status: HTTPStatus) -> web.Response:
     """Answer an upload that is not kept; its waiter learns why."""
     _LOGGER.warning("%s: log upload refused (%s, limit %d bytes)", upload.station_id, reason, upload.max_bytes)
     if not upload.stored.done():
-        upload.stored.set_exception(UploadRefusedError(reason))
+        upload.stored.set_exception(UploadRefusedError(reason, upload.max_bytes))
     return web.Response(status=status)

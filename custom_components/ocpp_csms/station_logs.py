@@ -21,7 +21,7 @@ from homeassistant.core import callback
 from .context import StationContext
 from .csms.central_system import StationListener
 from .csms.station import Station
-from .file_transfer import MAX_LOG_BYTES, StoredLog, UploadRefusedError
+from .file_transfer import StoredLog, UploadRefusedError
 from .helpers import refused, station_error, transfer_protocol_unsupported
 from .protocol.v201.datatypes import LogParameters
 from .protocol.v201.enums import Log, LogStatus, UploadLogStatus
@@ -119,7 +119,7 @@ class StationLogs(StationListener):
             if status is not UploadLogStatus.UPLOADED or not stored.done():
                 refusal = stored.exception() if stored.done() and not stored.cancelled() else None
                 if isinstance(refusal, UploadRefusedError) and refusal.reason == "too_large":
-                    raise station_error("log_too_large", station_id, megabytes=str(MAX_LOG_BYTES // 2**20))
+                    raise station_error("log_too_large", station_id, bytes=str(refusal.limit))
                 raise station_error("log_upload_failed", station_id, status=status.value)
             log = stored.result()
         finally:

@@ -1938,7 +1938,7 @@ class SimStation(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
             self.spawn_conn(
                 self.send(call.LogStatusNotification(status="AcceptedCanceled", request_id=self._log_request_id))
             )
-        self._log_task = self.spawn_conn(self._upload_log(*pending))
+        self._log_task = self.spawn_conn(self._upload_log(**pending))
 
     def log_lines(self) -> list[LogLine]:
         """The station's log: what it sent, with the outcomes; security events are the security log."""
