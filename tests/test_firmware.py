@@ -7,6 +7,7 @@ at the URL Home Assistant made for it, checks the signature, reports every statu
 from __future__ import annotations
 
 from datetime import timedelta
+import json
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,9 @@ from homeassistant.helpers import issue_registry as ir
 from ocpp.routing import on
 from ocpp.v201 import call, call_result
 from ocpp.v201.enums import Action
+import probatio
 import pytest
+from pytest_homeassistant_custom_component.components.diagnostics import get_diagnostics_for_config_entry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.ocpp_csms import firmware_updates
@@ -347,3 +350,31 @@ async def test_a_refused_update_and_updates_reported_without_being_asked(
     # Forgetting the station forgets its offer.
     firmware.forget_station("CP-1")
     assert firmware.offer("CP-1") is None
+
+
+async def test_diagnostics_show_the_firmware_offer_without_its_credentials(
+    hass: HomeAssistant, setup_integration: SetupIntegration, hass_client: ClientSessionGenerator
+) -> None:
+    entry = await setup_integration(stations=[trusted_station("sim-001")])
+    async with simulated(fast_config(ws_url(entry))) as station:
+        device = await ready(hass, entry, station)
+        with pytest.raises(probatio.Invalid):
+            await hass.services.async_call(
+                DOMAIN, "update_firmware", {"device_id": device, "url": "file:///etc/passwd"}, blocking=True
+            )
+        response = await hass.services.async_call(
+            DOMAIN,
+            "update_firmware",
+            {"device_id": device, "url": "ftp://maker:s3cr3t-pw@ftp.example.com/fw-7.bin", "install": False},
+            blocking=True,
+            return_response=True,
+        )
+        assert response == {"status": "Offered", "version": "fw-7.bin"}
+        assert station.firmware_requests == []
+        diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    management = diagnostics["stations"]["sim-001"]["management"]
+    assert management["offer"]["version"] == "fw-7.bin"
+    assert management["offer"]["url"] == "**REDACTED**"
+    assert management["display"]["formats"] == ["ASCII", "UTF8"]
+    assert management["monitoring_level"] == 9
+    assert "s3cr3t" not in json.dumps(diagnostics)

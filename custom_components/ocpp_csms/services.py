@@ -13,6 +13,7 @@ from collections.abc import Callable, Coroutine
 from datetime import time, timedelta
 from pathlib import PurePosixPath
 from typing import Any, Final, cast
+from urllib.parse import urlsplit
 
 from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse, callback
 from homeassistant.helpers import config_validation as cv, device_registry as dr
@@ -592,13 +593,25 @@ STATES: Final = {
     "unavailable": MessageState.UNAVAILABLE,
 }
 SEVERITY = probatio.All(probatio.Coerce(int), probatio.Range(min=0, max=9))
+#: Protocols a station may download firmware with (OCPPCommCtrlr.FileTransferProtocols).
+FIRMWARE_PROTOCOLS: Final = ("http", "https", "ftp", "ftps", "sftp")
+
+
+def _firmware_url(value: Any) -> str:
+    """A URL of a protocol stations download with, with a host; Firmware.location: at most 512 characters."""
+    text = cv.string(value).strip()
+    parts = urlsplit(text)
+    if parts.scheme.lower() not in FIRMWARE_PROTOCOLS or not parts.hostname or len(text) > 512:
+        raise probatio.Invalid("not an http, https, ftp, ftps or sftp URL of at most 512 characters")
+    return text
+
 MONITOR_ID = probatio.All(probatio.Coerce(int), probatio.Range(min=0, max=2**31 - 1))
 
 UPDATE_FIRMWARE_SCHEMA = probatio.Schema(
     {
         **TARGET,
         # Firmware.location is a URI of at most 512 characters.
-        probatio.Exclusive(ATTR_URL, "firmware"): probatio.All(cv.url, probatio.Length(max=512)),
+        probatio.Exclusive(ATTR_URL, "firmware"): _firmware_url,
         probatio.Exclusive(ATTR_FILE, "firmware"): _text(512),
         probatio.Optional(ATTR_VERSION): _text(50),
         probatio.Optional(ATTR_SIGNING_CERTIFICATE): _text(5500),

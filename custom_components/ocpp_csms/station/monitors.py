@@ -95,6 +95,10 @@ class StationMonitors:
         info = self._by_id.get(monitor_id)
         return info.owner if info is not None else None
 
+    def all(self) -> list[MonitorInfo]:
+        """Every known monitor, by id."""
+        return [self._by_id[monitor_id] for monitor_id in sorted(self._by_id)]
+
     def ids(self, owner: MonitorOwner) -> set[int]:
         """The ids of the monitors of one owner."""
         return {info.id for info in self._by_id.values() if info.owner is owner}
