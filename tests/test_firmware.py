@@ -378,3 +378,31 @@ async def test_diagnostics_show_the_firmware_offer_without_its_credentials(
     assert management["display"]["formats"] == ["ASCII", "UTF8"]
     assert management["monitoring_level"] == 9
     assert "s3cr3t" not in json.dumps(diagnostics)
+
+
+async def test_l01_fr_24_a_new_update_cancels_the_one_waiting_to_install(
+    hass: HomeAssistant, setup_integration: SetupIntegration, hass_client_no_auth: ClientSessionGenerator
+) -> None:
+    entry = await setup_integration(stations=[trusted_station("sim-001")])
+    client = await serve_http(hass, hass_client_no_auth)
+    first, _content = firmware_file(hass, "sim-8.bin", "8.0.0")
+    second, _content = firmware_file(hass, "sim-9.bin", "9.0.0")
+    async with simulated(fast_config(ws_url(entry))) as station:
+        device = await ready(hass, entry, station)
+        later = {"device_id": device, "file": first, "install_at": "2099-01-01T00:00:00+00:00"}
+        await hass.services.async_call(DOMAIN, "update_firmware", later, blocking=True)
+        await wait_for(lambda: hass.states.get(STATUS).state == "installscheduled")  # type: ignore[union-attr]
+        state = hass.states.get(UPDATE)
+        assert state is not None
+        assert (state.attributes["in_progress"], state.attributes["update_percentage"]) == (True, 55)
+        first_url = station.firmware_requests[0]["location"].removeprefix(str(client.make_url("")))
+        assert (await client.get(first_url)).status == 404  # downloaded: its URL is withdrawn
+        response = await hass.services.async_call(
+            DOMAIN, "update_firmware", {"device_id": device, "file": second}, blocking=True, return_response=True
+        )
+        assert response is not None
+        assert response["status"] == "AcceptedCanceled"
+        await wait_for(lambda: station.firmware_version == "9.0.0", timeout=20)
+        second_url = station.firmware_requests[1]["location"].removeprefix(str(client.make_url("")))
+        entry.runtime_data.firmware.forget_station("sim-001")
+        assert (await client.get(second_url)).status == 404

@@ -11,12 +11,13 @@ from typing import Any
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
-from ocpp.routing import on
+from ocpp.routing import after, on
 from ocpp.v201 import call, call_result
 from ocpp.v201.enums import Action
 import probatio
 import pytest
 
+from custom_components.ocpp_csms import context as context_module
 from custom_components.ocpp_csms.const import CONF_PROBLEM_SEVERITY, DOMAIN
 from custom_components.ocpp_csms.monitoring import problem_issue_id
 from custom_components.ocpp_csms.station.device_model import VariableKey
@@ -338,3 +339,52 @@ async def test_n09_n10_customer_information_reported_and_cleared(
             await call_action(
                 hass, "customer_information", {"device_id": device, "id_token": "CAFE01", "customer_identifier": "C"}
             )
+
+
+class ReportPeer(StationPeer):
+    """A station that accepts reports and then sends only their first part."""
+
+    @on(Action.get_monitoring_report)
+    def on_get_monitoring_report(self, request_id: int, **_kwargs: Any) -> Any:
+        """Accepted."""
+        self.received.put_nowait(("GetMonitoringReport", {"request_id": request_id}))
+        return call_result.GetMonitoringReport(status="Accepted")
+
+    @after(Action.get_monitoring_report)
+    async def after_get_monitoring_report(self, request_id: int, **_kwargs: Any) -> None:
+        """The first part of more (tbc), and no more."""
+        await self.call(
+            call.NotifyMonitoringReport(request_id=request_id, seq_no=0, generated_at="2026-11-21T10:00:00Z", tbc=True)
+        )
+
+    @on(Action.customer_information)
+    def on_customer_information(self, request_id: int, **_kwargs: Any) -> Any:
+        """Accepted, and nothing follows."""
+        self.received.put_nowait(("CustomerInformation", {"request_id": request_id}))
+        return call_result.CustomerInformation(status="Accepted")
+
+
+async def test_reports_that_stop_coming_are_translated_errors(
+    hass: HomeAssistant, setup_integration: SetupIntegration, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(context_module, "REPORT_TIMEOUT", 0.2)
+    entry = await setup_integration(stations=[trusted_station("CP-1")])
+    async with station_connection(ws_url(entry), "CP-1", password=STATION_PASSWORD, peer_class=ReportPeer) as station:
+        await station.boot()
+        await hass.async_block_till_done()
+        device = device_id(hass, entry, "CP-1")
+        with pytest.raises(HomeAssistantError) as raised:
+            await call_action(hass, "get_monitoring_report", {"device_id": device})
+        assert raised.value.translation_key == "report_incomplete"
+        assert raised.value.translation_placeholders == {"station": "CP-1", "action": "GetMonitoringReport"}
+
+        # The station leaves while the report is awaited: the same error, at once.
+        monkeypatch.setattr(context_module, "REPORT_TIMEOUT", 30)
+        waiting = hass.async_create_task(
+            call_action(hass, "customer_information", {"device_id": device, "customer_identifier": "C-1"})
+        )
+        await station.next_received("CustomerInformation")
+        await station._connection.close()
+        with pytest.raises(HomeAssistantError) as raised:
+            await waiting
+        assert raised.value.translation_placeholders == {"station": "CP-1", "action": "CustomerInformation"}

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.setup import async_setup_component
 from ocpp.routing import after, on
 from ocpp.v201 import call, call_result
@@ -302,3 +302,17 @@ async def test_n01_refused_failed_and_missing_uploads_are_translated_errors(
         await station.call(call.LogStatusNotification(status="Idle"), suppress=False)
         await station.call(call.LogStatusNotification(status="Uploaded", request_id=999), suppress=False)
         assert entry.runtime_data.logs.last_status["CP-1"] == "Uploaded"
+
+
+async def test_n01_a_station_that_cannot_upload_with_home_assistant_s_protocol(
+    hass: HomeAssistant, setup_integration: SetupIntegration, hass_client_no_auth: ClientSessionGenerator
+) -> None:
+    entry = await setup_integration(stations=[trusted_station("sim-001")])
+    await serve_http(hass, hass_client_no_auth)
+    config = fast_config(ws_url(entry), variables={"OCPPCommCtrlr.FileTransferProtocols": "FTP,FTPS"})
+    async with simulated(config) as station:
+        device = await ready(hass, entry, station)
+        with pytest.raises(ServiceValidationError) as raised:
+            await hass.services.async_call(DOMAIN, "get_log", {"device_id": device}, blocking=True)
+        assert raised.value.translation_key == "transfer_protocol_unsupported"
+        assert station.log_requests == []

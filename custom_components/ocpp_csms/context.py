@@ -7,7 +7,7 @@ each other; where one needs another's behaviour, `async_setup_entry` passes it a
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -66,20 +66,20 @@ class StationContext:
         parts: ReportParts[T],
         request_id: int,
         accepted: Callable[[Resp], bool],
-        wait: float = REPORT_TIMEOUT,
+        call: Callable[[str, OcppModel, type[Resp]], Awaitable[Resp]] | None = None,
     ) -> tuple[Resp, list[T] | None]:
         """Send a request whose result comes in parts (Part 2 generic FR.05); its response and the parts' items.
 
-        The items are None when the response says no parts follow; when they stop coming for `wait` seconds, or
-        the station leaves, a translated error.
+        The items are None when the response says no parts follow; when they stop coming for REPORT_TIMEOUT
+        seconds, or the station leaves, a translated error. `call` sends the request (default: `self.call`).
         """
         waiting = parts.expect(station_id, request_id)
         try:
-            answer = await self.call(station_id, request, response)
+            answer = await (call or self.call)(station_id, request, response)
             if not accepted(answer):
                 return answer, None
             try:
-                async with asyncio.timeout(wait):
+                async with asyncio.timeout(REPORT_TIMEOUT):
                     return answer, await waiting
             except (TimeoutError, ReportIncompleteError) as err:
                 raise report_incomplete(station_id, type(request).__name__.removesuffix("Request")) from err

@@ -11,7 +11,6 @@ NotSupported) raises a translated error that says so.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 import logging
@@ -19,10 +18,10 @@ from typing import Final
 
 from homeassistant.core import callback
 
-from .context import REPORT_TIMEOUT, StationContext
+from .context import StationContext
 from .csms.central_system import StationListener
 from .csms.station import Station
-from .helpers import call_failed, refused, report_incomplete, station_error, user_error
+from .helpers import call_failed, refused, station_error, user_error
 from .protocol.model import OcppModel
 from .protocol.session import CallErrorResponse, CallFailed
 from .protocol.v201.datatypes import MessageContent, MessageInfo
@@ -45,7 +44,7 @@ from .protocol.v201.messages import (
     SetDisplayMessageResponse,
 )
 from .station.display import DisplayCapabilities, as_ascii, free_ids
-from .station.report_parts import ReportIncompleteError, ReportParts
+from .station.report_parts import ReportParts
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -188,22 +187,16 @@ class DisplayMessages(StationListener):
             raise station_error("no_display", station_id)
         runtime = await self.context.runtimes.async_get(station_id)
         request_id = runtime.request_id()
-        waiting = self._reports.expect(station_id, request_id)
-        try:
-            response = await self._call_display(
-                station_id,
-                GetDisplayMessagesRequest(request_id=request_id, id=ids, priority=priority, state=state),
-                GetDisplayMessagesResponse,
-            )
-            messages: list[MessageInfo] = []
-            if response.status is GetDisplayMessagesStatus.ACCEPTED:
-                try:
-                    async with asyncio.timeout(REPORT_TIMEOUT):
-                        messages = await waiting
-                except (TimeoutError, ReportIncompleteError) as err:
-                    raise report_incomplete(station_id, "GetDisplayMessages") from err
-        finally:
-            self._reports.discard(station_id, request_id)
+        _response, found = await self.context.call_for_report(
+            station_id,
+            GetDisplayMessagesRequest(request_id=request_id, id=ids, priority=priority, state=state),
+            GetDisplayMessagesResponse,
+            parts=self._reports,
+            request_id=request_id,
+            accepted=lambda answer: answer.status is GetDisplayMessagesStatus.ACCEPTED,
+            call=self._call_display,
+        )
+        messages = found or []
         if not ids and priority is None and state is None:
             self._in_use[station_id] = {message.id for message in messages}
         return messages

@@ -605,6 +605,7 @@ def _firmware_url(value: Any) -> str:
         raise probatio.Invalid("not an http, https, ftp, ftps or sftp URL of at most 512 characters")
     return text
 
+
 MONITOR_ID = probatio.All(probatio.Coerce(int), probatio.Range(min=0, max=2**31 - 1))
 
 UPDATE_FIRMWARE_SCHEMA = probatio.Schema(
