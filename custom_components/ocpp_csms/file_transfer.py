@@ -160,6 +160,14 @@ class FileTransfer:
             raise user_error("no_home_assistant_url") from err
 
     def _token(self) -> str:
+        """A new token (256 random bits); tokens of this entry that expired unused are dropped meanwhile."""
+        now = datetime.now(UTC)
+        for old in list(self._issued):
+            transfer = self.tokens.downloads.get(old) or self.tokens.uploads.get(old)
+            if transfer is None or transfer.expires <= now:
+                self.tokens.downloads.pop(old, None)
+                self.tokens.uploads.pop(old, None)
+                self._issued.discard(old)
         token = secrets.token_urlsafe(32)
         self._issued.add(token)
         return token

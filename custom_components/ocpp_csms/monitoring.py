@@ -29,6 +29,7 @@ from .context import StationContext
 from .csms.central_system import StationListener
 from .csms.station import Station
 from .helpers import refused, user_error
+from .protocol.batching import batches
 from .protocol.v201.datatypes import (
     ClearMonitoringResult,
     ComponentVariable,
@@ -62,7 +63,6 @@ from .protocol.v201.messages import (
     SetVariableMonitoringResponse,
 )
 from .signals import problem_signal, station_signal, variables_signal
-from .station.batching import batches
 from .station.device_model import VariableKey
 from .station.events import VariableEvent, parse_notify_event
 from .station.monitors import MonitorInfo, MonitorOwner, ProblemEvent, StationMonitors, problem_of

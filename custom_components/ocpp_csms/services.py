@@ -562,7 +562,6 @@ ATTR_STATE: Final = "state"
 ATTR_START: Final = "start"
 ATTR_END: Final = "end"
 ATTR_LANGUAGE: Final = "language"
-ATTR_TRANSACTION_ID: Final = "transaction_id"
 
 LOG_TYPES: Final = {"diagnostics": Log.DIAGNOSTICS_LOG, "security": Log.SECURITY_LOG}
 MONITORING_BASES: Final = {

@@ -28,6 +28,7 @@ from .context import StationContext
 from .csms.central_system import StationListener
 from .csms.station import Station
 from .helpers import station_error, translated_errors
+from .protocol.batching import batches
 from .protocol.session import CallFailed
 from .protocol.v201.datatypes import (
     GetVariableData,
@@ -46,7 +47,6 @@ from .protocol.v201.messages import (
     SetVariablesResponse,
 )
 from .signals import variables_signal
-from .station.batching import batches
 from .station.device_model import VariableKey
 from .station.events import VariableEvent, apply_events
 from .station.monitors import MonitorOwner

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from custom_components.ocpp_csms.protocol.batching import batches
 from custom_components.ocpp_csms.protocol.v201 import ReportData
 from custom_components.ocpp_csms.protocol.v201.datatypes import MonitoringData, SetMonitoringResult
 from custom_components.ocpp_csms.protocol.v201.enums import (
@@ -18,7 +19,6 @@ from custom_components.ocpp_csms.protocol.v201.enums import (
     MessagePriority,
     Monitor,
 )
-from custom_components.ocpp_csms.station.batching import batches
 from custom_components.ocpp_csms.station.device_model import DeviceModel, VariableKey
 from custom_components.ocpp_csms.station.display import DisplayCapabilities, as_ascii, free_ids
 from custom_components.ocpp_csms.station.events import VariableEvent

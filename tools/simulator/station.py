@@ -584,16 +584,7 @@ class SimStation(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
             self.log.info("%s: no answer to %s within %.0f s", self.station_id, action, self._response_timeout)
 
     async def send(self, payload: Any) -> Any | None:
-        """Send a CALL once accepted; the response, or None when there is none (offline, CALLERROR, timeout).
-
-        While connected and not yet online (the CSMS may ask for a report as soon as it accepted the boot, before
-        the station has taken the boot's answer in), the CALL waits for the station to be online, at most a
-        response timeout.
-        """
-        if not self.online.is_set() and self.connected.is_set():
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.config.response_timeout):
-                    await self.online.wait()
+        """Send a CALL once accepted; the response, or None when there is none (offline, CALLERROR, timeout)."""
         if not self.online.is_set():
             self.stats.dropped[type(payload).__name__] += 1
             return None
@@ -1146,7 +1137,8 @@ class SimStation(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
         parts = self.device_model.report_parts(variables, self.config.report_part_size, max_bytes)
         generated_at = iso_now()
         for seq_no, part in enumerate(parts):
-            await self.send(
+            # Asked for by the CSMS: sent even before the BootNotification answer is read (B02.FR.09).
+            await self._call(
                 call.NotifyReport(
                     request_id=request_id,
                     generated_at=generated_at,

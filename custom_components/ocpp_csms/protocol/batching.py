@@ -1,15 +1,11 @@
-"""Splitting a request's items to what a station takes per message (ItemsPerMessage / BytesPerMessage).
-
-B05.FR.11, B06.FR.05, N04.FR.09, N06.FR.04: the central system never puts more items or bytes in one request than
-the station's DeviceDataCtrlr / MonitoringCtrlr limits allow.
-"""
+"""Requests split to a station's ItemsPerMessage / BytesPerMessage (B05.FR.08, B06.FR.05, D01.FR.11, N04)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Final
 
-from ..protocol.model import OcppModel
+from .model import OcppModel
 
 #: Room left for the frame around the items when a BytesPerMessage limit applies.
 FRAME_OVERHEAD: Final = 128
