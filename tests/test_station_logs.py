@@ -288,6 +288,11 @@ async def test_n01_refused_failed_and_missing_uploads_are_translated_errors(
         assert raised.value.translation_key == "log_upload_failed"
         assert raised.value.translation_placeholders == {"station": "CP-1", "status": "PermissionDenied"}
 
+        station.log_result = "Uploaded"  # ... says the station, which uploaded nothing
+        with pytest.raises(HomeAssistantError) as raised:
+            await hass.services.async_call(DOMAIN, "get_log", {"device_id": device}, blocking=True)
+        assert raised.value.translation_key == "log_not_received"
+
         station.log_answer = "Rejected"  # N01.FR.05
         with pytest.raises(HomeAssistantError) as raised:
             await hass.services.async_call(DOMAIN, "get_log", {"device_id": device}, blocking=True)

@@ -116,11 +116,14 @@ class StationLogs(StationListener):
                     status = await final
             except TimeoutError as err:
                 raise station_error("log_timeout", station_id, seconds=f"{wait:g}") from err
-            if status is not UploadLogStatus.UPLOADED or not stored.done():
-                refusal = stored.exception() if stored.done() and not stored.cancelled() else None
-                if isinstance(refusal, UploadRefusedError) and refusal.reason == "too_large":
-                    raise station_error("log_too_large", station_id, bytes=str(refusal.limit))
+            received = stored.done() and not stored.cancelled()
+            refusal = stored.exception() if received else None
+            if isinstance(refusal, UploadRefusedError) and refusal.reason == "too_large":
+                raise station_error("log_too_large", station_id, bytes=str(refusal.limit))
+            if status is not UploadLogStatus.UPLOADED:
                 raise station_error("log_upload_failed", station_id, status=status.value)
+            if not received or refusal is not None:  # Uploaded, but not to Home Assistant (or not whole)
+                raise station_error("log_not_received", station_id)
             log = stored.result()
         finally:
             self._waiting.pop((station_id, request_id), None)
