@@ -14,6 +14,7 @@ from homeassistant.util import slugify
 
 from .const import DOMAIN
 from .station.device_model import DeviceModel, ReportAssembler
+from .station.monitors import StationMonitors
 from .station.transactions import TransactionTracker
 
 STORAGE_VERSION = 1
@@ -55,6 +56,8 @@ class StationRuntime:
     #: Our charging profile ids and stack levels at the station (charging.profiles.ProfileAllocator).
     charging_profiles: dict[str, Any] | None = None
     next_request_id: int = 1
+    #: The station's variable monitors known in this run, by id, with their owners (N02-N07).
+    monitors: StationMonitors = field(default_factory=StationMonitors)
     #: What was repaired or worked around for this station since Home Assistant started, by kind (diagnostics).
     workarounds: Counter[str] = field(default_factory=Counter)
 
