@@ -183,11 +183,12 @@ class StationPeer(ChargePoint):  # type: ignore[misc]
 
     @on(Action.set_charging_profile)
     def on_set_charging_profile(self, evse_id: int, charging_profile: dict[str, Any], **kwargs: Any) -> Any:
-        """Keep the profile (replacing one with the same id) and accept it."""
+        """Keep the profile (replacing one with the same id) when `charging_profile_status` accepts it."""
         self.received.put_nowait(("SetChargingProfile", {"evse_id": evse_id, "charging_profile": charging_profile}))
-        self.profiles = [p for p in self.profiles if p[1]["id"] != charging_profile["id"]] + [
-            (evse_id, charging_profile)
-        ]
+        if self.charging_profile_status == "Accepted":
+            self.profiles = [p for p in self.profiles if p[1]["id"] != charging_profile["id"]] + [
+                (evse_id, charging_profile)
+            ]
         return call_result.SetChargingProfile(status=self.charging_profile_status)
 
     @on(Action.clear_charging_profile)
