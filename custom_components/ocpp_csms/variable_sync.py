@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 import logging
@@ -26,7 +26,7 @@ from .context import StationContext
 from .csms.central_system import StationListener
 from .csms.station import Station
 from .helpers import station_error, translated_errors
-from .protocol.model import OcppModel
+from .protocol.batching import batches
 from .protocol.session import CallFailed
 from .protocol.v201.datatypes import (
     GetVariableData,
@@ -56,8 +56,6 @@ _LOGGER = logging.getLogger(__name__)
 POLL_INTERVAL: Final = timedelta(minutes=5)
 #: Severity of our monitors: 8 is "Debug" (Part 2 N04); the station then sends NotifyEvent, nothing else.
 MONITOR_SEVERITY: Final = 8
-#: Room left for the frame around the items when a BytesPerMessage limit applies.
-FRAME_OVERHEAD: Final = 128
 
 
 def reboot_issue_id(station_id: str) -> str:
@@ -70,23 +68,6 @@ class _PendingWrite:
     data: SetVariableData
     key: VariableKey
     future: asyncio.Future[SetVariableResult]
-
-
-def batches[T](items: list[T], *, max_items: int, max_bytes: int, payload: Callable[[T], OcppModel]) -> list[list[T]]:
-    """Split items into requests of at most `max_items` items and `max_bytes` bytes (`payload` of an item)."""
-    result: list[list[T]] = []
-    current: list[T] = []
-    current_bytes = FRAME_OVERHEAD
-    for item in items:
-        item_bytes = len(payload(item).to_json()) + 1
-        if current and (len(current) >= max_items or current_bytes + item_bytes > max_bytes):
-            result.append(current)
-            current, current_bytes = [], FRAME_OVERHEAD
-        current.append(item)
-        current_bytes += item_bytes
-    if current:
-        result.append(current)
-    return result
 
 
 class VariableSync(StationListener):
