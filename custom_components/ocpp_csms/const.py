@@ -39,3 +39,7 @@ DISCOVERY_UNIQUE_ID_PREFIX: Final = "station:"
 
 ATTR_DEVICE_ID: Final = "device_id"
 SERVICE_ROTATE_PASSWORD: Final = "rotate_password"
+
+# Authorization (C, D, H): the stations' local authorization lists follow the ID tokens (on by default).
+CONF_LOCAL_AUTH_LIST: Final = "local_auth_list"
+DEFAULT_LOCAL_AUTH_LIST: Final = True

@@ -1,4 +1,4 @@
-"""Event entities of a station: an ID token was presented (with the decision), an external limit came or went."""
+"""Event entities of a station: an ID token presented (with the decision), external limits, reservations that end."""
 
 from __future__ import annotations
 
@@ -16,7 +16,15 @@ from .entity import OcppEntity, OcppEntityDescription
 from .platform import async_add_station_entities
 from .protocol.v201.enums import AuthorizationStatus
 from .runtime_data import OcppCsmsConfigEntry
-from .signals import ExternalLimitChange, TokenPresented, external_limit_signal, token_signal
+from .signals import (
+    ExternalLimitChange,
+    ReservationEnded,
+    TokenPresented,
+    external_limit_signal,
+    reservation_signal,
+    token_signal,
+)
+from .station.reservations import ReservationEnd
 
 PARALLEL_UPDATES = 0
 
@@ -49,6 +57,11 @@ def _external_limit(change: ExternalLimitChange) -> Fired:
     return change.kind, {"evse_id": change.evse_id, "source": change.source}
 
 
+def _reservation_ended(ended: ReservationEnded) -> Fired:
+    """How it ended (used, expired, removed, cancelled), with the reservation's id, EVSE, token and expiry."""
+    return ended.how.value, ended.reservation.attributes()
+
+
 STATION_EVENTS: tuple[OcppEventEntityDescription, ...] = (
     OcppEventEntityDescription(
         key="token_presented",
@@ -69,6 +82,17 @@ STATION_EVENTS: tuple[OcppEventEntityDescription, ...] = (
 )
 
 
+#: A reservation at the station ended (H02-H04).
+RESERVATION_ENDED = OcppEventEntityDescription(
+    key="reservation_ended",
+    translation_key="reservation_ended",
+    event_types=[end.value for end in ReservationEnd],
+    signal_fn=reservation_signal,
+    fired_fn=_reservation_ended,
+    available_fn=lambda _view: True,
+)
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: OcppCsmsConfigEntry,
@@ -76,6 +100,7 @@ async def async_setup_entry(
 ) -> None:
     """Add the event entities of every trusted station."""
     async_add_station_entities(entry, async_add_entities, OcppEvent, STATION_EVENTS)
+    async_add_station_entities(entry, async_add_entities, OcppEvent, (RESERVATION_ENDED,))
 
 
 class OcppEvent(OcppEntity, EventEntity):

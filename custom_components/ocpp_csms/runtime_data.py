@@ -15,6 +15,8 @@ from .csms.registry import StationRegistry
 from .devices import StationDevices
 from .entity_detail import EntityDetail, EntityLimitCheck
 from .inventory import InventoryReader
+from .local_auth_list import LocalAuthLists
+from .reservations import StationReservations
 from .sessions import ChargingSessions
 from .station_commands import StationCommands
 from .station_runtime import StationRuntimes
@@ -38,6 +40,9 @@ class OcppCsmsRuntimeData:
     commands: StationCommands
     entity_detail: EntityDetail
     entity_limit: EntityLimitCheck
+    # Authorization (C, D, H)
+    local_lists: LocalAuthLists
+    reservations: StationReservations
 
     @property
     def central(self) -> CentralSystem:

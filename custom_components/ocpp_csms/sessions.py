@@ -18,7 +18,7 @@ from .context import StationContext
 from .csms.central_system import StationListener
 from .csms.station import Station
 from .protocol.v201.datatypes import EVSE, IdToken, IdTokenInfo
-from .protocol.v201.enums import MessageTrigger, TransactionEvent
+from .protocol.v201.enums import MessageTrigger, TransactionEvent, TriggerReason
 from .protocol.v201.messages import (
     GetTransactionStatusRequest,
     GetTransactionStatusResponse,
@@ -29,12 +29,13 @@ from .protocol.v201.messages import (
     TriggerMessageRequest,
     TriggerMessageResponse,
 )
+from .station.id_tokens import Purpose
 from .station_runtime import StationRuntime
 
 _LOGGER = logging.getLogger(__name__)
 
-type Authorize = Callable[[str, int | None, IdToken, bool], IdTokenInfo]
-"""Decides on an ID token: (station id, EVSE id, token, whether the event was queued offline)."""
+type Authorize = Callable[[str, int | None, IdToken, bool, Purpose], IdTokenInfo]
+"""Decides on an ID token: (station id, EVSE id, token, whether the event was queued offline, what it is for)."""
 
 
 class ChargingSessions(StationListener):
@@ -48,17 +49,20 @@ class ChargingSessions(StationListener):
         authorize: Authorize,
         transaction_started: Callable[[str, int], None],
         transaction_ended: Callable[[str, int], None],
+        reservation_used: Callable[[str, int], None] = lambda _station_id, _reservation_id: None,
     ) -> None:
         """Serve TransactionEvent and MeterValues; the callables come from the other services.
 
         `evse_changed` shows an EVSE's new state; `transaction_started` reads the limit in force of a transaction
-        that runs (also one found running after a reconnect); `transaction_ended` frees what it held.
+        that runs (also one found running after a reconnect); `transaction_ended` frees what it held;
+        `reservation_used(station_id, reservation_id)` ends the reservation a transaction used (H01.FR.15).
         """
         self.context = context
         self._evse_changed = evse_changed
         self._authorize = authorize
         self._transaction_started = transaction_started
         self._transaction_ended = transaction_ended
+        self._reservation_used = reservation_used
         context.central.handle(TransactionEventRequest, self.transaction_event)
         context.central.handle(MeterValuesRequest, self.meter_values)
 
@@ -86,9 +90,16 @@ class ChargingSessions(StationListener):
                 self._transaction_started(station_id, evse_id)
             elif request.event_type is TransactionEvent.ENDED and outcome.current:
                 self._transaction_ended(station_id, evse_id)
+        if request.reservation_id is not None and not outcome.duplicate:
+            self._reservation_used(station_id, request.reservation_id)
         id_token_info = None
         if request.id_token is not None:
-            id_token_info = self._authorize(station_id, evse_id, request.id_token, bool(request.offline))
+            # The token that ends a transaction stops it (a master pass may, C16); any other starts or authorizes it.
+            stopping = (
+                request.event_type is TransactionEvent.ENDED or request.trigger_reason is TriggerReason.STOP_AUTHORIZED
+            )
+            purpose = Purpose.STOP if stopping else Purpose.START
+            id_token_info = self._authorize(station_id, evse_id, request.id_token, bool(request.offline), purpose)
         return TransactionEventResponse(id_token_info=id_token_info)
 
     async def meter_values(self, station: Station, request: MeterValuesRequest) -> MeterValuesResponse:

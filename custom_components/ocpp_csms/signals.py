@@ -15,6 +15,7 @@ from homeassistant.util.signal_type import SignalType
 
 from .const import DOMAIN
 from .protocol.v201.enums import AuthorizationStatus
+from .station.reservations import Reservation, ReservationEnd
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,14 @@ class ExternalLimitChange:
     kind: Literal["notified", "cleared"]
     source: str
     evse_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReservationEnded:
+    """A reservation at the station ended (H02-H04): how, and which it was."""
+
+    reservation: Reservation
+    how: ReservationEnd
 
 
 def station_signal(entry_id: str, station_id: str) -> SignalType[()]:
@@ -81,3 +90,8 @@ def inventory_signal(entry_id: str) -> SignalType[str]:
 def station_removed_signal(entry_id: str) -> SignalType[str]:
     """A station was forgotten (its id): it may be approved and get its entities again."""
     return SignalType(f"{DOMAIN}_{entry_id}_station_removed")
+
+
+def reservation_signal(entry_id: str, station_id: str) -> SignalType[ReservationEnded]:
+    """A reservation at a station ended."""
+    return SignalType(f"{DOMAIN}_{entry_id}_reservation_{station_id}")
