@@ -198,6 +198,32 @@ class StationPeer(ChargePoint):  # type: ignore[misc]
         self.profiles = [p for p in self.profiles if p[1]["id"] != wanted]
         return call_result.ClearChargingProfile(status="Accepted" if len(self.profiles) < before else "Unknown")
 
+    @on(Action.get_charging_profiles)
+    def on_get_charging_profiles(self, request_id: int, charging_profile: dict[str, Any], **kwargs: Any) -> Any:
+        """Report the profiles it holds (all of them, whatever the criteria), or NoProfiles (K09)."""
+        self.received.put_nowait(
+            ("GetChargingProfiles", {"request_id": request_id, "charging_profile": charging_profile, **kwargs})
+        )
+        return call_result.GetChargingProfiles(status="Accepted" if self.profiles else "NoProfiles")
+
+    @after(Action.get_charging_profiles)
+    async def after_get_charging_profiles(self, request_id: int, **_kwargs: Any) -> None:
+        """One ReportChargingProfiles per profile, the last with tbc false (K09.FR.03)."""
+        if (task := asyncio.current_task()) is not None:
+            self.background.add(task)
+            task.add_done_callback(self.background.discard)
+        with contextlib.suppress(ConnectionClosed):
+            for number, (evse_id, profile) in enumerate(self.profiles):
+                await self.call(
+                    call.ReportChargingProfiles(
+                        request_id=request_id,
+                        charging_limit_source="CSO",
+                        charging_profile=[profile],
+                        evse_id=evse_id,
+                        tbc=number < len(self.profiles) - 1,
+                    )
+                )
+
     @on(Action.get_composite_schedule)
     def on_get_composite_schedule(self, duration: int, evse_id: int, **kwargs: Any) -> Any:
         """A simple composite: the lowest limit of the profiles for this EVSE or the station, per K08."""

@@ -271,3 +271,31 @@ def sent_events(station: Any) -> list[dict[str, Any]]:
 
 async def wait_for_online(station: Any) -> None:
     await wait_until(station.online.is_set)
+
+
+async def test_f01_a_remote_start_token_is_accepted_for_its_own_transaction_only(
+    hass: HomeAssistant, setup_integration: SetupIntegration, freezer: FrozenDateTimeFactory
+) -> None:
+    freezer.move_to(START)
+    entry = await setup_integration(stations=[trusted_station("CP-1")], options={CONF_LOCAL_AUTH_LIST: False})
+    remote = {"id_token": "HomeAssistant", "type": "Central"}
+
+    async def present(transaction_id: str, event_type: str, seq_no: int, token: dict[str, str]) -> str:
+        payload = event(transaction_id, seq_no, event_type, START, 0, 0)
+        payload["id_token"] = token
+        status: str = (await send(station, payload)).id_token_info["status"]
+        return status
+
+    async with station_connection(ws_url(entry), "CP-1", password=STATION_PASSWORD, peer_class=AuthStation) as peer:
+        station: AuthStation = peer  # type: ignore[assignment]
+        await ready(hass, entry, station)
+        evse = device_id(hass, entry, evse_identifier("CP-1", 1))
+        await hass.services.async_call(DOMAIN, "start_charging", {"device_id": evse}, blocking=True)
+        assert await present("T-1", "Started", 0, remote) == "Accepted"  # its transaction: bound to it
+        assert await present("T-1", "Updated", 1, remote) == "Accepted"
+        assert (await authorize(station, "HomeAssistant"))["status"] == "Unknown"  # another type: not that token
+        assert await present("T-1", "Ended", 2, remote) == "Accepted"
+        assert await present("T-2", "Started", 0, remote) == "Unknown"  # its transaction is over
+        await hass.services.async_call(DOMAIN, "start_charging", {"device_id": evse}, blocking=True)
+        freezer.tick(timedelta(minutes=11))  # no transaction came for it
+        assert await present("T-3", "Started", 0, remote) == "Unknown"

@@ -168,7 +168,7 @@ async def test_h04_the_station_reports_expired_and_removed(
     context, station = await connected(hass, entry)
     try:
         evse_1 = device_id(hass, entry, evse_identifier("CP-1", 1))
-        made = await reserve(hass, evse_1, "WHO", type="KeyCode", group_id="G", duration={"hours": 1})
+        made = await reserve(hass, evse_1, "WHO", token_type="KeyCode", group_id="G", duration={"hours": 1})
         _, request = await station.next_received("ReserveNow")
         assert (request["id"], request["evse_id"], request["id_token"], request["group_id_token"]) == (
             made["reservation_id"],

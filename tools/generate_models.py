@@ -224,6 +224,11 @@ def class_names(definitions: dict[str, Definition]) -> dict[str, str]:
 # ---- rendering -----------------------------------------------------------------------------------------------
 
 
+def model_names(renderer: Renderer) -> str:
+    """What a generated module imports from protocol/model.py."""
+    return ", ".join(["DateTime", "OcppModel", "Opt"] if renderer.uses_date_time else ["OcppModel", "Opt"])
+
+
 @dataclass
 class Renderer:
     """Turns schema nodes into Python annotations, collecting what the module must import."""
@@ -233,6 +238,7 @@ class Renderer:
     referenced: set[str] = field(default_factory=set)
     typing_names: set[str] = field(default_factory=set)
     pydantic_names: set[str] = field(default_factory=set)
+    uses_date_time: bool = False
 
     def annotation(self, node: dict[str, Any]) -> str:
         """The Python type of a property schema (constraints included, optionality not)."""
@@ -257,8 +263,8 @@ class Renderer:
 
     def _string(self, node: dict[str, Any]) -> str:
         if node.get("format") == "date-time":
-            self.pydantic_names.add("AwareDatetime")
-            return "AwareDatetime"
+            self.uses_date_time = True
+            return "DateTime"
         if "format" in node:
             raise SystemExit(f"unknown string format {node['format']}")
         if "maxLength" in node:
@@ -451,7 +457,7 @@ def render_datatypes(schemas: Schemas, names: dict[str, str]) -> str:
         "",
         f"from pydantic import {', '.join(sorted(pydantic | {'model_serializer'}))}",
         "",
-        "from custom_components.ocpp_csms.protocol.model import OcppModel, Opt",
+        f"from custom_components.ocpp_csms.protocol.model import {model_names(renderer)}",
         f"from .enums import {', '.join(enums)}",
     ]
     lines = module_header(
@@ -538,7 +544,7 @@ def render_messages(schemas: Schemas, names: dict[str, str]) -> str:
         "",
         f"from pydantic import {', '.join(sorted(renderer.pydantic_names))}",
         "",
-        "from custom_components.ocpp_csms.protocol.model import OcppModel, Opt",
+        f"from custom_components.ocpp_csms.protocol.model import {model_names(renderer)}",
         f"from .datatypes import {', '.join(sorted(datatypes + strings, key=str.casefold))}",
         f"from .enums import {', '.join(enums)}",
     ]

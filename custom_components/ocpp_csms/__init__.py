@@ -140,9 +140,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
     commands = StationCommands(
         context,
         remote_id_token=options.get(CONF_REMOTE_ID_TOKEN) or DEFAULT_REMOTE_ID_TOKEN,
-        allow_remote_token=authorization.allow_remote_token,
+        allow_remote_start=authorization.allow_remote_start,
+        start_profile=charging.start_profile,
     )
-    authorization.allow_remote_token(commands.remote_id_token)
     inventory = InventoryReader(
         context, evse_reported=devices.evse_reported, inventory_received=variables.async_inventory_received
     )

@@ -1,5 +1,8 @@
 """ID tokens (C): the user's list, kept in storage, answers Authorize and the tokens of transactions.
 
+The token of a remote start Home Assistant makes (F01) is accepted for that start only: until its transaction
+starts (at most REMOTE_START_TIMEOUT), and then for that transaction while it runs.
+
 Every token a station presents fires that station's *ID token presented* event entity (the same token and
 decision again within TOKEN_EVENT_DEBOUNCE_S fire nothing new: Authorize and the TransactionEvent it starts).
 Changes to the list go through `add` and `remove`: they are refused when a station's local list could not hold
@@ -10,13 +13,14 @@ station's authorization cache.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final, override
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.storage import Store
 
-from .const import ID_TOKENS_STORAGE_KEY
+from .const import ID_TOKENS_STORAGE_KEY, ID_TOKENS_STORAGE_VERSION
 from .context import StationContext
 from .csms.station import Station
 from .helpers import refused
@@ -30,8 +34,8 @@ from .station.id_tokens import IdTokenEntry, IdTokenList, Purpose, UnknownTokenP
 TOKEN_EVENT_DEBOUNCE_S: Final = 30.0
 #: How long writes of the token list are coalesced.
 SAVE_DELAY: Final = 1.0
-#: Version 2: tokens have a status, language, personal message and EVSEs (version 1: allowed or not listed).
-TOKENS_STORAGE_VERSION: Final = 2
+#: How long the token of a remote start waits for its transaction (a car may be plugged in after the start).
+REMOTE_START_TIMEOUT: Final = timedelta(minutes=10)
 
 
 class _TokenStore(Store[dict[str, Any]]):
@@ -44,6 +48,16 @@ class _TokenStore(Store[dict[str, Any]]):
         if old_major_version == 1:
             return migrate_v1(old_data)
         raise NotImplementedError  # pragma: no cover - a newer version than this code knows
+
+
+@dataclass(slots=True)
+class _RemoteStart:
+    """The token of one remote start: pending until its transaction starts, then bound to it."""
+
+    token: str  # casefolded: IdToken is case insensitive
+    type: IdTokenEnum
+    expires_at: datetime
+    transaction_id: str | None = None
 
 
 class Authorization:
@@ -68,15 +82,15 @@ class Authorization:
         self.tokens = tokens
         self._check_capacity = check_capacity
         self._tokens_changed = tokens_changed
-        #: Tokens Home Assistant started sessions with: their transactions are authorized (F01.FR.01-02).
-        self._remote_tokens: set[str] = set()
+        #: Per station, the remote starts Home Assistant made: their transactions are authorized (F01.FR.01-03).
+        self._remote_starts: dict[str, list[_RemoteStart]] = {}
         self._last_presented: dict[str, TokenPresented] = {}
         context.central.handle(AuthorizeRequest, self._authorize_request)
 
     @staticmethod
     def token_store(hass: HomeAssistant) -> Store[dict[str, Any]]:
         """Where the token list is kept."""
-        return _TokenStore(hass, TOKENS_STORAGE_VERSION, ID_TOKENS_STORAGE_KEY, private=True, atomic_writes=True)
+        return _TokenStore(hass, ID_TOKENS_STORAGE_VERSION, ID_TOKENS_STORAGE_KEY, private=True, atomic_writes=True)
 
     @staticmethod
     async def async_load_tokens(store: Store[dict[str, Any]], unknown_policy: UnknownTokenPolicy) -> IdTokenList:
@@ -122,9 +136,38 @@ class Authorization:
     # ---- decisions --------------------------------------------------------------------------------------
 
     @callback
-    def allow_remote_token(self, id_token: str) -> None:
-        """Accept the (Central) token of a remote start Home Assistant makes."""
-        self._remote_tokens.add(id_token.casefold())
+    def allow_remote_start(self, station_id: str, id_token: IdToken) -> None:
+        """Accept the token of a remote start Home Assistant makes, for the transaction it starts (F01)."""
+        expires_at = datetime.now(UTC) + REMOTE_START_TIMEOUT
+        start = _RemoteStart(id_token.id_token.casefold(), id_token.type, expires_at)
+        self._remote_starts.setdefault(station_id, []).append(start)
+
+    def _remote_start(self, station_id: str, id_token: IdToken, transaction_id: str | None, now: datetime) -> bool:
+        """Whether the token is that of a remote start: pending, or bound to this transaction (then it binds)."""
+        starts = self._remote_starts.get(station_id)
+        if not starts:
+            return False
+        runtime = self.context.runtimes.get(station_id)
+        live: list[_RemoteStart] = []
+        for start in starts:
+            if start.transaction_id is None and start.expires_at <= now:
+                continue  # its transaction never came
+            if start.transaction_id is not None and start.transaction_id != transaction_id and runtime is not None:
+                record = runtime.transactions.transaction(start.transaction_id)
+                if record is None or record.ended:
+                    continue  # its transaction is over
+            live.append(start)
+        self._remote_starts[station_id] = live
+        key = id_token.id_token.casefold()
+        for start in live:
+            if (start.token, start.type) != (key, id_token.type):
+                continue
+            if start.transaction_id is None and transaction_id is not None:
+                start.transaction_id = transaction_id
+                return True
+            if start.transaction_id in (None, transaction_id):
+                return True
+        return False
 
     @callback
     def authorize(
@@ -133,15 +176,21 @@ class Authorization:
         evse_id: int | None,
         id_token: IdToken,
         offline: bool,
+        transaction_id: str | None = None,
+        *,
         purpose: Purpose = Purpose.AUTHORIZE,
     ) -> IdTokenInfo:
-        """The decision on a token a station presents; tokens presented now (not queued offline) fire the event."""
-        if id_token.type is IdTokenEnum.CENTRAL and id_token.id_token.casefold() in self._remote_tokens:
+        """The decision on a token a station presents (for a transaction, when it names one, and what for).
+
+        Tokens presented now (not queued offline) fire the event.
+        """
+        now = datetime.now(UTC)
+        if self._remote_start(station_id, id_token, transaction_id, now):
             info = IdTokenInfo(status=AuthorizationStatus.ACCEPTED)
         else:
             info = self.tokens.authorize(
                 id_token,
-                datetime.now(UTC),
+                now,
                 station_id=station_id,
                 evse_id=evse_id,
                 master_pass_group=self.master_pass_group(station_id),

@@ -9,10 +9,13 @@ are shown and fired as events.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, field
+import contextlib
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 import logging
+from typing import Any
 
 from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.exceptions import HomeAssistantError
@@ -30,6 +33,7 @@ from .charging.profiles import (
     limit_profile,
     limit_requests,
     schedule_requests,
+    start_profile,
 )
 from .charging.readback import Readback, readback
 from .charging.units import convert
@@ -37,13 +41,24 @@ from .const import DOMAIN
 from .context import StationContext
 from .csms.station import Station
 from .helpers import station_error, translated_errors
-from .protocol.v201.datatypes import ChargingLimit, ChargingSchedule
+from .protocol.v201.datatypes import (
+    ChargingLimit,
+    ChargingProfile,
+    ChargingProfileCriterion,
+    ChargingSchedule,
+    ClearChargingProfile,
+    Component,
+    GetVariableData,
+    Variable,
+)
 from .protocol.v201.enums import (
     ChargingProfilePurpose,
     ChargingProfileStatus,
     ChargingRateUnit,
     ChargingState,
     ClearChargingProfileStatus,
+    GetChargingProfileStatus,
+    GetVariableStatus,
     RecurrencyKind,
 )
 from .protocol.v201.messages import (
@@ -51,10 +66,16 @@ from .protocol.v201.messages import (
     ClearChargingProfileResponse,
     ClearedChargingLimitRequest,
     ClearedChargingLimitResponse,
+    GetChargingProfilesRequest,
+    GetChargingProfilesResponse,
     GetCompositeScheduleRequest,
     GetCompositeScheduleResponse,
+    GetVariablesRequest,
+    GetVariablesResponse,
     NotifyChargingLimitRequest,
     NotifyChargingLimitResponse,
+    ReportChargingProfilesRequest,
+    ReportChargingProfilesResponse,
     SetChargingProfileRequest,
     SetChargingProfileResponse,
 )
@@ -62,6 +83,11 @@ from .signals import ExternalLimitChange, evse_signal, external_limit_signal, st
 from .station.device_model import DeviceModel
 
 _LOGGER = logging.getLogger(__name__)
+
+#: How long the parts of a GetChargingProfiles report may take.
+REPORT_TIMEOUT = 30.0
+#: Where a station says how many stack levels its profiles may use.
+PROFILE_STACK_LEVEL = ("SmartChargingCtrlr", "ProfileStackLevel")
 
 DEFAULT_VOLTAGE = 230.0
 #: The key of the station-wide cap (ChargingStationMaxProfile) among the EVSE keys: EVSE 0 is the station-wide
@@ -71,6 +97,14 @@ STATION_CAP = -1
 READBACK_SECONDS = 3600
 #: When the station reports no maximum, the number entities offer up to this (a 32 A three-phase EVSE).
 DEFAULT_MAX_CURRENT = 32.0
+
+
+@dataclass
+class _ProfilesReport:
+    """The parts of one GetChargingProfiles report as they arrive."""
+
+    profiles: list[dict[str, Any]] = field(default_factory=list)
+    complete: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 @dataclass
@@ -112,15 +146,19 @@ def _getter(model: DeviceModel) -> Callable[[ComponentRef, VariableRef], str | N
 class ChargingControl:
     """The charging limits of every station of one config entry."""
 
-    def __init__(self, context: StationContext, *, also_tx_profile: bool = True) -> None:
-        """Register the external-limit handlers; profiles also go out as TxProfile for running transactions."""
+    def __init__(self, context: StationContext) -> None:
+        """Register the external-limit handlers."""
         self.context = context
-        self.also_tx_profile = also_tx_profile
         self._evses: dict[tuple[str, int], EvseCharging] = {}
         self._allocators: dict[str, ProfileAllocator] = {}
         #: Per station: the capabilities parsed from its device model, and what they were parsed from.
-        self._capabilities: dict[str, tuple[tuple[int, int, int], SmartChargingCapabilities]] = {}
+        self._capabilities: dict[str, tuple[tuple[int, int, int, int | None], SmartChargingCapabilities]] = {}
+        #: ProfileStackLevel read with GetVariables where the inventory lacks it (None: the station does not say).
+        self._probed_stack_levels: dict[str, int | None] = {}
         context.central.handle(NotifyChargingLimitRequest, self._notify_charging_limit)
+        context.central.handle(ReportChargingProfilesRequest, self._report_charging_profiles)
+        self._reports: dict[tuple[str, int], _ProfilesReport] = {}
+        self._next_report_id = 0
         context.central.handle(ClearedChargingLimitRequest, self._cleared_charging_limit)
 
     # ---- state -------------------------------------------------------------------------------------------
@@ -138,12 +176,40 @@ class ChargingControl:
         if runtime is None:
             return SmartChargingCapabilities()
         model = runtime.device_model
-        source = (id(model), model.revision, len(runtime.known_evses))
+        probed = self._probed_stack_levels.get(station_id)
+        source = (id(model), model.revision, len(runtime.known_evses), probed)
         cached = self._capabilities.get(station_id)
         if cached is None or cached[0] != source:
             parsed = SmartChargingCapabilities.from_variables(_getter(model), evse_ids=sorted(runtime.known_evses))
+            if probed is not None and model.find(*PROFILE_STACK_LEVEL) is None:
+                parsed = replace(parsed, max_stack_level=probed)
             cached = self._capabilities[station_id] = (source, parsed)
         return cached[1]
+
+    async def _async_probe(self, station_id: str) -> None:
+        """Read ProfileStackLevel once when the inventory lacks it (an unknown maximum is not 0)."""
+        runtime = self.context.runtimes.get(station_id)
+        if runtime is None or station_id in self._probed_stack_levels:
+            return
+        if runtime.device_model.find(*PROFILE_STACK_LEVEL) is not None:
+            return
+        component, variable = PROFILE_STACK_LEVEL
+        outcome = await self.context.connected(station_id).session.call_outcome(
+            GetVariablesRequest(
+                get_variable_data=[
+                    GetVariableData(component=Component(name=component), variable=Variable(name=variable))
+                ]
+            ),
+            GetVariablesResponse,
+        )
+        level = None
+        if isinstance(outcome, GetVariablesResponse):
+            (result,) = outcome.get_variable_result or (None,)
+            if result is not None and result.attribute_status is GetVariableStatus.ACCEPTED and result.attribute_value:
+                with contextlib.suppress(ValueError):
+                    level = max(int(result.attribute_value), 0)
+        _LOGGER.debug("%s: ProfileStackLevel read: %s", station_id, level)
+        self._probed_stack_levels[station_id] = level
 
     def allocator(self, station_id: str) -> ProfileAllocator:
         """Our profile ids and stack levels at the station (persisted with its sessions).
@@ -280,19 +346,27 @@ class ChargingControl:
         phases: int | None = None,
         duration: timedelta | None = None,
         until: datetime | None = None,
-        protect: bool = True,
+        explicit: bool = False,
     ) -> None:
-        """Apply a charging limit (0 pauses); with `protect`, through the EVSE's flash-protection filter."""
+        """Apply a charging limit (0 pauses) through the EVSE's flash-protection filter.
+
+        `explicit`: a person asked for it (the UI, an action run by hand): it goes out at once; what automations
+        ask for keeps the protection (dead band, increase interval).
+        """
         station = self.context.connected(station_id)
+        await self._async_probe(station_id)
         state = self.evse(station_id, evse_id)
         state.requested = (value, unit)
         voltage, phases_used = self.electrics(station_id, evse_id, phases)
-        if not protect:
-            await self._send_limit(station, evse_id, value, unit, phases, duration, until)
-            return
         now = datetime.now(UTC)
         decision = state.filter.request(
-            value, unit, now, charging=self.charging(station_id, evse_id), voltage=voltage, phases=phases_used
+            value,
+            unit,
+            now,
+            charging=self.charging(station_id, evse_id),
+            explicit=explicit,
+            voltage=voltage,
+            phases=phases_used,
         )
         if state.deferred is not None:
             state.deferred()
@@ -366,13 +440,25 @@ class ChargingControl:
                 unit=unit,
                 now=datetime.now(UTC),
                 transactions=self.transactions(station_id, evse_id),
-                also_tx_profile=self.also_tx_profile,
+                also_tx_profile=True,  # a running transaction gets its TxProfile too
                 number_phases=phases,
                 duration=duration,
                 until=until,
                 voltage=voltage,
             )
         await self._send_profiles(station, evse_id, requests)
+
+    def start_profile(self, station_id: str, evse_id: int, value: float, unit: ChargingRateUnit) -> ChargingProfile:
+        """The TxProfile a remote start on the EVSE carries (F01.FR.08-11), with our id and stack level."""
+        allocator = self.allocator(station_id)
+        voltage, _ = self.electrics(station_id, evse_id, None)
+        with translated_errors(station_id):
+            profile = start_profile(
+                allocator, self.capabilities(station_id), evse_id=evse_id, limit=value, unit=unit, voltage=voltage
+            )
+        self._save_allocator(station_id, allocator)
+        self.evse(station_id, evse_id).requested = (value, unit)
+        return profile
 
     async def async_set_schedule(
         self,
@@ -386,6 +472,7 @@ class ChargingControl:
     ) -> None:
         """Apply a schedule of limits (offsets or clock times; optionally recurring daily or weekly)."""
         station = self.context.connected(station_id)
+        await self._async_probe(station_id)
         voltage, _ = self.electrics(station_id, evse_id, None)
         with translated_errors(station_id):
             requests = schedule_requests(
@@ -398,31 +485,116 @@ class ChargingControl:
                 tz=tz,
                 recurrence=recurrence,
                 transactions=self.transactions(station_id, evse_id),
-                also_tx_profile=self.also_tx_profile,
+                also_tx_profile=True,
                 voltage=voltage,
             )
         await self._send_profiles(station, evse_id, requests)
 
-    async def async_clear(self, station_id: str, evse_id: int) -> None:
-        """Remove our limit and schedule profiles of the EVSE (EVSE 0: station-wide ones)."""
+    async def async_clear(
+        self,
+        station_id: str,
+        evse_id: int,
+        *,
+        purpose: ChargingProfilePurpose | None = None,
+        stack_level: int | None = None,
+        profile_id: int | None = None,
+    ) -> list[str]:
+        """Remove limits of the EVSE (EVSE 0: station-wide ones; the station cap); the station's answers.
+
+        Without criteria: our limit and schedule profiles; when we know of none of ours (storage lost, profiles
+        of an earlier install), the TxDefaultProfiles (for the cap: ChargingStationMaxProfiles) of the EVSE by
+        criteria (K10.FR.02). With a profile id or criteria (purpose, stack level): exactly those (K10).
+        """
         self.context.connected(station_id)
         allocator = self.allocator(station_id)
-        if evse_id == STATION_CAP:
+        target = 0 if evse_id == STATION_CAP else evse_id
+        default_purpose = (
+            ChargingProfilePurpose.CHARGING_STATION_MAX_PROFILE
+            if evse_id == STATION_CAP
+            else ChargingProfilePurpose.TX_DEFAULT_PROFILE
+        )
+        if profile_id is not None:
+            requests = [ClearChargingProfileRequest(charging_profile_id=profile_id)]
+        elif purpose is not None or stack_level is not None:
+            criteria = ClearChargingProfile(
+                evse_id=target, charging_profile_purpose=purpose or default_purpose, stack_level=stack_level
+            )
+            requests = [ClearChargingProfileRequest(charging_profile_criteria=criteria)]
+            allocator.release(purpose or default_purpose, target, None)
+        elif evse_id == STATION_CAP:
             requests = clear_requests(allocator, purpose=ChargingProfilePurpose.CHARGING_STATION_MAX_PROFILE)
         else:
             requests = [
                 *clear_limit_requests(allocator, evse_id=evse_id),
                 *clear_limit_requests(allocator, evse_id=evse_id, schedule=True),
             ]
+        if not requests:  # none of ours on record: what the station holds for that purpose goes
+            criteria = ClearChargingProfile(evse_id=target, charging_profile_purpose=default_purpose)
+            requests = [ClearChargingProfileRequest(charging_profile_criteria=criteria)]
         self._save_allocator(station_id, allocator)
         state = self.evse(station_id, evse_id)
         state.requested = None
         state.filter.invalidate()
+        answers = []
         for request in requests:
             response = await self.context.call(station_id, request, ClearChargingProfileResponse)
+            answers.append(response.status.value)
             if response.status is not ClearChargingProfileStatus.ACCEPTED:
                 _LOGGER.info("%s: ClearChargingProfile(%s) answered %s", station_id, request, response.status)
         await self.async_read_back(station_id, evse_id)
+        return answers
+
+    async def async_get_profiles(
+        self,
+        station_id: str,
+        evse_id: int | None,
+        *,
+        purpose: ChargingProfilePurpose | None = None,
+        stack_level: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """The charging profiles the station holds (K09), as it reports them: EVSE, source and profile each."""
+        self._next_report_id += 1
+        request_id = self._next_report_id
+        report = self._reports[station_id, request_id] = _ProfilesReport()
+        try:
+            response = await self.context.call(
+                station_id,
+                GetChargingProfilesRequest(
+                    request_id=request_id,
+                    evse_id=evse_id,
+                    charging_profile=ChargingProfileCriterion(
+                        charging_profile_purpose=purpose, stack_level=stack_level
+                    ),
+                ),
+                GetChargingProfilesResponse,
+            )
+            if response.status is GetChargingProfileStatus.NO_PROFILES:
+                return []
+            async with asyncio.timeout(REPORT_TIMEOUT):
+                await report.complete.wait()
+        except TimeoutError:
+            _LOGGER.info("%s: ReportChargingProfiles %d incomplete after %g s", station_id, request_id, REPORT_TIMEOUT)
+        finally:
+            del self._reports[station_id, request_id]
+        return report.profiles
+
+    async def _report_charging_profiles(
+        self, station: Station, request: ReportChargingProfilesRequest
+    ) -> ReportChargingProfilesResponse:
+        """A part of a GetChargingProfiles report (K09.FR.03): kept until the last (tbc false)."""
+        report = self._reports.get((station.station_id, request.request_id))
+        if report is not None:
+            report.profiles.extend(
+                {
+                    "evse_id": request.evse_id,
+                    "charging_limit_source": request.charging_limit_source.value,
+                    "charging_profile": profile.to_payload(),
+                }
+                for profile in request.charging_profile
+            )
+            if not request.tbc:
+                report.complete.set()
+        return ReportChargingProfilesResponse()
 
     async def _send_profiles(self, station: Station, evse_id: int, requests: list[SetChargingProfileRequest]) -> None:
         station_id = station.station_id

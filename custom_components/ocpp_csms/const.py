@@ -29,6 +29,8 @@ CERTIFICATE_DIR: Final = "ocpp_csms"
 STORAGE_VERSION: Final = 1
 STORAGE_KEY: Final = f"{DOMAIN}.stations"
 ID_TOKENS_STORAGE_KEY: Final = f"{DOMAIN}.id_tokens"
+#: Version 2: tokens have a status, language, personal message and EVSEs (version 1: allowed or not listed).
+ID_TOKENS_STORAGE_VERSION: Final = 2
 CONF_UNKNOWN_TOKENS: Final = "unknown_tokens"
 CONF_REMOTE_ID_TOKEN: Final = "remote_id_token"  # the ID token remote starts use
 DEFAULT_REMOTE_ID_TOKEN: Final = "HomeAssistant"

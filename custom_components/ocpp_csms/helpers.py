@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from .charging.profiles import ProfileError, ProfileProblem
 from .const import DOMAIN
 from .csms.central_system import PasswordRotationError
-from .protocol.session import CallErrorResponse, CallFailed, CallTimeout, InvalidResponse, SessionClosed
+from .protocol.session import CallErrorResponse, CallFailed, CallTimeout, InvalidResponse
 
 #: Profiles that cannot be built because of the station's state; the other problems are in what the user asked.
 STATION_PROFILE_PROBLEMS = frozenset(
@@ -63,9 +63,7 @@ def call_failed(station_id: str, err: CallFailed) -> HomeAssistantError:
         return station_error("station_error", station_id, action=err.action, code=err.raw_code)
     if isinstance(err, InvalidResponse):
         return station_error("station_invalid_response", station_id, action=err.action, code=err.code.value)
-    if isinstance(err, SessionClosed):
-        return not_connected(station_id)
-    return station_error("station_invalid_response", station_id, action=err.action, code="-")
+    return not_connected(station_id)  # SessionClosed: the connection went before the answer came
 
 
 def invalid_request(err: ValidationError) -> ServiceValidationError:

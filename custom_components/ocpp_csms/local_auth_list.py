@@ -214,7 +214,6 @@ class LocalAuthLists(StationListener):
         self, station_id: str, *, ask_version: bool, full: bool, on_demand: bool = False
     ) -> LocalListState:
         station = self.context.central.stations.get(station_id)
-        state = self._states.setdefault(station_id, LocalListState())
         if (
             station is None
             or not station.connected
@@ -222,6 +221,7 @@ class LocalAuthLists(StationListener):
             or station_id not in self.context.central.registry
         ):
             raise not_connected(station_id)
+        state = self._states.setdefault(station_id, LocalListState())
         runtime = await self.context.runtimes.async_get(station_id)
         capabilities = LocalListCapabilities.of(runtime.device_model)
         if not runtime.has_inventory and not on_demand:

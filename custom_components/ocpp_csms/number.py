@@ -125,7 +125,8 @@ class OcppChargingLimitNumber(OcppEntity, NumberEntity):
         minimum = self.data.charging.minimum(self.station_id, self.evse_id, unit)
         if self.evse_id != STATION_CAP and 0 < value < minimum:
             raise user_error("limit_below_minimum", minimum=f"{minimum:g}", unit=str(self.native_unit_of_measurement))
-        await self.data.charging.async_set_limit(self.station_id, self.evse_id, value, unit)
+        explicit = self._context is not None and self._context.user_id is not None  # a person, not an automation
+        await self.data.charging.async_set_limit(self.station_id, self.evse_id, value, unit, explicit=explicit)
 
 
 @dataclass(frozen=True, kw_only=True)

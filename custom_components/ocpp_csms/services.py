@@ -2,9 +2,10 @@
 
 Most target a device: a station's device, or an EVSE's ("CP-1 EVSE 1"). Station-wide where it applies (a limit on
 the station's device is the TxDefaultProfile of EVSE 0, the default of every EVSE; with `station_cap` it is the
-ChargingStationMaxProfile that bounds the whole station). The ID-token actions concern the central system itself.
-Actions that change what a station trusts or is (ID tokens, passwords, variables, resets, vendor data) are for
-administrators. Lengths and formats are checked by the schemas; errors are translated.
+ChargingStationMaxProfile that bounds the whole station). The ID-token actions concern the central system itself;
+a reservation is of an EVSE, or of any EVSE of a station. Actions that change what a station trusts or is (ID
+tokens, local lists, passwords, variables, resets, vendor data) are for administrators. Lengths and formats are
+checked by the schemas; errors are translated.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 import dataclasses
 from datetime import UTC, datetime, time, timedelta
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse, callback
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.service import async_get_config_entry, async_register_admin_service
 from homeassistant.util import dt as dt_util
+from homeassistant.util.json import JsonValueType
 import probatio
 
 from .charging.profiles import SchedulePeriod
@@ -27,6 +29,7 @@ from .helpers import translated_errors, user_error
 from .protocol.v201.datatypes import IdToken
 from .protocol.v201.enums import (
     AuthorizationStatus,
+    ChargingProfilePurpose,
     ChargingRateUnit,
     Connector,
     IdTokenEnum,
@@ -65,7 +68,12 @@ ATTR_VENDOR_ID: Final = "vendor_id"
 ATTR_MESSAGE_ID: Final = "message_id"
 ATTR_DATA: Final = "data"
 ATTR_ID_TOKEN: Final = "id_token"
+ATTR_TOKEN_TYPE: Final = "token_type"
 ATTR_LABEL: Final = "label"
+ATTR_PURPOSE: Final = "purpose"
+ATTR_STACK_LEVEL: Final = "stack_level"
+ATTR_PROFILE_ID: Final = "profile_id"
+ATTR_TRANSACTION_ID: Final = "transaction_id"
 ATTR_EXPIRES: Final = "expires"
 # Authorization (C, D, H)
 ATTR_STATUS: Final = "status"
@@ -91,6 +99,8 @@ def _text(max_length: int, min_length: int = 1) -> probatio.All[str]:
 
 
 PHASES = probatio.All(probatio.Coerce(int), probatio.In([1, 3]))
+#: Durations and schedule offsets are OCPP integers of seconds: at most 2**31 - 1 (and never past the year 9999).
+MAX_SECONDS: Final = 2**31 - 1
 NON_NEGATIVE_INT = probatio.All(probatio.Coerce(int), probatio.Range(min=0, max=2**31 - 1))
 #: IdTokenType.idToken is a string of at most 36 characters.
 ID_TOKEN = _text(MAX_TOKEN_LENGTH)
@@ -105,7 +115,9 @@ SET_LIMIT_SCHEMA = probatio.Schema(
         ),
         probatio.Exclusive(ATTR_POWER, "limit"): probatio.All(probatio.Coerce(float), probatio.Range(min=0, max=1e6)),
         probatio.Optional(ATTR_PHASES): PHASES,
-        probatio.Exclusive(ATTR_DURATION, "end"): cv.positive_time_period,
+        probatio.Exclusive(ATTR_DURATION, "end"): probatio.All(
+            cv.positive_time_period, probatio.Range(max=timedelta(seconds=MAX_SECONDS))
+        ),
         probatio.Exclusive(ATTR_UNTIL, "end"): cv.datetime,
         probatio.Optional(ATTR_STATION_CAP, default=False): cv.boolean,
     }
@@ -115,7 +127,7 @@ SET_LIMIT_SCHEMA = probatio.Schema(
 def _start(value: Any) -> int | time:
     """A period start: seconds from the schedule's start, or a clock time "HH:MM"."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return int(cv.positive_int(int(value)))
+        return int(probatio.All(cv.positive_int, probatio.Range(max=MAX_SECONDS))(int(value)))
     return cv.time(value)
 
 
@@ -135,7 +147,29 @@ SET_SCHEDULE_SCHEMA = probatio.Schema(
         probatio.Optional(ATTR_RECURRENCE, default="none"): probatio.In(["none", *RECURRENCES]),
     }
 )
-CLEAR_SCHEMA = probatio.Schema({**TARGET, probatio.Optional(ATTR_STATION_CAP, default=False): cv.boolean})
+PURPOSES: Final = {
+    "tx_default": ChargingProfilePurpose.TX_DEFAULT_PROFILE,
+    "tx": ChargingProfilePurpose.TX_PROFILE,
+    "station_max": ChargingProfilePurpose.CHARGING_STATION_MAX_PROFILE,
+    "external_constraints": ChargingProfilePurpose.CHARGING_STATION_EXTERNAL_CONSTRAINTS,
+}
+CLEAR_SCHEMA = probatio.Schema(
+    {
+        **TARGET,
+        probatio.Optional(ATTR_STATION_CAP, default=False): cv.boolean,
+        probatio.Optional(ATTR_PURPOSE): probatio.In([key for key in PURPOSES if key != "external_constraints"]),
+        probatio.Optional(ATTR_STACK_LEVEL): NON_NEGATIVE_INT,
+        probatio.Optional(ATTR_PROFILE_ID): NON_NEGATIVE_INT,
+    }
+)
+GET_PROFILES_SCHEMA = probatio.Schema(
+    {
+        **TARGET,
+        probatio.Optional(ATTR_PURPOSE): probatio.In(list(PURPOSES)),
+        probatio.Optional(ATTR_STACK_LEVEL): NON_NEGATIVE_INT,
+    }
+)
+TRANSACTION_STATUS_SCHEMA = probatio.Schema({**TARGET, probatio.Optional(ATTR_TRANSACTION_ID): _text(36)})
 COMPOSITE_SCHEMA = probatio.Schema(
     {
         **TARGET,
@@ -145,9 +179,25 @@ COMPOSITE_SCHEMA = probatio.Schema(
         probatio.Optional(ATTR_UNIT): probatio.In(list(UNITS)),
     }
 )
-START_SCHEMA = probatio.Schema({**TARGET, probatio.Optional(ATTR_ID_TOKEN): ID_TOKEN})
+START_SCHEMA = probatio.Schema(
+    {
+        **TARGET,
+        probatio.Optional(ATTR_ID_TOKEN): ID_TOKEN,
+        probatio.Optional(ATTR_TOKEN_TYPE): probatio.In([kind.value for kind in IdTokenEnum]),
+        probatio.Exclusive(ATTR_CURRENT, "limit"): probatio.All(
+            probatio.Coerce(float), probatio.Range(min=0, max=1000)
+        ),
+        probatio.Exclusive(ATTR_POWER, "limit"): probatio.All(probatio.Coerce(float), probatio.Range(min=0, max=1e6)),
+    }
+)
 TARGET_SCHEMA = probatio.Schema(TARGET)
-AVAILABILITY_SCHEMA = probatio.Schema({**TARGET, probatio.Required(ATTR_OPERATIVE): cv.boolean})
+AVAILABILITY_SCHEMA = probatio.Schema(
+    {
+        **TARGET,
+        probatio.Required(ATTR_OPERATIVE): cv.boolean,
+        probatio.Optional(ATTR_CONNECTOR_ID): probatio.All(probatio.Coerce(int), probatio.Range(min=1, max=2**31 - 1)),
+    }
+)
 RESET_SCHEMA = probatio.Schema({**TARGET, probatio.Optional(ATTR_TYPE, default="on_idle"): probatio.In(list(RESETS))})
 UNLOCK_SCHEMA = probatio.Schema(
     {
@@ -214,7 +264,7 @@ RESERVE_SCHEMA = probatio.Schema(
         **TARGET,
         probatio.Optional(ATTR_CONNECTOR_TYPE): probatio.In([connector.value for connector in Connector]),
         probatio.Required(ATTR_ID_TOKEN): ID_TOKEN,
-        probatio.Optional(ATTR_TYPE): TOKEN_TYPE,
+        probatio.Optional(ATTR_TOKEN_TYPE): TOKEN_TYPE,
         probatio.Optional(ATTR_GROUP_ID): _text(MAX_TOKEN_LENGTH),
         probatio.Exclusive(ATTR_EXPIRES, "end"): cv.datetime,
         probatio.Exclusive(ATTR_DURATION, "end"): cv.positive_time_period,
@@ -298,6 +348,7 @@ async def _set_charging_limit(call: ServiceCall) -> None:
         phases=call.data.get(ATTR_PHASES),
         duration=call.data.get(ATTR_DURATION),
         until=_aware(call.data.get(ATTR_UNTIL)),
+        explicit=call.context.user_id is not None,  # run by hand: at once; by an automation: protected
     )
 
 
@@ -322,9 +373,27 @@ async def _set_charging_schedule(call: ServiceCall) -> None:
     )
 
 
-async def _clear_charging_limit(call: ServiceCall) -> None:
+async def _clear_charging_limit(call: ServiceCall) -> ServiceResponse:
     data, station_id, evse_id = resolve_target(call.hass, call.data[ATTR_DEVICE_ID])
-    await data.charging.async_clear(station_id, STATION_CAP if call.data[ATTR_STATION_CAP] and not evse_id else evse_id)
+    answers = await data.charging.async_clear(
+        station_id,
+        STATION_CAP if call.data[ATTR_STATION_CAP] and not evse_id else evse_id,
+        purpose=PURPOSES[call.data[ATTR_PURPOSE]] if ATTR_PURPOSE in call.data else None,
+        stack_level=call.data.get(ATTR_STACK_LEVEL),
+        profile_id=call.data.get(ATTR_PROFILE_ID),
+    )
+    return {"statuses": list(answers)}
+
+
+async def _get_charging_profiles(call: ServiceCall) -> ServiceResponse:
+    data, station_id, evse_id = resolve_target(call.hass, call.data[ATTR_DEVICE_ID])
+    profiles = await data.charging.async_get_profiles(
+        station_id,
+        evse_id or None,
+        purpose=PURPOSES[call.data[ATTR_PURPOSE]] if ATTR_PURPOSE in call.data else None,
+        stack_level=call.data.get(ATTR_STACK_LEVEL),
+    )
+    return {"profiles": cast(list[JsonValueType], profiles)}
 
 
 async def _get_composite_schedule(call: ServiceCall) -> ServiceResponse:
@@ -340,7 +409,15 @@ async def _get_composite_schedule(call: ServiceCall) -> ServiceResponse:
 
 async def _start_charging(call: ServiceCall) -> ServiceResponse:
     data, station_id, evse_id = resolve_target(call.hass, call.data[ATTR_DEVICE_ID])
-    transaction_id = await data.commands.async_start(station_id, evse_id, call.data.get(ATTR_ID_TOKEN))
+    limit = None
+    if ATTR_CURRENT in call.data:
+        limit = (call.data[ATTR_CURRENT], ChargingRateUnit.A)
+    elif ATTR_POWER in call.data:
+        limit = (call.data[ATTR_POWER], ChargingRateUnit.W)
+    token_type = IdTokenEnum(call.data[ATTR_TOKEN_TYPE]) if ATTR_TOKEN_TYPE in call.data else None
+    transaction_id = await data.commands.async_start(
+        station_id, evse_id, call.data.get(ATTR_ID_TOKEN), token_type, limit
+    )
     return {"transaction_id": transaction_id}
 
 
@@ -351,7 +428,19 @@ async def _stop_charging(call: ServiceCall) -> None:
 
 async def _change_availability(call: ServiceCall) -> ServiceResponse:
     data, station_id, evse_id = resolve_target(call.hass, call.data[ATTR_DEVICE_ID])
-    return {"status": await data.commands.async_change_availability(station_id, evse_id, call.data[ATTR_OPERATIVE])}
+    connector_id = call.data.get(ATTR_CONNECTOR_ID)
+    if connector_id is not None and evse_id <= 0:
+        raise user_error("evse_required", station=station_id, action="change_availability")
+    status = await data.commands.async_change_availability(station_id, evse_id, call.data[ATTR_OPERATIVE], connector_id)
+    return {"status": status}
+
+
+async def _get_transaction_status(call: ServiceCall) -> ServiceResponse:
+    data, station_id, evse_id = resolve_target(call.hass, call.data[ATTR_DEVICE_ID])
+    transaction_id = call.data.get(ATTR_TRANSACTION_ID)
+    if transaction_id is None and evse_id > 0 and (runtime := data.runtimes.get(station_id)) is not None:
+        transaction_id = runtime.transactions.evse(evse_id).transaction_id
+    return await data.commands.async_transaction_status(station_id, transaction_id)
 
 
 async def _reset(call: ServiceCall) -> ServiceResponse:
@@ -508,7 +597,7 @@ async def _reserve(call: ServiceCall) -> ServiceResponse:
     else:
         expires_at = datetime.now(UTC) + call.data.get(ATTR_DURATION, DEFAULT_RESERVATION)
     listed = data.authorization.tokens.get(call.data[ATTR_ID_TOKEN])
-    token_type = call.data.get(ATTR_TYPE) or (listed.type if listed else None) or DEFAULT_LIST_TYPE
+    token_type = call.data.get(ATTR_TOKEN_TYPE) or (listed.type if listed else None) or DEFAULT_LIST_TYPE
     reservation = await data.reservations.async_reserve(
         station_id,
         evse_id=evse_id or None,
@@ -541,7 +630,9 @@ type Handler = Callable[[ServiceCall], Coroutine[Any, Any, ServiceResponse]]
 SERVICES: Final[dict[str, tuple[Handler, probatio.Schema, SupportsResponse, bool]]] = {
     "set_charging_limit": (_set_charging_limit, SET_LIMIT_SCHEMA, SupportsResponse.NONE, False),
     "set_charging_schedule": (_set_charging_schedule, SET_SCHEDULE_SCHEMA, SupportsResponse.NONE, False),
-    "clear_charging_limit": (_clear_charging_limit, CLEAR_SCHEMA, SupportsResponse.NONE, False),
+    "clear_charging_limit": (_clear_charging_limit, CLEAR_SCHEMA, SupportsResponse.OPTIONAL, False),
+    "get_charging_profiles": (_get_charging_profiles, GET_PROFILES_SCHEMA, SupportsResponse.ONLY, False),
+    "get_transaction_status": (_get_transaction_status, TRANSACTION_STATUS_SCHEMA, SupportsResponse.ONLY, False),
     "get_composite_schedule": (_get_composite_schedule, COMPOSITE_SCHEMA, SupportsResponse.ONLY, False),
     "start_charging": (_start_charging, START_SCHEMA, SupportsResponse.OPTIONAL, False),
     "stop_charging": (_stop_charging, TARGET_SCHEMA, SupportsResponse.NONE, False),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 import logging
+from typing import Protocol
 
 from homeassistant.core import callback
 
@@ -34,8 +35,20 @@ from .station_runtime import StationRuntime
 
 _LOGGER = logging.getLogger(__name__)
 
-type Authorize = Callable[[str, int | None, IdToken, bool, Purpose], IdTokenInfo]
-"""Decides on an ID token: (station id, EVSE id, token, whether the event was queued offline, what it is for)."""
+
+class Authorize(Protocol):
+    """Decides on an ID token: station id, EVSE id, token, whether the event was queued offline, transaction id."""
+
+    def __call__(  # noqa: D102 - the class says it
+        self,
+        station_id: str,
+        evse_id: int | None,
+        id_token: IdToken,
+        offline: bool,
+        transaction_id: str | None = None,
+        *,
+        purpose: Purpose,
+    ) -> IdTokenInfo: ...
 
 
 class ChargingSessions(StationListener):
@@ -99,7 +112,10 @@ class ChargingSessions(StationListener):
                 request.event_type is TransactionEvent.ENDED or request.trigger_reason is TriggerReason.STOP_AUTHORIZED
             )
             purpose = Purpose.STOP if stopping else Purpose.START
-            id_token_info = self._authorize(station_id, evse_id, request.id_token, bool(request.offline), purpose)
+            transaction_id = request.transaction_info.transaction_id
+            id_token_info = self._authorize(
+                station_id, evse_id, request.id_token, bool(request.offline), transaction_id, purpose=purpose
+            )
         return TransactionEventResponse(id_token_info=id_token_info)
 
     async def meter_values(self, station: Station, request: MeterValuesRequest) -> MeterValuesResponse:

@@ -14,11 +14,12 @@ from homeassistant.core import callback
 
 from .const import DEFAULT_REMOTE_ID_TOKEN, DOMAIN
 from .context import StationContext
-from .csms.station import Station
-from .helpers import refused, station_error
-from .protocol.v201.datatypes import EVSE, IdToken
+from .csms.station import TRIGGERED_REQUEST, Station
+from .helpers import refused, station_error, user_error
+from .protocol.v201.datatypes import EVSE, ChargingProfile, IdToken
 from .protocol.v201.enums import (
     ChangeAvailabilityStatus,
+    ChargingRateUnit,
     DataTransferStatus,
     IdTokenEnum,
     MessageTrigger,
@@ -34,6 +35,8 @@ from .protocol.v201.messages import (
     ChangeAvailabilityResponse,
     DataTransferRequest,
     DataTransferResponse,
+    GetTransactionStatusRequest,
+    GetTransactionStatusResponse,
     RequestStartTransactionRequest,
     RequestStartTransactionResponse,
     RequestStopTransactionRequest,
@@ -58,25 +61,49 @@ class StationCommands:
         context: StationContext,
         *,
         remote_id_token: str = DEFAULT_REMOTE_ID_TOKEN,
-        allow_remote_token: Callable[[str], None],
+        allow_remote_start: Callable[[str, IdToken], None],
+        start_profile: Callable[[str, int, float, ChargingRateUnit], ChargingProfile],
     ) -> None:
-        """Remote starts use `remote_id_token`, allowed with `allow_remote_token`; vendor messages fire an event."""
+        """Serve vendor messages (they fire an event); remote starts as described below.
+
+        Remote starts use `remote_id_token` (Central) unless given another, accepted with `allow_remote_start` for
+        that start; `start_profile` makes the TxProfile a start may carry.
+        """
         self.context = context
         self.remote_id_token = remote_id_token
-        self._allow_remote_token = allow_remote_token
+        self._allow_remote_start = allow_remote_start
+        self._start_profile = start_profile
         self._remote_start_id = 0
         context.central.handle(DataTransferRequest, self._data_transfer_from_station)
 
-    async def async_start(self, station_id: str, evse_id: int, id_token: str | None = None) -> str | None:
-        """RequestStartTransaction (F01) with the configured remote token; the transaction id, if given."""
+    async def async_start(
+        self,
+        station_id: str,
+        evse_id: int,
+        id_token: str | None = None,
+        token_type: IdTokenEnum | None = None,
+        limit: tuple[float, ChargingRateUnit] | None = None,
+    ) -> str | None:
+        """RequestStartTransaction (F01); the transaction id, if the station gives one.
+
+        The token is `id_token` of `token_type` (default: the configured remote token, Central); with `limit`, the
+        start carries a TxProfile with that limit for the transaction (F01.FR.08, K05).
+        """
+        self.context.connected(station_id)
+        token = IdToken(
+            id_token=id_token or self.remote_id_token,
+            type=token_type or IdTokenEnum.CENTRAL,
+        )
+        profile = self._start_profile(station_id, evse_id, *limit) if limit is not None and evse_id else None
         self._remote_start_id += 1
-        self._allow_remote_token(id_token or self.remote_id_token)  # its session is authorized (F01.FR.01-02)
+        self._allow_remote_start(station_id, token)  # its transaction is authorized (F01.FR.03)
         response = await self.context.call(
             station_id,
             RequestStartTransactionRequest(
-                id_token=IdToken(id_token=id_token or self.remote_id_token, type=IdTokenEnum.CENTRAL),
+                id_token=token,
                 remote_start_id=self._remote_start_id,
                 evse_id=evse_id or None,
+                charging_profile=profile,
             ),
             RequestStartTransactionResponse,
         )
@@ -96,23 +123,36 @@ class StationCommands:
         if response.status is not RequestStartStopStatus.ACCEPTED:
             raise refused(station_id, "RequestStopTransaction", response.status.value)
 
-    async def async_change_availability(self, station_id: str, evse_id: int, operative: bool) -> str:
-        """ChangeAvailability (G03, G04) of an EVSE or (EVSE 0) the station; Accepted or Scheduled."""
+    async def async_change_availability(
+        self, station_id: str, evse_id: int, operative: bool, connector_id: int | None = None
+    ) -> str:
+        """ChangeAvailability (G03, G04) of an EVSE, one of its connectors, or (EVSE 0) the station.
+
+        Accepted or Scheduled; a refusal raises.
+        """
+        evse = EVSE(id=evse_id, connector_id=connector_id) if evse_id else None
         response = await self.context.call(
             station_id,
             ChangeAvailabilityRequest(
                 operational_status=OperationalStatus.OPERATIVE if operative else OperationalStatus.INOPERATIVE,
-                evse=EVSE(id=evse_id) if evse_id else None,
+                evse=evse,
             ),
             ChangeAvailabilityResponse,
         )
         if response.status is ChangeAvailabilityStatus.REJECTED:
             raise refused(station_id, "ChangeAvailability", response.status.value)
         station = self.context.central.stations.get(station_id)
-        if station is not None:
+        if station is not None and connector_id is None:
             station.operative[evse_id] = operative
             self.context.signal(station_signal(self.context.entry_id, station_id))
         return response.status.value
+
+    async def async_transaction_status(self, station_id: str, transaction_id: str | None) -> dict[str, Any]:
+        """GetTransactionStatus (E14): whether the station still queues messages, and whether the transaction runs."""
+        response = await self.context.call(
+            station_id, GetTransactionStatusRequest(transaction_id=transaction_id), GetTransactionStatusResponse
+        )
+        return {"messages_in_queue": response.messages_in_queue, "ongoing_indicator": response.ongoing_indicator}
 
     async def async_reset(self, station_id: str, kind: Reset, evse_id: int | None = None) -> str:
         """Reset (B11, B12), OnIdle or Immediate; Accepted or Scheduled."""
@@ -132,7 +172,9 @@ class StationCommands:
             raise refused(station_id, "UnlockConnector", response.status.value)
 
     async def async_trigger(self, station_id: str, message: MessageTrigger, evse_id: int | None = None) -> str:
-        """TriggerMessage (F06); the station's answer."""
+        """TriggerMessage (F06); the station's answer. Never for a message this central system does not serve."""
+        if not self.context.central.serves(TRIGGERED_REQUEST[message]):
+            raise user_error("trigger_not_served", message=message.value)
         self.context.connected(station_id).awaited.expect_trigger(message)
         response = await self.context.call(
             station_id,

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache, reduce
 import operator
+import re
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -213,6 +214,10 @@ def shape(value: Any) -> Any:
     return None
 
 
+#: A date-time with more than three decimal places (allowed by the schemas' format, not by Part 2's dateTime).
+SUB_MILLISECOND = re.compile(r"T\d{2}:\d{2}:\d{2}\.\d{4,}")
+
+
 def assert_round_trips(name: str, instance: Any) -> None:
     """Our model accepts the instance; what it serialises is valid, keeps every field, and reads back equal."""
     parsed = model(name).model_validate_json(orjson.dumps(instance))
@@ -220,7 +225,10 @@ def assert_round_trips(name: str, instance: Any) -> None:
     validator(name).validate(payload)
     assert shape(payload) == expected_shape(schema(name), schema(name), instance)
     assert orjson.loads(parsed.to_json()) == payload
-    assert model(name).model_validate_json(orjson.dumps(payload)) == parsed
+    reparsed = model(name).model_validate_json(orjson.dumps(payload))
+    assert reparsed.to_payload() == payload
+    if not SUB_MILLISECOND.search(orjson.dumps(instance).decode()):
+        assert reparsed == parsed  # date-times go out with at most milliseconds (Part 2): finer ones are cut
 
 
 def at_the_limits(site: Site) -> Iterator[Any]:

@@ -28,8 +28,10 @@ SMART_CHARGING_CTRLR = "SmartChargingCtrlr"
 DEFAULT_RATE_UNITS = (ChargingRateUnit.A,)
 #: Enough for a day of hourly tariffs; smaller stations report their own (required) PeriodsPerSchedule.
 DEFAULT_PERIODS_PER_SCHEDULE = 24
-#: Stack level 0 is the one level every station accepts.
-DEFAULT_MAX_STACK_LEVEL = 0
+#: A station that never says its ProfileStackLevel is assumed to take levels 0 and 1: the fewest with which a
+#: station-wide and a per-EVSE TxDefaultProfile can stand side by side (K01.FR.52, K01.FR.53). An unknown maximum
+#: is not 0.
+DEFAULT_MAX_STACK_LEVEL = 1
 #: Below about 6 A an EV cannot charge on AC (IEC 61851-1 control pilot); used when an EVSE says nothing.
 DEFAULT_MIN_CURRENT = 6.0
 

@@ -11,7 +11,9 @@ current jumps up and down, or drops below what it can charge at, may stop chargi
   direction; otherwise it is deferred: the decision says when it becomes due (`due_at`), the glue schedules one
   call to `due(now)` then, and the latest pending value wins;
 - while charging, a limit below the minimum current (6 A; in watts its equivalent) is raised to it, unless the
-  request is a pause (`pause=True` or a limit of 0), which sends 0.
+  request is a pause (`pause=True` or a limit of 0), which sends 0;
+- an `explicit` request (a person's change, not an automation's churn) is sent at once, whatever the dead band and
+  the interval.
 
 Pure and deterministic: the time is passed in, nothing is sent from here.
 """
@@ -47,6 +49,8 @@ class LimitReason(StrEnum):
     """A deferred increase that is not due yet."""
     NOTHING_PENDING = "nothing_pending"
     """Nothing deferred to send."""
+    EXPLICIT = "explicit"
+    """A person asked for it: send at once."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,13 +133,15 @@ class LimitRequestFilter:
         *,
         charging: bool,
         pause: bool = False,
+        explicit: bool = False,
         voltage: float = DEFAULT_VOLTAGE,
         phases: int = DEFAULT_PHASES,
     ) -> LimitDecision:
         """Decide about a newly requested limit (it replaces any pending one).
 
-        `charging`: an EV is charging on the target now (the minimum current applies). `voltage` and `phases`
-        express the amp settings in watts and compare with a last limit sent in the other unit.
+        `charging`: an EV is charging on the target now (the minimum current applies). `explicit`: a person asked
+        for it, it is sent now. `voltage` and `phases` express the amp settings in watts and compare with a last
+        limit sent in the other unit.
         """
         now = _aware(now)
         check_electrics(voltage, phases)
@@ -152,6 +158,8 @@ class LimitRequestFilter:
             target, clamped = in_unit(self.config.min_current), True
 
         self._pending = self._due_at = None  # the latest request wins
+        if explicit:
+            return self._send(target, unit, now, LimitReason.EXPLICIT, clamped)
         if self._last is None or self._last_at is None:
             return self._send(target, unit, now, LimitReason.FIRST, clamped)
         last = convert(self._last.value, self._last.unit, unit, voltage=voltage, phases=phases)

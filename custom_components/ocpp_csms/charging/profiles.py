@@ -29,7 +29,8 @@ Builders
 --------
 `limit_profile` (a constant limit), `schedule_profile` (user periods, by start offset or local clock time,
 optionally recurring daily or weekly), `limit_requests` / `schedule_requests` (the TxDefaultProfile plus, by
-policy, a TxProfile for each running transaction), `clear_requests` / `clear_limit_requests`.
+policy, a TxProfile for each running transaction), `start_profile` (the TxProfile of a remote start),
+`clear_requests` / `clear_limit_requests`.
 
 Errors
 ------
@@ -592,6 +593,29 @@ def limit_profile(
     return _request(
         slot, kind=ChargingProfileKind.ABSOLUTE, schedule=schedule, valid_to=valid_to, transaction_id=transaction_id
     )
+
+
+def start_profile(
+    allocator: ProfileAllocator,
+    capabilities: SmartChargingCapabilities,
+    *,
+    evse_id: int,
+    limit: float,
+    unit: ChargingRateUnit,
+    number_phases: int | None = None,
+    voltage: float = DEFAULT_VOLTAGE,
+) -> ChargingProfile:
+    """The TxProfile a RequestStartTransaction carries (F01.FR.08-11): the limit of the transaction it starts.
+
+    Relative to the start of charging (the transaction does not exist yet), with no transactionId (F01.FR.11).
+    """
+    _check_limit(limit, number_phases)
+    check_electrics(voltage, number_phases or DEFAULT_PHASES)
+    allocator.stack_level(Purpose.TX_PROFILE, evse_id, ProfileRole.LIMIT)  # validates the target first
+    periods, target = _periods([(0, limit, number_phases)], unit, capabilities, voltage)
+    slot = allocator.slot(Purpose.TX_PROFILE, evse_id, ProfileRole.LIMIT)
+    schedule = ChargingSchedule(id=slot.profile_id, charging_rate_unit=target, charging_schedule_period=periods)
+    return _request(slot, kind=ChargingProfileKind.RELATIVE, schedule=schedule).charging_profile
 
 
 type _Clock = tuple[time, int | None]

@@ -23,6 +23,7 @@ from ..protocol.v201.messages import (
     BootNotificationResponse,
     HeartbeatRequest,
     HeartbeatResponse,
+    SecurityEventNotificationRequest,
     SetVariablesRequest,
     SetVariablesResponse,
     StatusNotificationRequest,
@@ -30,7 +31,7 @@ from ..protocol.v201.messages import (
     TriggerMessageRequest,
     TriggerMessageResponse,
 )
-from .notifications import register_acknowledgements
+from .notifications import ACKNOWLEDGED, register_acknowledgements
 from .passwords import generate_password, hash_password
 from .registry import SecurityProfile, StationRecord, StationRegistry, UnknownStationPolicy
 from .station import BootInfo, Credentials, Registration, Station, StationConnection
@@ -75,6 +76,11 @@ class CentralSystemConfig:
     call_timeout: float = DEFAULT_CALL_TIMEOUT
 
 
+#: What the central system answers itself (besides the acknowledgements of `notifications`).
+_SERVED: Final[frozenset[type[OcppModel]]] = frozenset(
+    {BootNotificationRequest, HeartbeatRequest, StatusNotificationRequest, SecurityEventNotificationRequest}
+)
+
 #: What a BootNotification's status makes of the station's registration.
 _REGISTRATION: Final = {
     RegistrationStatus.ACCEPTED: Registration.ACCEPTED,
@@ -115,6 +121,10 @@ class CentralSystem:
         self._listeners: tuple[StationListener, ...] = ()
         self._background: set[asyncio.Task[None]] = set()
         self._extra_handlers: dict[type[OcppModel], StationHandler[Any, Any]] = {}
+
+    def serves(self, request: type[OcppModel]) -> bool:
+        """Whether a request of this kind gets a real answer (not a refusal of a feature that is not offered)."""
+        return request in _SERVED or request in ACKNOWLEDGED or request in self._extra_handlers
 
     def subscribe(self, listener: StationListener) -> Callable[[], None]:
         """Tell `listener` what happens to stations from now on; the returned callable unsubscribes it."""

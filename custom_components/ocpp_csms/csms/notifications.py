@@ -2,8 +2,10 @@
 
 Status reports of features Home Assistant does not drive yet (firmware, logs, monitoring reports, display
 messages, customer information, charging profile reports) are answered with their empty response,
-so that a station does not retry them or count them as failures. Security events (A04) are logged: as warnings,
-except the reboot a station reports after Home Assistant had it reset.
+so that a station does not retry them or count them as failures. Requests of features this central system does not
+offer get the refusal the spec names for that case, never a CALLERROR: every station-initiated action of OCPP 2.0.1
+is answered. Security events (A04) are logged: as warnings, except the reboot a station reports after Home
+Assistant had it reset.
 """
 
 from __future__ import annotations
@@ -15,15 +17,30 @@ from typing import Final
 
 from ..protocol.model import OcppModel
 from ..protocol.session import RpcSession
+from ..protocol.v201.datatypes import StatusInfo
+from ..protocol.v201.enums import (
+    GenericStatus,
+    GetCertificateStatus,
+    Iso15118EVCertificateStatus,
+    NotifyEVChargingNeedsStatus,
+)
 from ..protocol.v201.messages import (
     FirmwareStatusNotificationRequest,
     FirmwareStatusNotificationResponse,
+    Get15118EVCertificateRequest,
+    Get15118EVCertificateResponse,
+    GetCertificateStatusRequest,
+    GetCertificateStatusResponse,
     LogStatusNotificationRequest,
     LogStatusNotificationResponse,
     NotifyCustomerInformationRequest,
     NotifyCustomerInformationResponse,
     NotifyDisplayMessagesRequest,
     NotifyDisplayMessagesResponse,
+    NotifyEVChargingNeedsRequest,
+    NotifyEVChargingNeedsResponse,
+    NotifyEVChargingScheduleRequest,
+    NotifyEVChargingScheduleResponse,
     NotifyMonitoringReportRequest,
     NotifyMonitoringReportResponse,
     PublishFirmwareStatusNotificationRequest,
@@ -32,6 +49,8 @@ from ..protocol.v201.messages import (
     ReportChargingProfilesResponse,
     SecurityEventNotificationRequest,
     SecurityEventNotificationResponse,
+    SignCertificateRequest,
+    SignCertificateResponse,
 )
 from .station import Station
 
@@ -54,6 +73,38 @@ ACKNOWLEDGED: Final[dict[type[OcppModel], type[OcppModel]]] = {
 }
 
 
+#: A refusal's reason: the request is not supported (appendix, reason codes: UnsupportedRequest, generic).
+NOT_OFFERED: Final = StatusInfo(reason_code="UnsupportedRequest", additional_info="Not offered by this central system")
+
+#: Request model → the answer for a feature this central system does not offer.
+REFUSED: Final[dict[type[OcppModel], OcppModel]] = {
+    # K15.FR.04 / K17.FR.04: the CSMS cannot provide a charging schedule for the EV's needs.
+    NotifyEVChargingNeedsRequest: NotifyEVChargingNeedsResponse(
+        status=NotifyEVChargingNeedsStatus.REJECTED, status_info=NOT_OFFERED
+    ),
+    # K15.FR.11: no schedule of ours was given, so the EV's is within what we asked.
+    NotifyEVChargingScheduleRequest: NotifyEVChargingScheduleResponse(status=GenericStatus.ACCEPTED),
+    # A02/A03: no CA signs station certificates here.
+    SignCertificateRequest: SignCertificateResponse(status=GenericStatus.REJECTED, status_info=NOT_OFFERED),
+    # M06: no OCSP responder is asked.
+    GetCertificateStatusRequest: GetCertificateStatusResponse(
+        status=GetCertificateStatus.FAILED, status_info=NOT_OFFERED
+    ),
+    # M01/M02: no ISO 15118 contract certificates are provided.
+    Get15118EVCertificateRequest: Get15118EVCertificateResponse(
+        status=Iso15118EVCertificateStatus.FAILED, exi_response="", status_info=NOT_OFFERED
+    ),
+}
+
+
+def _refuse(station_id: str, answer: OcppModel) -> Callable[[OcppModel], Awaitable[OcppModel]]:
+    async def handler(request: OcppModel) -> OcppModel:
+        _LOGGER.debug("%s: %s refused: not offered", station_id, type(request).__name__)
+        return answer
+
+    return handler
+
+
 def _acknowledge(station_id: str, response: type[OcppModel]) -> Callable[[OcppModel], Awaitable[OcppModel]]:
     async def handler(request: OcppModel) -> OcppModel:
         _LOGGER.debug("%s: %s acknowledged", station_id, type(request).__name__)
@@ -67,6 +118,8 @@ def register_acknowledgements(session: RpcSession, station: Station) -> None:
     station_id = station.station_id
     for request, response in ACKNOWLEDGED.items():
         session.on(request, _acknowledge(station_id, response))
+    for request, answer in REFUSED.items():
+        session.on(request, _refuse(station_id, answer))
 
     async def security_event(request: SecurityEventNotificationRequest) -> SecurityEventNotificationResponse:
         requested = station.reboot_requested

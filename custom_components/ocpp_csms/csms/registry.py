@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from enum import IntEnum, StrEnum
 from typing import Any
 
@@ -71,21 +71,10 @@ class StationRegistry:
         """Every record."""
         return iter(list(self._records.values()))
 
-    def __len__(self) -> int:
-        """How many stations are trusted."""
-        return len(self._records)
-
     def put(self, record: StationRecord) -> None:
         """Trust a station, or update what it authenticates with."""
         self._records[record.station_id] = record
         self._changed()
-
-    def update(self, station_id: str, **changes: Any) -> StationRecord:
-        """Change fields of a record (KeyError when the station is not trusted)."""
-        record = replace(self._records[station_id], **changes)
-        self._records[station_id] = record
-        self._changed()
-        return record
 
     def remove(self, station_id: str) -> StationRecord | None:
         """Forget a station."""

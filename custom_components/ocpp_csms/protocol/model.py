@@ -11,9 +11,10 @@ property. Everything we send uses the wire names.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler
+from pydantic import AwareDatetime, BaseModel, ConfigDict, GetCoreSchemaHandler, PlainSerializer
 from pydantic.alias_generators import to_camel
 from pydantic_core import CoreSchema, core_schema, to_json
 
@@ -36,6 +37,20 @@ class _NeverNullInJson:
 
 Opt = Annotated[_T | None, _NeverNullInJson()]
 """An optional field: `field: Opt[int] = None` is an `int | None` that JSON cannot set to `null`."""
+
+
+def format_date_time(moment: datetime) -> str:
+    """An OCPP dateTime: RFC 3339 with at most three decimal places (Part 2, primitive datatypes).
+
+    `2026-11-30T23:39:25.708Z` (milliseconds when there are any, UTC as `Z`), `2026-11-30T23:39:25+01:00`.
+    """
+    moment = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+    text = moment.isoformat(timespec="milliseconds" if moment.microsecond else "seconds")
+    return text.removesuffix("+00:00") + "Z" if text.endswith("+00:00") else text
+
+
+DateTime = Annotated[AwareDatetime, PlainSerializer(format_date_time, return_type=str, when_used="json")]
+"""A date and time with its zone; sent as `format_date_time` writes it, read as any RFC 3339 date-time."""
 
 
 class OcppModel(BaseModel):

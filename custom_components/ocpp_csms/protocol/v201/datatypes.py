@@ -7,16 +7,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import (
-    AwareDatetime,
-    ConfigDict,
-    Field,
-    SerializerFunctionWrapHandler,
-    StringConstraints,
-    model_serializer,
-)
+from pydantic import ConfigDict, Field, SerializerFunctionWrapHandler, StringConstraints, model_serializer
 
-from custom_components.ocpp_csms.protocol.model import OcppModel, Opt
+from custom_components.ocpp_csms.protocol.model import DateTime, OcppModel, Opt
 
 from .enums import (
     APNAuthentication,
@@ -148,7 +141,7 @@ class IdTokenInfo(OcppModel):
     """IdTokenInfoType, used by AuthorizeResponse, SendLocalListRequest, TransactionEventResponse."""
 
     status: AuthorizationStatus
-    cache_expiry_date_time: Opt[AwareDatetime] = None
+    cache_expiry_date_time: Opt[DateTime] = None
     charging_priority: Opt[int] = None
     language1: Opt[String8] = None
     evse_id: Opt[Annotated[list[int], Field(min_length=1)]] = None
@@ -213,7 +206,7 @@ class ChargingNeeds(OcppModel):
     requested_energy_transfer: EnergyTransferMode
     ac_charging_parameters: Opt[ACChargingParameters] = None
     dc_charging_parameters: Opt[DCChargingParameters] = None
-    departure_time: Opt[AwareDatetime] = None
+    departure_time: Opt[DateTime] = None
     custom_data: Opt[CustomData] = None
 
 
@@ -277,7 +270,7 @@ class ChargingSchedule(OcppModel):
     id: int
     charging_rate_unit: ChargingRateUnit
     charging_schedule_period: Annotated[list[ChargingSchedulePeriod], Field(min_length=1, max_length=1024)]
-    start_schedule: Opt[AwareDatetime] = None
+    start_schedule: Opt[DateTime] = None
     duration: Opt[int] = None
     min_charging_rate: Opt[float] = None
     sales_tariff: Opt[SalesTariff] = None
@@ -293,8 +286,8 @@ class ChargingProfile(OcppModel):
     charging_profile_kind: ChargingProfileKind
     charging_schedule: Annotated[list[ChargingSchedule], Field(min_length=1, max_length=3)]
     recurrency_kind: Opt[RecurrencyKind] = None
-    valid_from: Opt[AwareDatetime] = None
-    valid_to: Opt[AwareDatetime] = None
+    valid_from: Opt[DateTime] = None
+    valid_to: Opt[DateTime] = None
     transaction_id: Opt[String36] = None
     custom_data: Opt[CustomData] = None
 
@@ -393,7 +386,7 @@ class CompositeSchedule(OcppModel):
     charging_schedule_period: Annotated[list[ChargingSchedulePeriod], Field(min_length=1)]
     evse_id: int
     duration: int
-    schedule_start: AwareDatetime
+    schedule_start: DateTime
     charging_rate_unit: ChargingRateUnit
     custom_data: Opt[CustomData] = None
 
@@ -402,7 +395,7 @@ class EventData(OcppModel):
     """EventDataType, used by NotifyEventRequest."""
 
     event_id: int
-    timestamp: AwareDatetime
+    timestamp: DateTime
     trigger: EventTrigger
     actual_value: String2500
     component: Component
@@ -421,8 +414,8 @@ class Firmware(OcppModel):
     """FirmwareType, used by UpdateFirmwareRequest."""
 
     location: String512
-    retrieve_date_time: AwareDatetime
-    install_date_time: Opt[AwareDatetime] = None
+    retrieve_date_time: DateTime
+    install_date_time: Opt[DateTime] = None
     signing_certificate: Opt[String5500] = None
     signature: Opt[String800] = None
     custom_data: Opt[CustomData] = None
@@ -453,8 +446,8 @@ class LogParameters(OcppModel):
     """LogParametersType, used by GetLogRequest."""
 
     remote_location: String512
-    oldest_timestamp: Opt[AwareDatetime] = None
-    latest_timestamp: Opt[AwareDatetime] = None
+    oldest_timestamp: Opt[DateTime] = None
+    latest_timestamp: Opt[DateTime] = None
     custom_data: Opt[CustomData] = None
 
 
@@ -466,8 +459,8 @@ class MessageInfo(OcppModel):
     message: MessageContent
     display: Opt[Component] = None
     state: Opt[MessageState] = None
-    start_date_time: Opt[AwareDatetime] = None
-    end_date_time: Opt[AwareDatetime] = None
+    start_date_time: Opt[DateTime] = None
+    end_date_time: Opt[DateTime] = None
     transaction_id: Opt[String36] = None
     custom_data: Opt[CustomData] = None
 
@@ -507,7 +500,7 @@ class MeterValue(OcppModel):
     """MeterValueType, used by MeterValuesRequest, TransactionEventRequest."""
 
     sampled_value: Annotated[list[SampledValue], Field(min_length=1)]
-    timestamp: AwareDatetime
+    timestamp: DateTime
     custom_data: Opt[CustomData] = None
 
 

@@ -11,9 +11,9 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Annotated, Any, Final
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
-from custom_components.ocpp_csms.protocol.model import OcppModel, Opt
+from custom_components.ocpp_csms.protocol.model import DateTime, OcppModel, Opt
 
 from .datatypes import (
     EVSE,
@@ -175,7 +175,7 @@ class BootNotificationRequest(OcppModel):
 class BootNotificationResponse(OcppModel):
     """BootNotification response, sent by the CSMS (B01, B02, B03)."""
 
-    current_time: AwareDatetime
+    current_time: DateTime
     interval: int
     status: RegistrationStatus
     status_info: Opt[StatusInfo] = None
@@ -607,7 +607,7 @@ class HeartbeatRequest(OcppModel):
 class HeartbeatResponse(OcppModel):
     """Heartbeat response, sent by the CSMS (G02)."""
 
-    current_time: AwareDatetime
+    current_time: DateTime
     custom_data: Opt[CustomData] = None
 
 
@@ -675,7 +675,7 @@ class NotifyCustomerInformationRequest(OcppModel):
 
     data: String512
     seq_no: int
-    generated_at: AwareDatetime
+    generated_at: DateTime
     request_id: int
     tbc: Opt[bool] = None  # absent means false
     custom_data: Opt[CustomData] = None
@@ -722,7 +722,7 @@ class NotifyEVChargingNeedsResponse(OcppModel):
 class NotifyEVChargingScheduleRequest(OcppModel):
     """NotifyEVChargingSchedule request, sent by the Charging Station (K15, K17)."""
 
-    time_base: AwareDatetime
+    time_base: DateTime
     charging_schedule: ChargingSchedule
     evse_id: int
     custom_data: Opt[CustomData] = None
@@ -739,7 +739,7 @@ class NotifyEVChargingScheduleResponse(OcppModel):
 class NotifyEventRequest(OcppModel):
     """NotifyEvent request, sent by the Charging Station (N07, N08)."""
 
-    generated_at: AwareDatetime
+    generated_at: DateTime
     seq_no: int
     event_data: Annotated[list[EventData], Field(min_length=1)]
     tbc: Opt[bool] = None  # absent means false
@@ -757,7 +757,7 @@ class NotifyMonitoringReportRequest(OcppModel):
 
     request_id: int
     seq_no: int
-    generated_at: AwareDatetime
+    generated_at: DateTime
     monitor: Opt[Annotated[list[MonitoringData], Field(min_length=1)]] = None
     tbc: Opt[bool] = None  # absent means false
     custom_data: Opt[CustomData] = None
@@ -773,7 +773,7 @@ class NotifyReportRequest(OcppModel):
     """NotifyReport request, sent by the Charging Station (B07, B08)."""
 
     request_id: int
-    generated_at: AwareDatetime
+    generated_at: DateTime
     seq_no: int
     report_data: Opt[Annotated[list[ReportData], Field(min_length=1)]] = None
     tbc: Opt[bool] = None  # absent means false
@@ -890,7 +890,7 @@ class ReserveNowRequest(OcppModel):
     """ReserveNow request, sent by the CSMS (H01)."""
 
     id: int
-    expiry_date_time: AwareDatetime
+    expiry_date_time: DateTime
     id_token: IdToken
     connector_type: Opt[Connector] = None
     evse_id: Opt[int] = None
@@ -926,7 +926,7 @@ class SecurityEventNotificationRequest(OcppModel):
     """SecurityEventNotification request, sent by the Charging Station (A04)."""
 
     type: String50
-    timestamp: AwareDatetime
+    timestamp: DateTime
     tech_info: Opt[String255] = None
     custom_data: Opt[CustomData] = None
 
@@ -1078,7 +1078,7 @@ class SignCertificateResponse(OcppModel):
 class StatusNotificationRequest(OcppModel):
     """StatusNotification request, sent by the Charging Station (G01)."""
 
-    timestamp: AwareDatetime
+    timestamp: DateTime
     connector_status: ConnectorStatus
     evse_id: int
     connector_id: int
@@ -1095,7 +1095,7 @@ class TransactionEventRequest(OcppModel):
     """TransactionEvent request, sent by the Charging Station (E01, E15, J02)."""
 
     event_type: TransactionEvent
-    timestamp: AwareDatetime
+    timestamp: DateTime
     trigger_reason: TriggerReason
     seq_no: int
     transaction_info: Transaction
