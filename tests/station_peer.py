@@ -191,11 +191,23 @@ class StationPeer(ChargePoint):  # type: ignore[misc]
 
     @on(Action.clear_charging_profile)
     def on_clear_charging_profile(self, **kwargs: Any) -> Any:
-        """Drop the profile by id."""
+        """Drop the profile by id, or those matching every given criterion (K10)."""
         self.received.put_nowait(("ClearChargingProfile", kwargs))
         wanted = kwargs.get("charging_profile_id")
+        criteria = kwargs.get("charging_profile_criteria") or {}
+
+        def cleared(evse_id: int, profile: dict[str, Any]) -> bool:
+            if wanted is not None:
+                return bool(profile["id"] == wanted)
+            return (
+                criteria.get("evse_id", evse_id) == evse_id
+                and criteria.get("charging_profile_purpose", profile["charging_profile_purpose"])
+                == profile["charging_profile_purpose"]
+                and criteria.get("stack_level", profile["stack_level"]) == profile["stack_level"]
+            )
+
         before = len(self.profiles)
-        self.profiles = [p for p in self.profiles if p[1]["id"] != wanted]
+        self.profiles = [(evse_id, profile) for evse_id, profile in self.profiles if not cleared(evse_id, profile)]
         return call_result.ClearChargingProfile(status="Accepted" if len(self.profiles) < before else "Unknown")
 
     @on(Action.get_charging_profiles)

@@ -8,9 +8,10 @@ transactions we think run (E14).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 import logging
-from typing import Protocol
+from typing import Final, Protocol
 
 from homeassistant.core import callback
 
@@ -34,6 +35,11 @@ from .station.id_tokens import Purpose
 from .station_runtime import StationRuntime
 
 _LOGGER = logging.getLogger(__name__)
+
+#: After a reconnect, the station's queued events are in once none came for this long (E14: then ask).
+QUEUE_QUIET: Final = 2.0
+#: ... or after this long at most.
+QUEUE_WAIT: Final = 30.0
 
 
 class Authorize(Protocol):
@@ -76,6 +82,8 @@ class ChargingSessions(StationListener):
         self._transaction_started = transaction_started
         self._transaction_ended = transaction_ended
         self._reservation_used = reservation_used
+        #: When each station's last TransactionEvent arrived (loop time): its offline queue drains after a reconnect.
+        self._last_event: dict[str, float] = {}
         context.central.handle(TransactionEventRequest, self.transaction_event)
         context.central.handle(MeterValuesRequest, self.meter_values)
 
@@ -87,12 +95,24 @@ class ChargingSessions(StationListener):
 
     async def _async_connected(self, station: Station) -> None:
         runtime = await self.context.runtimes.async_get(station.station_id)
-        await self.check_transactions(station)
         await self.ask_evse_state(station, runtime)
+        await self._async_queue_drained(station)
+        await self.check_transactions(station)
+
+    async def _async_queue_drained(self, station: Station) -> None:
+        """Wait until the events the station queued while offline are in (quiet for QUEUE_QUIET, at most QUEUE_WAIT)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + QUEUE_WAIT
+        while station.connected and loop.time() < deadline:
+            quiet_since = self._last_event.get(station.station_id, 0.0)
+            if loop.time() - quiet_since >= QUEUE_QUIET:
+                return
+            await asyncio.sleep(QUEUE_QUIET - (loop.time() - quiet_since))
 
     async def transaction_event(self, station: Station, request: TransactionEventRequest) -> TransactionEventResponse:
         """Apply the event idempotently; answer the ID token's status (E01.FR.12, E03.FR.02)."""
         station_id = station.station_id
+        self._last_event[station_id] = asyncio.get_running_loop().time()
         runtime = await self.context.runtimes.async_get(station_id)
         outcome = runtime.transactions.apply_event(request)
         runtime.schedule_save_sessions()

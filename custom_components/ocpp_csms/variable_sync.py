@@ -83,6 +83,7 @@ class VariableSync(StationListener):
         self._monitored: dict[str, set[VariableKey]] = {}
         #: Stations whose monitors are set once this turn's burst of enabled entities is in.
         self._monitors_due: set[str] = set()
+        self._monitor_locks: dict[str, asyncio.Lock] = {}
         context.central.handle(NotifyEventRequest, self._notify_event)
 
     @callback
@@ -248,7 +249,15 @@ class VariableSync(StationListener):
         await self.async_set_monitors(station_id)
 
     async def async_set_monitors(self, station_id: str) -> None:
-        """Put a Delta monitor on each enabled variable that supports monitoring (N04), once per connection."""
+        """Put a Delta monitor on each enabled variable that supports monitoring (N04), once per connection.
+
+        One station's monitors go out one request at a time: what a request covers is known before the next asks.
+        """
+        lock = self._monitor_locks.setdefault(station_id, asyncio.Lock())
+        async with lock:
+            await self._async_set_monitors(station_id)
+
+    async def _async_set_monitors(self, station_id: str) -> None:
         runtime = await self.context.runtimes.async_get(station_id)
         model = runtime.device_model
         monitored = self._monitored.setdefault(station_id, set())

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import contextlib
 from dataclasses import dataclass, field
 import hashlib
+import logging
 import ssl
 from typing import Any
 import warnings
@@ -69,8 +70,9 @@ async def csms(context: ssl.SSLContext) -> AsyncIterator[Csms]:
     def on_error(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         error = context.get("exception")
         if context.get("message", "").startswith("Error on transport creation") and error is not None:
-            state.refusals.append(str(error.reason) if isinstance(error, ssl.SSLError) else type(error).__name__)
-            state.refused.set()
+            if isinstance(error, ssl.SSLError):  # (a reset after the alert was sent is already told)
+                state.refusals.append(str(error.reason))
+                state.refused.set()
         elif previous_handler is not None:
             previous_handler(loop, context)
         else:
@@ -83,6 +85,18 @@ async def csms(context: ssl.SSLContext) -> AsyncIterator[Csms]:
         state.seen.append((version, cipher, peer_certificate_info(ssl_object)))
         await connection.send("hello")
 
+    class Refusals(logging.Handler):
+        """What the server's TLS logs of a refused handshake (our contexts send the alert first, A00.FR.315)."""
+
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.getMessage().startswith("TLS handshake refused: "):
+                state.refusals.append(record.getMessage().removeprefix("TLS handshake refused: "))
+                state.refused.set()
+
+    tls_logger = logging.getLogger("custom_components.ocpp_csms.csms.tls")
+    refusals, level = Refusals(), tls_logger.level
+    tls_logger.addHandler(refusals)
+    tls_logger.setLevel(logging.DEBUG)
     loop.set_debug(True)
     loop.set_exception_handler(on_error)
     try:
@@ -92,6 +106,8 @@ async def csms(context: ssl.SSLContext) -> AsyncIterator[Csms]:
     finally:
         loop.set_exception_handler(previous_handler)
         loop.set_debug(debug)
+        tls_logger.removeHandler(refusals)
+        tls_logger.setLevel(level)
 
 
 async def talk(server: Csms, context: ssl.SSLContext, *, server_hostname: str | None = "localhost") -> None:
@@ -181,10 +197,11 @@ async def test_a00_fr_315_old_tls_client_is_refused(pki: Pki, max_version: str) 
     async with csms(permissive) as server:
         await talk(server, old_client)
     assert server.seen[0][0] == max_version.replace("_", ".")
-    # ... and our server refuses it.
+    # ... and our server refuses it, telling the station why: a protocol_version alert, not a reset.
     async with csms(profile2(pki)) as server:
-        with pytest.raises(REFUSED):
+        with pytest.raises(ssl.SSLError) as refused:
             await talk(server, old_client)
+        assert refused.value.reason == "TLSV1_ALERT_PROTOCOL_VERSION"
         assert await server.refusal() == "UNSUPPORTED_PROTOCOL"
     assert server.seen == []
 
@@ -220,8 +237,9 @@ async def test_a00_fr_318_mandatory_suites_with_the_matching_certificate(pki: Pk
 )
 async def test_a00_fr_320_weaker_suites_are_refused(pki: Pki, suite: str) -> None:
     async with csms(profile2(pki)) as server:
-        with pytest.raises(REFUSED):
+        with pytest.raises(ssl.SSLError) as refused:
             await talk(server, tls12_client(pki, suite))
+        assert refused.value.reason == "SSLV3_ALERT_HANDSHAKE_FAILURE"  # told, not reset
         assert await server.refusal() == "NO_SHARED_CIPHER"
     assert server.seen == []
 

@@ -10,11 +10,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 import hashlib
+import logging
 import os
 import ssl
 from typing import Final, Literal
 
 from .certificates import certificate_common_name, certificate_organization, load_certificate
+
+_LOGGER = logging.getLogger(__name__)
 
 type ClientCertMode = Literal["none", "optional", "required"]
 type PathLike = str | os.PathLike[str]
@@ -34,6 +37,32 @@ TLS12_CIPHER_SUITES: Final = (
     "AES256-GCM-SHA384",
 )
 TLS12_CIPHERS: Final = ":".join((*TLS12_CIPHER_SUITES, "@SECLEVEL=2"))
+
+
+class AlertingSSLObject(ssl.SSLObject):
+    """Lets a failed handshake's TLS alert reach the station before the connection closes.
+
+    asyncio aborts the transport as soon as `do_handshake` raises, and the alert OpenSSL wrote (protocol_version
+    for TLS 1.1, handshake_failure for no common cipher, A00.FR.315 / A00.FR.418) never leaves the outgoing
+    buffer: the station sees a reset and cannot tell why it was refused. The first failure is reported as "wants
+    to read" instead, so asyncio sends what is buffered (the alert); the next call raises the failure itself,
+    when the station, told, closes or sends more.
+    """
+
+    _failure: ssl.SSLError | None = None
+
+    def do_handshake(self) -> None:
+        """Handshake; a failure is raised the second time, after asyncio sent the alert."""
+        if self._failure is not None:
+            raise self._failure
+        try:
+            super().do_handshake()
+        except ssl.SSLWantReadError, ssl.SSLWantWriteError:
+            raise
+        except ssl.SSLError as err:
+            self._failure = err
+            _LOGGER.debug("TLS handshake refused: %s", err.reason or err)
+            raise ssl.SSLWantReadError("the alert goes out first") from err
 
 
 def _client_cert_mode(client_certs: ClientCertMode, require_client_cert: bool) -> ClientCertMode:
@@ -78,6 +107,7 @@ def server_context(
     """
     mode = _client_cert_mode(client_certs, require_client_cert)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.sslobject_class = AlertingSSLObject  # refused stations learn why (a TLS alert, not a reset)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.options |= ssl.OP_NO_COMPRESSION | ssl.OP_CIPHER_SERVER_PREFERENCE | ssl.OP_NO_RENEGOTIATION
     context.set_ciphers(TLS12_CIPHERS)
