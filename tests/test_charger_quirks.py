@@ -5,6 +5,10 @@ Each test names the behaviour it reproduces; none of it bends the specification 
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import json
+import os
 from typing import Any
 
 from homeassistant.core import HomeAssistant
@@ -16,6 +20,8 @@ from ocpp.v201.enums import Action
 import pytest
 
 from custom_components.ocpp_csms import sessions
+from custom_components.ocpp_csms.const import CONF_PORT
+from custom_components.ocpp_csms.csms import listener
 from custom_components.ocpp_csms.charging.habits import Fallback
 from custom_components.ocpp_csms.const import DOMAIN
 from custom_components.ocpp_csms.diagnostics import async_get_config_entry_diagnostics
@@ -235,3 +241,87 @@ async def test_the_station_cap_is_absolute_with_a_start_schedule(
     assert cap["charging_profile_purpose"] == "ChargingStationMaxProfile"
     assert cap["charging_profile_kind"] == "Absolute"
     assert cap["charging_schedule"][0]["start_schedule"]
+
+
+# ---- the websocket: subprotocol header, pings, silent stations -------------------------------------------
+
+
+async def upgrade(
+    entry: Any, protocols: str, station_id: str = "CP-1"
+) -> tuple[list[str], asyncio.StreamReader, asyncio.StreamWriter]:
+    """A raw HTTP upgrade with this Sec-WebSocket-Protocol header: the response's lines, and the open stream."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", entry.data[CONF_PORT])
+    auth = base64.b64encode(f"{station_id}:{STATION_PASSWORD}".encode()).decode()
+    key = base64.b64encode(os.urandom(16)).decode()
+    writer.write(
+        (
+            f"GET /ocpp/{station_id} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: {protocols}\r\n"
+            f"Authorization: Basic {auth}\r\n\r\n"
+        ).encode()
+    )
+    async with asyncio.timeout(5):
+        head = await reader.readuntil(b"\r\n\r\n")
+    return head.decode().split("\r\n"), reader, writer
+
+
+def masked_text(text: str) -> bytes:
+    """A client's text frame (masked, as RFC 6455 requires of clients; payload under 126 bytes)."""
+    payload = text.encode()
+    mask = os.urandom(4)
+    return bytes([0x81, 0x80 | len(payload)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+async def test_a_leading_empty_subprotocol_token_is_skipped(
+    hass: HomeAssistant, setup_integration: SetupIntegration
+) -> None:
+    """Keba x30 fw 1.9.0 sends `Sec-WebSocket-Protocol: ,ocpp2.0.1`; padded tokens too."""
+    entry = await setup_integration(stations=[trusted_station("CP-1")])
+    for header in (",ocpp2.0.1", " , ocpp2.0.1 ", "ocpp1.6, ,ocpp2.0.1"):
+        lines, _reader, writer = await upgrade(entry, header)
+        writer.close()
+        assert lines[0].startswith("HTTP/1.1 101"), (header, lines[0])
+        assert "Sec-WebSocket-Protocol: ocpp2.0.1" in lines, header
+
+
+async def test_an_ocpp_1_6_probe_is_refused_and_the_2_0_1_connection_after_it_works(
+    hass: HomeAssistant, setup_integration: SetupIntegration
+) -> None:
+    """FoxESS opens an ocpp1.6 probe connection first: refused (no common subprotocol), nothing of it is kept."""
+    entry = await setup_integration(stations=[trusted_station("CP-1")])
+    lines, _reader, writer = await upgrade(entry, "ocpp1.6")
+    writer.close()
+    assert lines[0].startswith("HTTP/1.1 400"), lines[0]
+    async with station_connection(ws_url(entry), "CP-1", password=STATION_PASSWORD) as station:
+        assert (await station.boot()).status == "Accepted"
+
+
+async def test_the_listener_pings_and_disconnects_a_silent_station(
+    hass: HomeAssistant, setup_integration: SetupIntegration, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Wallbox drops idle websockets after 30-45 s: pings every 20 s. Mennekes sends no pings: a read timeout
+    of 3 heartbeat intervals (here shortened) ends a connection that stays silent, so the station reconnects.
+    """
+    assert listener.PING_INTERVAL <= 20
+    assert listener.READ_TIMEOUT_HEARTBEATS >= 3
+    monkeypatch.setattr(listener, "PING_INTERVAL", 0.2)
+    monkeypatch.setattr(listener, "READ_TIMEOUT_HEARTBEATS", 0.005)  # x max(heartbeat 300 s, 60 s) + 0.2 s: 1.7 s
+    entry = await setup_integration(stations=[trusted_station("CP-1")])
+    lines, reader, writer = await upgrade(entry, "ocpp2.0.1")
+    assert lines[0].startswith("HTTP/1.1 101")
+    writer.write(masked_text(json.dumps([2, "hb", "Heartbeat", {}])))
+    opcodes = []
+    async with asyncio.timeout(10):
+        while (first := await reader.read(2)) and (opcode := first[0] & 0x0F) != 0x8:
+            payload = await reader.readexactly(first[1] & 0x7F)  # server frames are unmasked, short here
+            opcodes.append(opcode)
+            if opcode == 0x9:  # answer the ping (its payload, masked): only the silence counts
+                mask = os.urandom(4)
+                masked = bytes(byte ^ mask[i % 4] for i, byte in enumerate(payload))
+                writer.write(bytes([0x8A, 0x80 | len(payload)]) + mask + masked)
+    close = await reader.read(first[1] & 0x7F)
+    writer.close()
+    assert opcodes[0] == 0x1, close  # the Heartbeat's answer
+    assert opcodes.count(0x9) >= 3, close  # pings while the station said nothing
+    assert opcode == 0x8  # then the close
+    await wait_for(lambda: not entry.runtime_data.central.stations["CP-1"].connected)

@@ -4,6 +4,10 @@ One `OcppListener` serves one port: plain `ws://` (security profile 1, or none) 
 Authentication happens in the HTTP upgrade, before any OCPP message: a station that fails it gets HTTP 401 (or
 403 for a refused downgrade) and never reaches the central system.
 
+Keeping connections alive: a ping every PING_INTERVAL seconds (some stations drop a websocket idle for 30-45 s);
+a station that answers no ping within PING_TIMEOUT, or sends nothing at all for READ_TIMEOUT_HEARTBEATS heartbeat
+intervals (some stations send no pings of their own), is disconnected so that it connects again.
+
 Logging: this module's logger says who connected and why a connection was refused; websockets' own lines (the
 handshake at debug level, connection events) go through `WebsocketsLogger` to its child `.websockets`, with
 no header value that could hold a secret and no frame; the OCPP messages are on the opt-in `ocpp_csms.frames`.
@@ -11,6 +15,7 @@ no header value that could hold a secret and no frame; the OCPP messages are on 
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from http import HTTPStatus
 import logging
@@ -23,11 +28,12 @@ from websockets import ConnectionClosed
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
+from websockets.frames import CloseCode
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from .basic_auth import parse_basic_auth
-from .central_system import CentralSystem
+from .central_system import RETRY_INTERVAL, CentralSystem
 from .identity import station_id_from_path
 from .passwords import PasswordVerifier
 from .registry import SecurityProfile
@@ -49,6 +55,12 @@ REALM: Final = 'Basic realm="OCPP", charset="UTF-8"'
 COMPRESSION: Final = ServerPerMessageDeflateFactory(
     server_max_window_bits=11, client_max_window_bits=11, compress_settings={"memLevel": 4}
 )
+#: Seconds between our websocket pings: below the 30-45 s after which some stations drop an idle connection.
+PING_INTERVAL: Final = 20.0
+#: Seconds a pong may take before the connection counts as lost.
+PING_TIMEOUT: Final = 60.0
+#: A station silent for this many heartbeat intervals (no OCPP message at all) has hung: it is disconnected.
+READ_TIMEOUT_HEARTBEATS: Final = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,8 +125,8 @@ class OcppListener:
             extensions=[COMPRESSION],
             process_request=self._process_request,
             max_size=MAX_MESSAGE_SIZE,
-            ping_interval=60,
-            ping_timeout=60,
+            ping_interval=PING_INTERVAL,
+            ping_timeout=PING_TIMEOUT,
             close_timeout=5,
             server_header=None,
             logger=WebsocketsLogger(_LOGGER.getChild("websockets")),
@@ -126,6 +138,11 @@ class OcppListener:
         if server is not None:
             server.close(close_connections=True)
             await server.wait_closed()
+
+    def _read_timeout(self) -> float:
+        """How long a station may stay silent: READ_TIMEOUT_HEARTBEATS of the intervals it was given, and a ping."""
+        interval = max(self.central.config.heartbeat_interval, RETRY_INTERVAL)
+        return READ_TIMEOUT_HEARTBEATS * interval + PING_INTERVAL
 
     # ---- the HTTP upgrade --------------------------------------------------------------------------------
 
@@ -217,10 +234,19 @@ class OcppListener:
         _LOGGER.debug("%s: connected from %s", admitted.station_id, admitted.credentials.remote_address)
         session = station.session
         try:
-            async for message in websocket:
+            while True:
+                async with asyncio.timeout(self._read_timeout()):
+                    message = await websocket.recv()
                 await session.receive(message)
         except ConnectionClosed:
             pass
+        except TimeoutError:
+            _LOGGER.info(
+                "%s: nothing received for %g s; disconnected so that it connects again",
+                admitted.station_id,
+                self._read_timeout(),
+            )
+            await websocket.close(CloseCode.GOING_AWAY, "silent")
         finally:
             self.central.detach(station, connection)
             _LOGGER.debug(
