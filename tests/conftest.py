@@ -17,6 +17,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 import custom_components.ocpp_csms  # noqa: F401
 from custom_components.ocpp_csms.const import CONF_PORT, DOMAIN, STORAGE_KEY, STORAGE_VERSION
+from custom_components.ocpp_csms.csms import listener
 from custom_components.ocpp_csms.csms.passwords import hash_password
 from custom_components.ocpp_csms.csms.registry import SecurityProfile
 
@@ -26,6 +27,15 @@ STATION_PASSWORD = "correct-horse-battery-1"
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load integrations from custom_components in every test."""
+
+
+@pytest.fixture(autouse=True)
+def no_read_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No read timeout: tests move the clock by hours while their stations, which send no Heartbeat, stay connected.
+
+    Three heartbeat intervals of silence would end those connections; the read timeout's own test sets it back.
+    """
+    monkeypatch.setattr(listener, "READ_TIMEOUT_HEARTBEATS", 10**6)
 
 
 def free_port() -> int:

@@ -13,17 +13,18 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
-from ocpp.exceptions import PropertyConstraintViolationError
+from homeassistant.helpers import device_registry as dr
+from ocpp.exceptions import OCPPError, PropertyConstraintViolationError
 from ocpp.routing import on
-from ocpp.v201 import call_result
+from ocpp.v201 import call, call_result
 from ocpp.v201.enums import Action
 import pytest
 
 from custom_components.ocpp_csms import sessions
-from custom_components.ocpp_csms.const import CONF_PORT
-from custom_components.ocpp_csms.csms import listener
 from custom_components.ocpp_csms.charging.habits import Fallback
-from custom_components.ocpp_csms.const import DOMAIN
+from custom_components.ocpp_csms.const import CONF_PORT, DOMAIN
+from custom_components.ocpp_csms.csms import listener
+from custom_components.ocpp_csms.devices import evse_identifier
 from custom_components.ocpp_csms.diagnostics import async_get_config_entry_diagnostics
 
 from .conftest import STATION_PASSWORD, SetupIntegration, trusted_station, wait_for, ws_url
@@ -31,6 +32,7 @@ from .station_peer import StationPeer, station_connection
 from .test_charging_control import requests_of, set_current
 from .test_command_errors import report_evse
 from .test_control_surface import CURRENT_LIMIT, device_id, ready_station
+from .test_station_lifecycle import approve
 from .test_transactions import START, event, number, send
 
 SESSION = "sensor.cp_1_evse_1_session_energy"
@@ -299,11 +301,12 @@ async def test_an_ocpp_1_6_probe_is_refused_and_the_2_0_1_connection_after_it_wo
 async def test_the_listener_pings_and_disconnects_a_silent_station(
     hass: HomeAssistant, setup_integration: SetupIntegration, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Wallbox drops idle websockets after 30-45 s: pings every 20 s. Mennekes sends no pings: a read timeout
-    of 3 heartbeat intervals (here shortened) ends a connection that stays silent, so the station reconnects.
+    """Pings every 20 s (Wallbox drops idle websockets after 30-45 s); silence ends the connection.
+
+    Mennekes sends no pings: only a read timeout of 3 heartbeat intervals (here shortened) without any message
+    ends a connection, so that the station reconnects.
     """
     assert listener.PING_INTERVAL <= 20
-    assert listener.READ_TIMEOUT_HEARTBEATS >= 3
     monkeypatch.setattr(listener, "PING_INTERVAL", 0.2)
     monkeypatch.setattr(listener, "READ_TIMEOUT_HEARTBEATS", 0.005)  # x max(heartbeat 300 s, 60 s) + 0.2 s: 1.7 s
     entry = await setup_integration(stations=[trusted_station("CP-1")])
@@ -325,3 +328,75 @@ async def test_the_listener_pings_and_disconnects_a_silent_station(
     assert opcodes.count(0x9) >= 3, close  # pings while the station said nothing
     assert opcode == 0x8  # then the close
     await wait_for(lambda: not entry.runtime_data.central.stations["CP-1"].connected)
+
+
+# ---- stations that report little: EVSEs from what they send, station-level status ------------------------
+
+
+def status(evse_id: int, connector_id: int, connector_status: str = "Available") -> Any:
+    return call.StatusNotification(
+        timestamp="2026-11-21T10:00:00Z",
+        connector_status=connector_status,
+        evse_id=evse_id,
+        connector_id=connector_id,
+    )
+
+
+async def test_a_station_without_evse_components_gets_evses_from_what_it_sends(
+    hass: HomeAssistant, setup_integration: SetupIntegration
+) -> None:
+    """FoxESS: no EVSE/Connector in its report, StatusNotification for evseId 0 on every boot (the station's)."""
+    entry = await setup_integration(stations=[trusted_station("CP-1")])
+    devices = dr.async_get(hass)
+    async with station_connection(ws_url(entry), "CP-1", password=STATION_PASSWORD) as station:
+        await station.boot()
+        await station.call(status(0, 0, "Unavailable"))
+        await hass.async_block_till_done()
+        assert devices.async_get_device_by_identifier((DOMAIN, evse_identifier("CP-1", 0)), entry.entry_id) is None
+        assert state(hass, "sensor.cp_1_status") == "unavailable"  # the station's own status
+        await station.call(status(1, 1, "Occupied"))  # an EVSE it never listed
+        await send(station, {**event("T1", 0, "Started", START, 1000, 7000), "evse": {"id": 2, "connector_id": 1}})
+        await hass.async_block_till_done()
+        for evse_id in (1, 2):
+            assert devices.async_get_device_by_identifier((DOMAIN, evse_identifier("CP-1", evse_id)), entry.entry_id)
+        assert state(hass, "sensor.cp_1_evse_1_connector_status") == "occupied"
+        assert state(hass, "switch.cp_1_evse_2_charging") == "on"
+        await station.call(status(0, 0, "Available"))
+        await hass.async_block_till_done()
+        assert state(hass, "sensor.cp_1_status") == "available"
+    assert entry.runtime_data.runtimes["CP-1"].known_evses == {1, 2}
+
+
+async def test_a_station_without_a_status_of_its_own_shows_its_busiest_connector(
+    hass: HomeAssistant, setup_integration: SetupIntegration
+) -> None:
+    entry = await setup_integration(stations=[trusted_station("CP-1")])
+    async with station_connection(ws_url(entry), "CP-1", password=STATION_PASSWORD) as station:
+        await station.boot()
+        await station.call(status(1, 1, "Available"))
+        await station.call(status(2, 1, "Faulted"))
+        await hass.async_block_till_done()
+        assert state(hass, "sensor.cp_1_status") == "faulted"
+
+
+async def test_a_status_sent_while_pending_is_refused_and_taken_once_accepted(
+    hass: HomeAssistant, setup_integration: SetupIntegration
+) -> None:
+    """EVerest-based stations send StatusNotification while their boot is Pending (libocpp#504).
+
+    B02.FR.09: SecurityError, and the connection stays (B02.FR.06); once accepted the station sends its statuses
+    (B01.FR.05) and they are taken.
+    """
+    entry = await setup_integration()
+    async with station_connection(ws_url(entry), "CP-7", password=STATION_PASSWORD) as station:
+        assert (await station.boot()).status == "Pending"
+        for _ in range(3):
+            with pytest.raises(OCPPError) as refused:
+                await station.call(status(1, 1, "Occupied"), suppress=False)
+            assert refused.value.code == "SecurityError"
+        assert entry.runtime_data.central.stations["CP-7"].connected
+        await approve(hass, "CP-7")
+        await wait_for(lambda: station.boot_statuses[-1:] == ["Accepted"])
+        await station.call(status(1, 1, "Occupied"))
+        await hass.async_block_till_done()
+        assert state(hass, "sensor.cp_7_evse_1_connector_status") == "occupied"

@@ -12,7 +12,7 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from ocpp.exceptions import GenericError
+from ocpp.exceptions import GenericError, NotImplementedError  # noqa: A004 - the OCPP error's name
 from ocpp.v201 import call
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
@@ -250,10 +250,15 @@ async def test_what_the_user_gets_wrong_and_stations_without_reservations(
     context, station = await connected(hass, entry, reservations=False)
     try:
         evse_1 = device_id(hass, entry, evse_identifier("CP-1", 1))
-        with pytest.raises(HomeAssistantError) as unsupported:
-            await reserve(hass, evse_1, "ANNA")
-        assert unsupported.value.translation_key == "reservations_not_supported"  # no ReservationCtrlr: not asked
-        assert await station.all_received("ReserveNow") == []
+        # No ReservationCtrlr in its device model: unknown, not "no". It is asked once; its NotImplemented is kept.
+        assert isinstance(station, AuthStation)
+        station.reserve_now_error = NotImplementedError
+        for _ in range(2):
+            with pytest.raises(HomeAssistantError) as unsupported:
+                await reserve(hass, evse_1, "ANNA")
+            assert unsupported.value.translation_key == "reservations_not_supported"
+        assert len(await station.all_received("ReserveNow")) == 1
+        assert entry.runtime_data.runtimes["CP-1"].probed == {"reservations": False}
         with pytest.raises(ServiceValidationError) as past:
             await reserve(hass, evse_1, "ANNA", expires="2020-01-01 10:00:00")  # in Home Assistant's time zone
         assert past.value.translation_key == "reservation_in_the_past"

@@ -140,6 +140,7 @@ FIXED_ICONS: dict[str, dict[str, str]] = {
         "charging_state": "mdi:ev-station",
         "composite_schedule": "mdi:chart-timeline-variant",
         "connector_status": "mdi:ev-plug-type2",
+        "station_status": "mdi:ev-station",
         "current_offered": "mdi:current-ac",
         "external_charging_limit": "mdi:transmission-tower",
         "id_token": "mdi:card-account-details-outline",
@@ -218,6 +219,16 @@ FIXED: dict[str, dict[str, Any]] = {
         },
         "connector_status": {
             "name": "Connector status",
+            "state": {
+                "available": "Available",
+                "occupied": "Occupied",
+                "reserved": "Reserved",
+                "unavailable": "Unavailable",
+                "faulted": "Faulted",
+            },
+        },
+        "station_status": {
+            "name": "Status",
             "state": {
                 "available": "Available",
                 "occupied": "Occupied",

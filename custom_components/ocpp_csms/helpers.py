@@ -15,9 +15,13 @@ from pydantic import ValidationError
 from .charging.profiles import ProfileError, ProfileProblem
 from .const import DOMAIN
 from .csms.central_system import PasswordRotationError
+from .protocol.errors import RpcErrorCode
 from .protocol.session import CallErrorResponse, CallFailed, CallTimeout, InvalidResponse
 
 #: Profiles that cannot be built because of the station's state; the other problems are in what the user asked.
+#: The CALLERRORs of a station that does not implement what it was asked for.
+NOT_IMPLEMENTED_CODES = frozenset({RpcErrorCode.NOT_IMPLEMENTED, RpcErrorCode.NOT_SUPPORTED})
+
 STATION_PROFILE_PROBLEMS = frozenset(
     {
         ProfileProblem.INVALID_TARGET,

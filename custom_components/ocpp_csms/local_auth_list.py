@@ -31,7 +31,16 @@ from .const import DOMAIN
 from .context import StationContext
 from .csms.central_system import StationListener
 from .csms.station import Registration, Station
-from .helpers import not_connected, refused, station_error, translated_errors, user_error
+from .helpers import (
+    NOT_IMPLEMENTED_CODES,
+    call_failed,
+    not_connected,
+    refused,
+    station_error,
+    translated_errors,
+    user_error,
+)
+from .protocol.session import CallErrorResponse
 from .protocol.v201.enums import SendLocalListStatus, Update
 from .protocol.v201.messages import (
     GetLocalListVersionRequest,
@@ -49,9 +58,12 @@ from .station.local_list import (
     plan_updates,
     wanted_list,
 )
+from .station_runtime import StationRuntime
 
 _LOGGER = logging.getLogger(__name__)
 
+#: The feature's name among what probing found of a station (`StationRuntime.probed`).
+LOCAL_AUTH_LIST: Final = "local_auth_list"
 LOCAL_LISTS_STORAGE_KEY: Final = f"{DOMAIN}.local_auth_lists"
 LOCAL_LISTS_STORAGE_VERSION: Final = 1
 SAVE_DELAY: Final = 1.0
@@ -174,7 +186,8 @@ class LocalAuthLists(StationListener):
             if runtime is None or not runtime.has_inventory:
                 continue
             capabilities = LocalListCapabilities.of(runtime.device_model)
-            if capabilities.enabled and capabilities.max_entries is not None and count > capabilities.max_entries:
+            enabled = runtime.supports(LOCAL_AUTH_LIST, capabilities.enabled)
+            if enabled and capabilities.max_entries is not None and count > capabilities.max_entries:
                 raise user_error(
                     "local_list_too_large",
                     station=record.station_id,
@@ -226,7 +239,10 @@ class LocalAuthLists(StationListener):
         capabilities = LocalListCapabilities.of(runtime.device_model)
         if not runtime.has_inventory and not on_demand:
             return state  # its LocalAuthListCtrlr is not known yet: the inventory brings it
-        if runtime.has_inventory and not capabilities.enabled:
+        enabled = runtime.supports(LOCAL_AUTH_LIST, capabilities.enabled)
+        if runtime.has_inventory and enabled is None:
+            enabled = await self._async_probe(station, runtime)
+        if runtime.has_inventory and not enabled:
             self._set_status(station_id, state, SyncStatus.NOT_SUPPORTED)
             raise station_error("local_list_not_supported", station_id)
         with translated_errors(station_id):
@@ -242,6 +258,27 @@ class LocalAuthLists(StationListener):
             full = full or state.version == 0 or state.status is SyncStatus.FAILED
             await self._async_send(station, state, capabilities, full=full, station_version=station_version)
         return state
+
+    async def _async_probe(self, station: Station, runtime: StationRuntime) -> bool:
+        """Whether a station whose device model does not mention LocalAuthListCtrlr Enabled has a local list.
+
+        A missing variable is unknown, not "no": GetLocalListVersion (D02, which changes nothing) tells, once; the
+        answer is kept. NotImplemented or NotSupported: no list; any other answer: a list.
+        """
+        outcome = await station.session.call_outcome(GetLocalListVersionRequest(), GetLocalListVersionResponse)
+        if isinstance(outcome, CallErrorResponse) and outcome.code in NOT_IMPLEMENTED_CODES:
+            supported = False
+        elif isinstance(outcome, GetLocalListVersionResponse):
+            supported = True
+        else:
+            raise call_failed(station.station_id, outcome)
+        _LOGGER.info(
+            "%s: its device model does not say whether it has a local authorization list; asked: %s",
+            station.station_id,
+            "it has one" if supported else "it has none",
+        )
+        runtime.remember_probe(LOCAL_AUTH_LIST, supported=supported)
+        return supported
 
     async def _async_send(
         self,

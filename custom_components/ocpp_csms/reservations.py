@@ -21,8 +21,7 @@ from homeassistant.helpers.storage import Store
 from .const import DOMAIN
 from .context import StationContext
 from .csms.station import Station
-from .helpers import refused, station_error, translated_errors, user_error
-from .protocol.errors import RpcErrorCode
+from .helpers import NOT_IMPLEMENTED_CODES, refused, station_error, translated_errors, user_error
 from .protocol.model import OcppModel
 from .protocol.session import CallErrorResponse
 from .protocol.v201.datatypes import IdToken
@@ -47,11 +46,11 @@ from .station.reservations import Reservation, ReservationBook, ReservationEnd
 
 _LOGGER = logging.getLogger(__name__)
 
+#: The feature's name among what probing found of a station (`StationRuntime.probed`).
+RESERVATIONS: Final = "reservations"
 RESERVATIONS_STORAGE_KEY: Final = f"{DOMAIN}.reservations"
 RESERVATIONS_STORAGE_VERSION: Final = 1
 SAVE_DELAY: Final = 1.0
-#: The CALLERRORs of a station that does not implement reservations.
-NOT_IMPLEMENTED: Final = frozenset({RpcErrorCode.NOT_IMPLEMENTED, RpcErrorCode.NOT_SUPPORTED})
 #: ReservationStatusUpdate's statuses, as ends.
 UPDATE_ENDS: Final = {
     ReservationUpdateStatus.EXPIRED: ReservationEnd.EXPIRED,
@@ -160,25 +159,30 @@ class StationReservations:
         """A station whose device model says it has no reservations gets a translated error at once."""
         self.context.connected(station_id)
         runtime = self.context.runtimes.get(station_id)
-        if runtime is None or not runtime.has_inventory:
+        if runtime is None:
             return  # not known yet: the station's answer tells
         model = runtime.device_model
-        if flag(model, "ReservationCtrlr", "Available") is False or (
-            model.find("ReservationCtrlr", "Available") is None and model.find("ReservationCtrlr", "Enabled") is None
-        ):
+        available = flag(model, "ReservationCtrlr", "Available")
+        if runtime.supports(RESERVATIONS, False if available is False else None) is False:
             raise station_error("reservations_not_supported", station_id)
         if flag(model, "ReservationCtrlr", "Enabled") is False:
             raise station_error("reservations_disabled", station_id)
+        # Not mentioned in the device model: unknown, not "unsupported"; the station's answer tells (and is kept).
 
     async def _call[Resp: OcppModel](self, station_id: str, request: OcppModel, response: type[Resp]) -> Resp:
         station = self.context.connected(station_id)
         with translated_errors(station_id):
             try:
-                return await station.session.call(request, response)
+                answer = await station.session.call(request, response)
             except CallErrorResponse as err:
-                if err.code in NOT_IMPLEMENTED:  # no timeout, no generic error: it has no reservations
+                if err.code in NOT_IMPLEMENTED_CODES:  # no timeout, no generic error: it has no reservations
+                    if (runtime := self.context.runtimes.get(station_id)) is not None:
+                        runtime.remember_probe(RESERVATIONS, supported=False)
                     raise station_error("reservations_not_supported", station_id) from err
                 raise
+        if (runtime := self.context.runtimes.get(station_id)) is not None:
+            runtime.remember_probe(RESERVATIONS, supported=True)
+        return answer
 
     # ---- from the station -------------------------------------------------------------------------------
 

@@ -52,16 +52,26 @@ class OcppSensorEntityDescription(SensorEntityDescription, OcppEntityDescription
     restore: bool = True
 
 
-def _connector_status(view: StationView) -> str | None:
-    station = view.station
-    statuses = [status for (evse, _), status in sorted(station.connector_status.items()) if evse == view.evse_id]
+def _busiest(statuses: list[ConnectorStatus]) -> str | None:
+    """With several connectors, the busiest one tells what the EVSE (or station) is doing."""
     if not statuses:
         return None
-    # With several connectors, the busiest one tells what the EVSE is doing.
     for status in (ConnectorStatus.OCCUPIED, ConnectorStatus.FAULTED, ConnectorStatus.RESERVED):
         if status in statuses:
             return status.value.lower()
     return statuses[0].value.lower()
+
+
+def _connector_status(view: StationView) -> str | None:
+    station = view.station
+    return _busiest([status for (evse, _), status in sorted(station.connector_status.items()) if evse == view.evse_id])
+
+
+def _station_status(view: StationView) -> str | None:
+    """The station's own status (evseId 0, which some stations report on every boot), else its busiest connector."""
+    statuses = sorted(view.station.connector_status.items())
+    own = [status for (evse, _), status in statuses if evse == 0]
+    return _busiest(own or [status for _, status in statuses])
 
 
 def _charging_state(view: StationView) -> str | None:
@@ -328,6 +338,15 @@ RESERVATION = OcppSensorEntityDescription(
     available_fn=lambda _view: True,  # Home Assistant's own book: known while the station is away
     restore=False,
 )
+#: The station's own status: never an EVSE of its own (a StatusNotification for evseId 0 is the station's).
+STATION_STATUS = OcppSensorEntityDescription(
+    key="station_status",
+    translation_key="station_status",
+    device_class=SensorDeviceClass.ENUM,
+    options=CONNECTOR_STATUSES,
+    value_fn=_station_status,
+    restore=False,
+)
 EXTERNAL_LIMIT = OcppSensorEntityDescription(
     key="external_charging_limit",
     translation_key="external_charging_limit",
@@ -375,7 +394,10 @@ async def async_setup_entry(
     """Add the sensors of every EVSE, the station's (external limit, firmware, local list, reservations), variables."""
     async_add_evse_entities(entry, async_add_entities, OcppSensor, (*EVSE_SENSORS, EXTERNAL_LIMIT, RESERVATION))
     async_add_station_entities(
-        entry, async_add_entities, OcppSensor, (EXTERNAL_LIMIT, FIRMWARE_STATUS, LOCAL_AUTH_LIST, RESERVATION)
+        entry,
+        async_add_entities,
+        OcppSensor,
+        (STATION_STATUS, EXTERNAL_LIMIT, FIRMWARE_STATUS, LOCAL_AUTH_LIST, RESERVATION),
     )
     async_add_variable_entities(entry, async_add_entities, VARIABLE_SENSOR_KINDS, OcppVariableSensor)
 

@@ -58,11 +58,24 @@ class StationRuntime:
     charging_profiles: dict[str, Any] | None = None
     #: What works with the station's smart charging, learnt from its refusals.
     charging_habits: ChargingHabits = field(default_factory=ChargingHabits)
+    #: Features its device model does not mention, learnt from how the station answered (e.g. "local_auth_list").
+    probed: dict[str, bool] = field(default_factory=dict)
     next_request_id: int = 1
     #: The station's variable monitors known in this run, by id, with their owners (N02-N07).
     monitors: StationMonitors = field(default_factory=StationMonitors)
     #: What was repaired or worked around for this station since Home Assistant started, by kind (diagnostics).
     workarounds: Counter[str] = field(default_factory=Counter)
+
+    def supports(self, feature: str, reported: bool | None) -> bool | None:
+        """Whether the station has a feature: as its device model says, else as probing found (None: unknown)."""
+        return reported if reported is not None else self.probed.get(feature)
+
+    @callback
+    def remember_probe(self, feature: str, supported: bool) -> None:
+        """What probing found of a feature the device model does not mention; kept with the sessions."""
+        if self.probed.get(feature) is not supported:
+            self.probed[feature] = supported
+            self.schedule_save_sessions()
 
     def worked_around(self, kind: str) -> None:
         """Count one workaround of `kind` for the station's diagnostics."""
@@ -83,6 +96,7 @@ class StationRuntime:
             runtime.known_evses = set(sessions.get("evses", []))
             runtime.charging_profiles = sessions.get("charging_profiles")
             runtime.charging_habits = ChargingHabits.from_list(sessions.get("charging_habits", ()))
+            runtime.probed = dict(sessions.get("probed", {}))
         return runtime
 
     def request_id(self) -> int:
@@ -110,6 +124,7 @@ class StationRuntime:
             "evses": sorted(self.known_evses),
             "charging_profiles": self.charging_profiles,
             "charging_habits": self.charging_habits.to_list(),
+            "probed": self.probed,
         }
 
     async def async_save_now(self) -> None:

@@ -63,7 +63,8 @@ def flag(model: DeviceModel, component: str, variable: str) -> bool | None:
 class LocalListCapabilities:
     """What a station's LocalAuthListCtrlr allows (D01.FR.11-13)."""
 
-    enabled: bool
+    #: Enabled true and Available not false; None when the station does not report Enabled (unknown, not "no").
+    enabled: bool | None
     #: LocalAuthListCtrlr.Entries maxLimit: how many tokens the list holds (None: not reported).
     max_entries: int | None
     max_items: int
@@ -74,9 +75,11 @@ class LocalListCapabilities:
         """Read from the station's device model: enabled when Enabled is true and Available is not false."""
         entries = model.find("LocalAuthListCtrlr", "Entries")
         limit = entries.characteristics.max_limit if entries is not None and entries.characteristics else None
+        enabled = flag(model, "LocalAuthListCtrlr", "Enabled")
+        if flag(model, "LocalAuthListCtrlr", "Available") is False:
+            enabled = False
         return cls(
-            enabled=bool(flag(model, "LocalAuthListCtrlr", "Enabled"))
-            and flag(model, "LocalAuthListCtrlr", "Available") is not False,
+            enabled=enabled,
             max_entries=int(limit) if limit is not None and limit >= 0 else None,
             max_items=model.items_per_message("SendLocalList"),
             max_bytes=model.bytes_per_message("SendLocalList"),
