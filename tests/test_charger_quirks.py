@@ -14,7 +14,7 @@ from typing import Any
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
-from ocpp.exceptions import OCPPError, PropertyConstraintViolationError
+from ocpp.exceptions import NotImplementedError, OCPPError, PropertyConstraintViolationError  # noqa: A004
 from ocpp.routing import on
 from ocpp.v201 import call, call_result
 from ocpp.v201.enums import Action
@@ -28,6 +28,8 @@ from custom_components.ocpp_csms.devices import evse_identifier
 from custom_components.ocpp_csms.diagnostics import async_get_config_entry_diagnostics
 
 from .conftest import STATION_PASSWORD, SetupIntegration, trusted_station, wait_for, ws_url
+from .auth_station import AuthStation, wait_until
+from .station.inventory import inventory
 from .station_peer import StationPeer, station_connection
 from .test_charging_control import requests_of, set_current
 from .test_command_errors import report_evse
@@ -400,3 +402,52 @@ async def test_a_status_sent_while_pending_is_refused_and_taken_once_accepted(
         await station.call(status(1, 1, "Occupied"))
         await hass.async_block_till_done()
         assert state(hass, "sensor.cp_7_evse_1_connector_status") == "occupied"
+
+
+# ---- a variable the station does not report is unknown, not "no" -----------------------------------------
+
+
+def without(component: str, variable: str | None = None) -> list[dict[str, Any]]:
+    """The test inventory without a component (or one of its variables)."""
+    return [
+        item
+        for item in inventory()
+        if not (item["component"]["name"] == component and variable in (None, item["variable"]["name"]))
+    ]
+
+
+async def test_a_local_list_the_device_model_does_not_mention_is_asked_about_once(
+    hass: HomeAssistant, setup_integration: SetupIntegration
+) -> None:
+    """FoxESS reports some controllers' variables but not Enabled/Available: probe (D02, changes nothing), keep."""
+    entry = await setup_integration(stations=[trusted_station("CP-1"), trusted_station("CP-2")])
+    async with station_connection(ws_url(entry), "CP-1", password=STATION_PASSWORD, peer_class=AuthStation) as peer:
+        station: AuthStation = peer  # type: ignore[assignment]
+        station.load_inventory(without("LocalAuthListCtrlr", "Enabled"))
+        await station.boot()
+        await wait_until(lambda: station.local_list_version == 1)  # it answered: it has a list, and got it
+        assert entry.runtime_data.runtimes["CP-1"].probed == {"local_auth_list": True}
+    async with station_connection(
+        ws_url(entry), "CP-2", password=STATION_PASSWORD, peer_class=NoLocalListStation
+    ) as station_2:
+        station_2.load_inventory(without("LocalAuthListCtrlr"))
+        await station_2.boot()
+        runtime = await entry.runtime_data.runtimes.async_get("CP-2")
+        await wait_until(lambda: runtime.probed == {"local_auth_list": False})  # NotImplemented: it has none
+        await hass.services.async_call(DOMAIN, "add_id_token", {"id_token": "ANNA"}, blocking=True)
+        await hass.async_block_till_done()  # a change of the tokens: no list to bring in step, nothing asked
+        received = []
+        while not station_2.received.empty():
+            received.append(station_2.received.get_nowait()[0])
+        assert received.count("GetLocalListVersion") == 1
+        assert "SendLocalList" not in received
+
+
+class NoLocalListStation(StationPeer):
+    """Has no local authorization list: GetLocalListVersion is NotImplemented (recorded)."""
+
+    @on(Action.get_local_list_version)
+    def on_get_local_list_version(self, **kwargs: Any) -> Any:
+        """Recorded, then a CALLERROR NotImplemented."""
+        self.received.put_nowait(("GetLocalListVersion", kwargs))
+        raise NotImplementedError(description="no local authorization list")
