@@ -27,8 +27,8 @@ from custom_components.ocpp_csms.csms import listener
 from custom_components.ocpp_csms.devices import evse_identifier
 from custom_components.ocpp_csms.diagnostics import async_get_config_entry_diagnostics
 
-from .conftest import STATION_PASSWORD, SetupIntegration, trusted_station, wait_for, ws_url
 from .auth_station import AuthStation, wait_until
+from .conftest import STATION_PASSWORD, SetupIntegration, trusted_station, wait_for, ws_url
 from .station.inventory import inventory
 from .station_peer import StationPeer, station_connection
 from .test_charging_control import requests_of, set_current
