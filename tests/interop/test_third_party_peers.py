@@ -14,9 +14,11 @@ packages are missing (`scripts/setup --interop` installs them; `scripts/interop`
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 import json
 import os
+import sys
 import time
 from typing import Any
 
@@ -365,3 +367,58 @@ def test_frame_check_finds_schema_violations(hass: HomeAssistant) -> None:
         "received BootNotificationRequest: 'vendorName' is a required property",
         "received ResetResponse: 'Maybe' is not one of ['Accepted', 'Rejected', 'Scheduled']",
     ]
+
+
+async def run_test_ocpp(url: str, station_id: str) -> tuple[int, str]:
+    """Run the `test-ocpp` command (PyPI) as a user would; its exit code and output."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "test_ocpp",
+        url,
+        station_id,
+        "--ocpp",
+        "2.0.1",
+        "--password",
+        STATION_PASSWORD,
+        "--timeout",
+        "5",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, output.decode()
+
+
+async def test_test_ocpp_connection_tester(hass: HomeAssistant, setup_integration: SetupIntegration) -> None:
+    """`test-ocpp` (PyPI), a connection tester: refused while pending, SUCCESS once approved, every message valid.
+
+    It boots and sends a Heartbeat whatever the boot's answer, and answers our CALLs NotImplemented. Unknown, it is
+    answered Pending and its Heartbeat refused (SecurityError, B02.FR.09), as its own hint for Home Assistant users
+    says; approved in the discovery flow, it passes, and the station is in Home Assistant.
+    """
+    entry = await setup_integration()
+    url = ws_url(entry)
+    with recording() as frames:
+        code, output = await run_test_ocpp(url, "CP-TESTER")
+        assert code == 1, output
+        assert "BootNotification status: Pending" in output
+        assert "SecurityError" in output
+        await hass.async_block_till_done()
+        (flow,) = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+        await hass.config_entries.flow.async_configure(flow["flow_id"], {})
+
+        code, output = await run_test_ocpp(url, "CP-TESTER")
+        assert code == 0, output
+        assert "BootNotification status: Accepted" in output
+        assert output.rstrip().endswith("SUCCESS")
+        await hass.async_block_till_done()
+    station = entry.runtime_data.central.stations["CP-TESTER"]
+    assert station.boot is not None
+    assert (station.boot.vendor, station.boot.model) == ("TestVendor", "TestModel")
+    assert Entities(hass, entry.entry_id, "CP-TESTER").device_id()
+    assert station.session.violation_count == 0
+    assert frames.schema_violations("CP-TESTER") == []
+    assert [error[2] for error in frames.errors("CP-TESTER", sent=True)] == ["SecurityError"]
+    assert {error[2] for error in frames.errors("CP-TESTER", sent=False)} <= {"NotImplemented"}
