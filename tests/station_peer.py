@@ -40,6 +40,7 @@ class StationPeer(ChargePoint):  # type: ignore[misc]
         self.profiles: list[tuple[int, dict[str, Any]]] = []
         self.charging_profile_status = "Accepted"
         self.unlock_status = "Unlocked"
+        self.transaction_ongoing = True
         self.report_part_size = 40
         #: Messages the station sends on its own after answering a request (cancelled when the test is done).
         self.background: set[asyncio.Task[Any]] = set()
@@ -174,9 +175,9 @@ class StationPeer(ChargePoint):  # type: ignore[misc]
 
     @on(Action.get_transaction_status)
     def on_get_transaction_status(self, **kwargs: Any) -> call_result.GetTransactionStatus:
-        """Nothing queued."""
+        """Nothing queued; `transaction_ongoing` says whether the transaction runs."""
         self.received.put_nowait(("GetTransactionStatus", kwargs))
-        return call_result.GetTransactionStatus(messages_in_queue=False, ongoing_indicator=True)
+        return call_result.GetTransactionStatus(messages_in_queue=False, ongoing_indicator=self.transaction_ongoing)
 
     # ---- smart charging (K01, K08, K10) and remote control (F, G) --------------------------------------
 

@@ -414,3 +414,24 @@ async def test_n04_monitors_go_out_split_to_items_per_message(
     monitored = [request["set_monitoring_data"] for request in (first, second)]
     assert [len(items) for items in monitored] == [1, 1]
     assert sorted(items[0]["component"]["evse"]["id"] for items in monitored) == [1, 2]
+
+
+# ---- B01/B07: the boot's answer goes out before anything the boot starts ---------------------------------
+
+
+async def test_b01_boot_answer_precedes_the_inventory_request(
+    hass: HomeAssistant, setup_integration: SetupIntegration
+) -> None:
+    """A station waiting for its boot answer may refuse CALLs: the first frame after the boot is its answer."""
+    entry = await setup_integration(stations=[trusted_station("CP-1")])
+    headers = basic_auth_header("CP-1", STATION_PASSWORD)
+    async with connect(f"{ws_url(entry)}/CP-1", subprotocols=[SUBPROTOCOL], additional_headers=headers) as ws:
+        boot = {"chargingStation": {"model": "Wallbox 22", "vendorName": "ACME"}, "reason": "PowerUp"}
+        await ws.send(json.dumps([2, "boot", "BootNotification", boot]))
+        async with asyncio.timeout(5):
+            first = json.loads(await ws.recv())
+            assert first[:2] == [3, "boot"], first
+            assert first[2]["status"] == "Accepted"
+            follow_up = json.loads(await ws.recv())
+        assert follow_up[0] == 2
+        assert follow_up[2] == "GetBaseReport"  # a new station's inventory (B07), after the answer

@@ -201,7 +201,7 @@ async def test_entities_exist_after_restart_before_reconnection(
 
 
 class ReportingStation(StationPeer):
-    """Has its inventory from the start (it answers the GetBaseReport that follows its triggered boot)."""
+    """Has its inventory from the start (it answers the GetBaseReport that follows its boot)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """Load the test inventory."""
@@ -227,10 +227,12 @@ async def test_stations_take_turns_reporting_their_inventory(
     entry = await setup_integration(stations=[trusted_station("CP-1"), trusted_station("CP-2")])
     runtimes = entry.runtime_data.runtimes
     async with station_connection(ws_url(entry), "CP-1", password=STATION_PASSWORD, peer_class=SilentStation) as silent:
-        await silent.next_received("GetBaseReport")  # after the boot the central system triggers
+        await silent.boot()
+        await silent.next_received("GetBaseReport")  # after its boot
         async with station_connection(
             ws_url(entry), "CP-2", password=STATION_PASSWORD, peer_class=ReportingStation
         ) as waiting:
+            await waiting.boot()
             with pytest.raises(TimeoutError):
                 await waiting.next_received("GetBaseReport", timeout=0.3)  # CP-1 has the turn
             if frees_the_turn == "disconnect":
@@ -241,11 +243,67 @@ async def test_stations_take_turns_reporting_their_inventory(
             assert not runtimes["CP-1"].has_inventory
 
 
+class ReportsOnSecondRequest(ReportingStation):
+    """The first GetBaseReport is accepted and lost; the second is reported."""
+
+    requests = 0
+
+    @after(Action.get_base_report)
+    async def after_get_base_report(self, request_id: int, **kwargs: Any) -> None:
+        """Report only from the second request on."""
+        self.requests += 1
+        if self.requests > 1:
+            await super().after_get_base_report(request_id, **kwargs)
+
+
+async def test_a_stalled_inventory_is_asked_for_again_while_connected(
+    hass: HomeAssistant, setup_integration: SetupIntegration, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A report that never completes is asked for again after a while, without waiting for the next boot."""
+    monkeypatch.setattr(inventory_reader, "INVENTORY_TURN_TIMEOUT", 0.3)
+    monkeypatch.setattr(inventory_reader, "INVENTORY_RETRY_DELAY", 0.2)
+    entry = await setup_integration(stations=[trusted_station("CP-1")])
+    async with station_connection(
+        ws_url(entry), "CP-1", password=STATION_PASSWORD, peer_class=ReportsOnSecondRequest
+    ) as station:
+        await station.boot()
+        _, first = await station.next_received("GetBaseReport")
+        _, second = await station.next_received("GetBaseReport", timeout=3)
+        assert second["request_id"] != first["request_id"]
+        await wait_for(lambda: entry.runtime_data.runtimes["CP-1"].has_inventory)
+        with pytest.raises(TimeoutError):
+            await station.next_received("GetBaseReport", timeout=0.8)  # complete: not asked a third time
+
+
+class NeverReports(ReportingStation):
+    """Accepts every GetBaseReport and never reports."""
+
+    @after(Action.get_base_report)
+    async def after_get_base_report(self, request_id: int, **_kwargs: Any) -> None:
+        """Nothing follows."""
+
+
+async def test_a_silent_station_is_asked_a_bounded_number_of_times(
+    hass: HomeAssistant, setup_integration: SetupIntegration, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(inventory_reader, "INVENTORY_TURN_TIMEOUT", 0.2)
+    monkeypatch.setattr(inventory_reader, "INVENTORY_RETRY_DELAY", 0.1)
+    entry = await setup_integration(stations=[trusted_station("CP-1")])
+    async with station_connection(ws_url(entry), "CP-1", password=STATION_PASSWORD, peer_class=NeverReports) as station:
+        await station.boot()
+        for _ in range(inventory_reader.INVENTORY_ATTEMPTS):
+            await station.next_received("GetBaseReport", timeout=3)
+        with pytest.raises(TimeoutError):
+            await station.next_received("GetBaseReport", timeout=1.0)
+        assert not entry.runtime_data.runtimes["CP-1"].has_inventory
+
+
 async def test_a_station_without_a_report_is_asked_again_on_its_next_boot(
     hass: HomeAssistant, setup_integration: SetupIntegration
 ) -> None:
     entry = await setup_integration(stations=[trusted_station("CP-1")])
     async with station_connection(ws_url(entry), "CP-1", password=STATION_PASSWORD) as station:
+        await station.boot()
         await station.next_received("GetBaseReport")  # answered NotSupported: no inventory loaded yet
         runtime = entry.runtime_data.runtimes["CP-1"]
         await wait_for(lambda: runtime.assembler.request_id is None)  # no report awaited any more

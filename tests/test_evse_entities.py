@@ -104,6 +104,7 @@ async def test_an_idle_evse_shows_idle_zero_power_and_its_energy_at_once(
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
     async with station_connection(ws_url(entry), "CP-1", password=STATION_PASSWORD, peer_class=MeteringStation) as s:
+        await s.call(call.Heartbeat())  # back without a reboot: it says something, and is then asked
         triggers = [(await s.next_received("TriggerMessage"))[1]]
         while triggers[-1]["requested_message"] != "MeterValues":
             triggers.append((await s.next_received("TriggerMessage"))[1])

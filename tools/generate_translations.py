@@ -215,6 +215,50 @@ FIXED: dict[str, dict[str, Any]] = {
 }
 
 
+# ---- station management: firmware (L), monitoring (N), display messages (O) ------------------------------------
+
+SEVERITY_NAMES: dict[str, str] = {
+    "danger": "0 Danger",
+    "hardware_failure": "1 Hardware failure",
+    "system_failure": "2 System failure",
+    "critical": "3 Critical",
+    "error": "4 Error",
+    "alert": "5 Alert",
+    "warning": "6 Warning",
+    "notice": "7 Notice",
+    "informational": "8 Informational",
+    "debug": "9 Debug",
+}
+FIRMWARE_STATUS_NAMES: dict[str, str] = {
+    "downloaded": "Downloaded",
+    "downloadfailed": "Download failed",
+    "downloading": "Downloading",
+    "downloadscheduled": "Download scheduled",
+    "downloadpaused": "Download paused",
+    "idle": "Idle",
+    "installationfailed": "Installation failed",
+    "installing": "Installing",
+    "installed": "Installed",
+    "installrebooting": "Rebooting to install",
+    "installscheduled": "Installation scheduled",
+    "installverificationfailed": "Installation verification failed",
+    "invalidsignature": "Invalid signature",
+    "signatureverified": "Signature verified",
+}
+FIXED["sensor"]["firmware_status"] = {"name": "Firmware status", "state": FIRMWARE_STATUS_NAMES}
+FIXED["update"] = {"firmware": {"name": "Firmware"}}
+FIXED["notify"] = {"display": {"name": "Display"}}
+FIXED["select"] = {"monitoring_level": {"name": "Monitoring level", "state": SEVERITY_NAMES}}
+FIXED["event"]["problem"] = {
+    "name": "Problem",
+    "state_attributes": {"event_type": {"state": {"problem": "Problem reported", "cleared": "Problem cleared"}}},
+}
+FIXED_ICONS["sensor"]["firmware_status"] = "mdi:chip"
+FIXED_ICONS["notify"] = {"display": "mdi:message-text-outline"}
+FIXED_ICONS["select"] = {"monitoring_level": "mdi:alert-decagram-outline"}
+FIXED_ICONS["event"]["problem"] = "mdi:alert-circle-outline"
+
+
 def entity_section() -> dict[str, dict[str, Any]]:
     """The `entity` section: fixed entities, then every curated variable on every variable platform."""
     section: dict[str, dict[str, Any]] = {platform: dict(keys) for platform, keys in FIXED.items()}

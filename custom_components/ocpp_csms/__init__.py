@@ -12,6 +12,7 @@ from functools import partial
 import logging
 from pathlib import Path
 import ssl
+from typing import Any
 
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import Event, HomeAssistant, callback
@@ -37,7 +38,7 @@ from .const import (
     EVSE_SEPARATOR,
 )
 from .context import StationContext
-from .csms.central_system import CentralSystem, CentralSystemConfig
+from .csms.central_system import CentralSystem, CentralSystemConfig, StationListener
 from .csms.listener import OcppListener
 from .csms.passwords import PasswordVerifier
 from .csms.registry import UnknownStationPolicy
@@ -55,6 +56,15 @@ from .station_trust import StationTrust, async_load_registry, is_ignored, regist
 from .tls_setup import CertificateError, build_server_context, remove_generated_certificates
 from .variable_sync import VariableSync
 
+# station management: firmware (L), logs, monitoring and customer information (N), display messages (O)
+from .const import CONF_PROBLEM_SEVERITY, DEFAULT_PROBLEM_SEVERITY  # isort: skip
+from .customer_information import CustomerInformation  # isort: skip
+from .display_messages import DisplayMessages  # isort: skip
+from .file_transfer import FileTransfer, async_register_views, async_remove_all_logs  # isort: skip
+from .firmware_updates import FirmwareUpdates  # isort: skip
+from .monitoring import StationMonitoring  # isort: skip
+from .station_logs import StationLogs  # isort: skip
+
 _LOGGER = logging.getLogger(__name__)
 
 PLATFORMS = [
@@ -66,6 +76,9 @@ PLATFORMS = [
     Platform.SENSOR,
     Platform.SWITCH,
     Platform.TEXT,
+    # station management: firmware (L) and display messages (O)
+    Platform.NOTIFY,
+    Platform.UPDATE,
 ]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -74,8 +87,9 @@ CERTIFICATES_ISSUE = "tls_certificates"
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the integration's actions."""
+    """Register the integration's actions, and the HTTP views stations fetch firmware from and upload logs to."""
     async_setup_services(hass)
+    async_register_views(hass)
     return True
 
 
@@ -135,6 +149,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
     for service in (trust, devices, StationAvailability(context), inventory, sessions, variables):
         entry.async_on_unload(central.subscribe(service))
 
+    management = await _async_setup_station_management(hass, entry, context, variables)
+
     # Kept across reloads: after a reload every station reconnects, and a verified password costs no new scrypt
     # run; failures counted before the reload still count.
     verifier, throttle = hass.data.get(DATA_AUTH) or _async_create_auth(hass)
@@ -178,6 +194,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
         commands=commands,
         entity_detail=detail,
         entity_limit=entity_limit,
+        **management,
     )
     entry.async_on_unload(variables.async_start())
     entry.async_on_unload(entity_limit.cancel)
@@ -185,6 +202,43 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     async_check_entity_limit(hass, entry.entry_id, detail)
     return True
+
+
+async def _async_setup_station_management(
+    hass: HomeAssistant, entry: OcppCsmsConfigEntry, context: StationContext, variables: VariableSync
+) -> dict[str, Any]:
+    """Firmware (L), logs, monitoring and customer information (N), display messages (O): the runtime data's."""
+    files = FileTransfer(hass)
+    entry.async_on_unload(files.withdraw_all)
+    firmware_store = FirmwareUpdates.offers_store(hass)
+    firmware = FirmwareUpdates(
+        context,
+        firmware_store,
+        await FirmwareUpdates.async_load_offers(firmware_store),
+        resolve_file=files.async_resolve_firmware,
+        serve_file=files.serve_file,
+    )
+    monitoring = StationMonitoring(
+        context,
+        events_received=variables.async_events_received,
+        own_monitors_dropped=variables.async_monitors_dropped,
+        problem_severity=int(entry.options.get(CONF_PROBLEM_SEVERITY, DEFAULT_PROBLEM_SEVERITY)),
+    )
+    display = DisplayMessages(context)
+    customer_information = CustomerInformation(context)
+    listeners: tuple[StationListener, ...] = (monitoring, display, customer_information)
+    for listener in listeners:
+        entry.async_on_unload(context.central.subscribe(listener))
+    return {
+        "files": files,
+        "firmware": firmware,
+        "logs": StationLogs(
+            context, base_url=files.base_url, expect_upload=files.expect_upload, signed_url=files.signed_log_url
+        ),
+        "monitoring": monitoring,
+        "display": display,
+        "customer_information": customer_information,
+    }
 
 
 async def _async_tls_context(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> ssl.SSLContext:
@@ -242,6 +296,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) ->
     await data.trust.async_save_now()
     await data.authorization.async_save_now()
     await data.runtimes.async_save_now()
+    await data.firmware.async_save_now()
     return unloaded
 
 
@@ -256,6 +311,8 @@ async def async_remove_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) ->
         await async_remove_station_stores(hass, record.station_id)
     await store.async_remove()
     await Authorization.token_store(hass).async_remove()
+    await FirmwareUpdates.offers_store(hass).async_remove()
+    await async_remove_all_logs(hass)
     await hass.async_add_executor_job(remove_generated_certificates, Path(hass.config.path(CERTIFICATE_DIR)))
     _LOGGER.info("OCPP central system removed: trusted stations, ID tokens and generated certificates deleted")
 
@@ -271,4 +328,8 @@ async def async_remove_config_entry_device(
             return False
         await entry.runtime_data.trust.async_forget(identifier)
         entry.runtime_data.devices.remove_station(identifier)
+        # station management: its firmware offer, problems and logs go too
+        entry.runtime_data.firmware.forget_station(identifier)
+        entry.runtime_data.monitoring.forget_station(identifier)
+        await entry.runtime_data.files.async_remove_station_logs(identifier)
     return True

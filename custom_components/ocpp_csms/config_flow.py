@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 import socket
 from typing import Any
@@ -59,6 +60,16 @@ from .runtime_data import OcppCsmsConfigEntry
 from .station.id_tokens import IdTokenEntry, UnknownTokenPolicy
 from .tls_setup import parse_hosts
 
+# station management (N07: which monitoring events are problems)
+from .const import CONF_PROBLEM_SEVERITY, DEFAULT_PROBLEM_SEVERITY  # isort: skip
+from .station.monitors import SEVERITY_LEVELS  # isort: skip
+
+
+def _problem_severity(options: Mapping[str, Any]) -> int:
+    """The problem severity threshold of the options (0-9)."""
+    return min(max(int(options.get(CONF_PROBLEM_SEVERITY, DEFAULT_PROBLEM_SEVERITY)), 0), len(SEVERITY_LEVELS) - 1)
+
+
 PORT_SELECTOR = NumberSelector(NumberSelectorConfig(min=1, max=65535, step=1, mode=NumberSelectorMode.BOX))
 TLS_PORT_SELECTOR = NumberSelector(NumberSelectorConfig(min=0, max=65535, step=1, mode=NumberSelectorMode.BOX))
 HEARTBEAT_SELECTOR = NumberSelector(
@@ -91,6 +102,10 @@ TOKEN_TYPE_SELECTOR = SelectSelector(
         translation_key="id_token_type",
         mode=SelectSelectorMode.DROPDOWN,
     )
+)
+#: Station management: NotifyEvents of monitors this severe or more are problems (0 Danger ... 9 Debug).
+PROBLEM_SEVERITY_SELECTOR = SelectSelector(
+    SelectSelectorConfig(options=list(SEVERITY_LEVELS), translation_key="severity", mode=SelectSelectorMode.DROPDOWN)
 )
 #: The token remote starts use: IdTokenType.idToken is a string of at most 36 characters.
 REMOTE_ID_TOKEN = probatio.All(TextSelector(), probatio.Length(max=36))
@@ -211,6 +226,7 @@ class OcppCsmsOptionsFlow(OptionsFlow):
 
     async def async_step_settings(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Unknown-station and unknown-token policies, heartbeat interval, entity detail, remote-start token."""
+        options = self.config_entry.options
         if user_input is not None:
             return self.async_create_entry(
                 data={
@@ -222,9 +238,11 @@ class OcppCsmsOptionsFlow(OptionsFlow):
                         CONF_ENTITY_DETAIL, entity_detail_from(self.config_entry.options).value
                     ),
                     CONF_REMOTE_ID_TOKEN: user_input.get(CONF_REMOTE_ID_TOKEN, "").strip() or DEFAULT_REMOTE_ID_TOKEN,
+                    CONF_PROBLEM_SEVERITY: SEVERITY_LEVELS.index(
+                        user_input.get(CONF_PROBLEM_SEVERITY, SEVERITY_LEVELS[_problem_severity(options)])
+                    ),
                 }
             )
-        options = self.config_entry.options
         return self.async_show_form(
             step_id="settings",
             data_schema=self.add_suggested_values_to_schema(
@@ -235,6 +253,7 @@ class OcppCsmsOptionsFlow(OptionsFlow):
                         probatio.Required(CONF_HEARTBEAT_INTERVAL): HEARTBEAT_SELECTOR,
                         probatio.Optional(CONF_ENTITY_DETAIL): ENTITY_DETAIL_SELECTOR,
                         probatio.Optional(CONF_REMOTE_ID_TOKEN): REMOTE_ID_TOKEN,
+                        probatio.Optional(CONF_PROBLEM_SEVERITY): PROBLEM_SEVERITY_SELECTOR,
                     }
                 ),
                 {
@@ -243,6 +262,7 @@ class OcppCsmsOptionsFlow(OptionsFlow):
                     CONF_HEARTBEAT_INTERVAL: options.get(CONF_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL),
                     CONF_ENTITY_DETAIL: entity_detail_from(self.config_entry.options).value,
                     CONF_REMOTE_ID_TOKEN: options.get(CONF_REMOTE_ID_TOKEN, DEFAULT_REMOTE_ID_TOKEN),
+                    CONF_PROBLEM_SEVERITY: SEVERITY_LEVELS[_problem_severity(options)],
                 },
             ),
         )

@@ -39,3 +39,7 @@ DISCOVERY_UNIQUE_ID_PREFIX: Final = "station:"
 
 ATTR_DEVICE_ID: Final = "device_id"
 SERVICE_ROTATE_PASSWORD: Final = "rotate_password"
+
+# Station management (firmware, logs, monitoring, display: L, N, O).
+CONF_PROBLEM_SEVERITY: Final = "problem_severity"  # NotifyEvents of monitors this severe or more are problems
+DEFAULT_PROBLEM_SEVERITY: Final = 3  # 3 "Critical": 0 Danger ... 9 Debug (SetMonitoringLevelRequest)

@@ -7,9 +7,9 @@ each other; where one needs another's behaviour, `async_setup_entry` passes it a
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_send
@@ -17,9 +17,13 @@ from homeassistant.util.signal_type import SignalType
 
 from .csms.central_system import CentralSystem
 from .csms.station import Station
-from .helpers import not_connected, translated_errors
+from .helpers import not_connected, report_incomplete, translated_errors
 from .protocol.model import OcppModel
+from .station.report_parts import ReportIncompleteError, ReportParts
 from .station_runtime import StationRuntimes
+
+#: How long a report the station sends in parts may take to arrive (after its request was accepted).
+REPORT_TIMEOUT: Final = 60.0
 
 type BackgroundTask = Callable[[Coroutine[Any, Any, Any], str], asyncio.Task[Any]]
 """Runs a coroutine as a background task of the config entry (cancelled on unload), with a name."""
@@ -52,6 +56,35 @@ class StationContext:
         station = self.connected(station_id)
         with translated_errors(station_id):
             return await station.session.call(request, response)
+
+    async def call_for_report[Resp: OcppModel, T](
+        self,
+        station_id: str,
+        request: OcppModel,
+        response: type[Resp],
+        *,
+        parts: ReportParts[T],
+        request_id: int,
+        accepted: Callable[[Resp], bool],
+        call: Callable[[str, OcppModel, type[Resp]], Awaitable[Resp]] | None = None,
+    ) -> tuple[Resp, list[T] | None]:
+        """Send a request whose result comes in parts (Part 2 generic FR.05); its response and the parts' items.
+
+        The items are None when the response says no parts follow; when they stop coming for REPORT_TIMEOUT
+        seconds, or the station leaves, a translated error. `call` sends the request (default: `self.call`).
+        """
+        waiting = parts.expect(station_id, request_id)
+        try:
+            answer = await (call or self.call)(station_id, request, response)
+            if not accepted(answer):
+                return answer, None
+            try:
+                async with asyncio.timeout(REPORT_TIMEOUT):
+                    return answer, await waiting
+            except (TimeoutError, ReportIncompleteError) as err:
+                raise report_incomplete(station_id, type(request).__name__.removesuffix("Request")) from err
+        finally:
+            parts.discard(station_id, request_id)
 
     @callback
     def signal[*Ts](self, signal: SignalType[*Ts], *args: *Ts) -> None:

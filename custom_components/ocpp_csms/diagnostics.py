@@ -27,6 +27,10 @@ TO_REDACT = {
     "remote_address",
     "id_token",
     "detail",  # a schema violation's detail may quote the value (an ID token, say)
+    # station management: a firmware URL may carry credentials (ftp://user:password@host/...)
+    "url",
+    "signing_certificate",
+    "signature",
 }
 
 
@@ -70,7 +74,23 @@ def _station_diagnostics(data: OcppCsmsRuntimeData, station_id: str) -> dict[str
             for evse_id in sorted(runtime.known_evses)
         }
         found["transaction_gaps"] = runtime.transactions.gaps
+        found["reused_seq_nos"] = runtime.transactions.reused_seq_nos
+        found["workarounds"] = dict(sorted(runtime.workarounds.items()))
         found["charging_profiles"] = runtime.charging_profiles
+        found["monitors"] = [monitor.to_dict() for monitor in runtime.monitors.all()]
+    # station management: firmware (L), logs (N01), display (O)
+    display = data.display.capabilities(station_id)
+    found["management"] = {
+        **data.firmware.diagnostics(station_id),
+        "log_status": data.logs.last_status.get(station_id),
+        "display": {
+            "available": display.available,
+            "formats": [item.value for item in display.formats],
+            "priorities": [item.value for item in display.priorities],
+            "max_messages": display.max_messages,
+        },
+        "monitoring_level": data.monitoring.level(station_id),
+    }
     return async_redact_data(found, TO_REDACT)
 
 

@@ -1,4 +1,4 @@
-"""Event entities of a station: an ID token was presented (with the decision), an external limit came or went."""
+"""Event entities of a station: an ID token presented, an external limit set or cleared, a problem reported or gone."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from .entity import OcppEntity, OcppEntityDescription
 from .platform import async_add_station_entities
 from .protocol.v201.enums import AuthorizationStatus
 from .runtime_data import OcppCsmsConfigEntry
-from .signals import ExternalLimitChange, TokenPresented, external_limit_signal, token_signal
+from .signals import ExternalLimitChange, TokenPresented, external_limit_signal, problem_signal, token_signal
+from .station.monitors import ProblemEvent
 
 PARALLEL_UPDATES = 0
 
@@ -49,6 +50,23 @@ def _external_limit(change: ExternalLimitChange) -> Fired:
     return change.kind, {"evse_id": change.evse_id, "source": change.source}
 
 
+def _problem(problem: ProblemEvent) -> Fired:
+    """`problem` or `cleared`, with the component, variable, value, severity and the station's technical codes."""
+    event = problem.event
+    key = event.key
+    return "cleared" if problem.cleared else "problem", {
+        "component": key.component,
+        "variable": key.variable,
+        "evse_id": key.evse_id,
+        "connector_id": key.connector_id,
+        "value": event.actual_value,
+        "severity": problem.severity,
+        "trigger": event.trigger.value,
+        "tech_code": event.tech_code,
+        "tech_info": event.tech_info,
+    }
+
+
 STATION_EVENTS: tuple[OcppEventEntityDescription, ...] = (
     OcppEventEntityDescription(
         key="token_presented",
@@ -64,6 +82,14 @@ STATION_EVENTS: tuple[OcppEventEntityDescription, ...] = (
         event_types=["notified", "cleared"],
         signal_fn=external_limit_signal,
         fired_fn=_external_limit,
+        available_fn=lambda _view: True,
+    ),
+    OcppEventEntityDescription(
+        key="problem",
+        translation_key="problem",
+        event_types=["problem", "cleared"],
+        signal_fn=problem_signal,
+        fired_fn=_problem,
         available_fn=lambda _view: True,
     ),
 )

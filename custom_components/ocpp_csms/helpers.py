@@ -55,6 +55,18 @@ def refused(station_id: str, action: str, status: str) -> HomeAssistantError:
     return station_error("command_refused", station_id, command=action, status=status)
 
 
+def report_incomplete(station_id: str, action: str) -> HomeAssistantError:
+    """The station accepted a request whose result comes in parts, but not every part arrived in time."""
+    return station_error("report_incomplete", station_id, action=action)
+
+
+def transfer_protocol_unsupported(station_id: str, protocol: str, supported: tuple[str, ...]) -> ServiceValidationError:
+    """The station does not download or upload with the URL's protocol (FileTransferProtocols)."""
+    return user_error(
+        "transfer_protocol_unsupported", station=station_id, protocol=protocol, supported=", ".join(supported)
+    )
+
+
 def call_failed(station_id: str, err: CallFailed) -> HomeAssistantError:
     """A CALL the station did not answer with a valid response."""
     if isinstance(err, CallTimeout):

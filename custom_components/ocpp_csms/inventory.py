@@ -33,6 +33,9 @@ _LOGGER = logging.getLogger(__name__)
 MAX_CONCURRENT_INVENTORIES: Final = 8
 #: How long a station's inventory may take before the next station's turn (its report is still taken later).
 INVENTORY_TURN_TIMEOUT: Final = 60.0
+#: A report that never completes is asked for again after this long, this many times per connection at most.
+INVENTORY_RETRY_DELAY: Final = 120.0
+INVENTORY_ATTEMPTS: Final = 3
 
 
 class InventoryReader(StationListener):
@@ -52,6 +55,8 @@ class InventoryReader(StationListener):
         self._turns = asyncio.Semaphore(MAX_CONCURRENT_INVENTORIES)
         #: Stations waiting for or taking their turn; the event is set when their report is in or they left.
         self._turn_over: dict[str, asyncio.Event] = {}
+        #: Stations being asked for their inventory (in a turn, or between attempts).
+        self._requesting: set[str] = set()
         context.central.handle(NotifyReportRequest, self.notify_report)
 
     @callback
@@ -62,8 +67,7 @@ class InventoryReader(StationListener):
     async def _async_booted(self, station: Station) -> None:
         runtime = await self.context.runtimes.async_get(station.station_id)
         firmware = station.boot.firmware_version if station.boot else None
-        needed = not runtime.has_inventory or firmware != runtime.inventory_firmware
-        if needed and runtime.assembler.request_id is None:  # not while a report is on its way
+        if not runtime.has_inventory or firmware != runtime.inventory_firmware:
             await self.request_inventory(station)
 
     @callback
@@ -72,18 +76,38 @@ class InventoryReader(StationListener):
         self._end_turn(station.station_id)
 
     async def request_inventory(self, station: Station) -> None:
-        """Ask for the full inventory (B07) once it is the station's turn.
+        """Ask for the full inventory (B07) once it is the station's turn; again while connected if it stalls.
 
-        A turn ends when the report is complete, the station disconnects, or after INVENTORY_TURN_TIMEOUT.
+        A turn ends when the report is complete, the station disconnects, or after INVENTORY_TURN_TIMEOUT. A
+        report that never completes is asked for again after INVENTORY_RETRY_DELAY, at most
+        INVENTORY_ATTEMPTS times per connection (a late report is still taken meanwhile).
         """
         station_id = station.station_id
-        if (waiting := self._turn_over.get(station_id)) is not None and not waiting.is_set():
-            return  # already waiting for its turn, or taking it
+        if station_id in self._requesting:
+            return  # already waiting for its turn, taking it, or waiting to ask again
+        self._requesting.add(station_id)
+        try:
+            connection = station.connection
+            for attempt in range(1, INVENTORY_ATTEMPTS + 1):
+                if await self._take_turn(station) or station.connection is not connection:
+                    return
+                if attempt < INVENTORY_ATTEMPTS:
+                    _LOGGER.debug("%s: inventory incomplete; asked again in %g s", station_id, INVENTORY_RETRY_DELAY)
+                    await asyncio.sleep(INVENTORY_RETRY_DELAY)
+                    runtime = await self.context.runtimes.async_get(station_id)
+                    if runtime.assembler.request_id is None or station.connection is not connection:
+                        return  # it arrived late, or the station left
+        finally:
+            self._requesting.discard(station_id)
+
+    async def _take_turn(self, station: Station) -> bool:
+        """One GetBaseReport in the station's turn; whether it is settled (complete, refused, or the station left)."""
+        station_id = station.station_id
         turn_over = self._turn_over[station_id] = asyncio.Event()
         try:
             async with self._turns:
                 if not station.connected or turn_over.is_set():
-                    return
+                    return True
                 runtime = await self.context.runtimes.async_get(station_id)
                 request_id = runtime.request_id()
                 runtime.assembler.expect(request_id)
@@ -99,12 +123,14 @@ class InventoryReader(StationListener):
                 ):
                     runtime.assembler.take_partial()  # no report follows: the next boot asks again
                     station.awaited.done(NotifyReportRequest)
-                    return
+                    return True
                 try:
                     async with asyncio.timeout(INVENTORY_TURN_TIMEOUT):
                         await turn_over.wait()
                 except TimeoutError:
                     _LOGGER.debug("%s: inventory still incomplete; the next station's turn", station_id)
+                    return False
+                return True
         finally:
             if self._turn_over.get(station_id) is turn_over:
                 del self._turn_over[station_id]

@@ -12,11 +12,17 @@ from .context import StationContext
 from .csms.central_system import CentralSystem
 from .csms.listener import OcppListener
 from .csms.registry import StationRegistry
+from .customer_information import CustomerInformation
 from .devices import StationDevices
+from .display_messages import DisplayMessages
 from .entity_detail import EntityDetail, EntityLimitCheck
+from .file_transfer import FileTransfer
+from .firmware_updates import FirmwareUpdates
 from .inventory import InventoryReader
+from .monitoring import StationMonitoring
 from .sessions import ChargingSessions
 from .station_commands import StationCommands
+from .station_logs import StationLogs
 from .station_runtime import StationRuntimes
 from .station_trust import StationTrust
 from .variable_sync import VariableSync
@@ -38,6 +44,13 @@ class OcppCsmsRuntimeData:
     commands: StationCommands
     entity_detail: EntityDetail
     entity_limit: EntityLimitCheck
+    # station management: firmware (L), logs and monitoring (N), display messages (O)
+    files: FileTransfer
+    firmware: FirmwareUpdates
+    logs: StationLogs
+    monitoring: StationMonitoring
+    display: DisplayMessages
+    customer_information: CustomerInformation
 
     @property
     def central(self) -> CentralSystem:

@@ -29,7 +29,7 @@ from homeassistant.helpers.typing import StateType
 
 from .entity import OcppEntity, OcppEntityDescription, StationView, essential
 from .platform import async_add_evse_entities, async_add_station_entities, async_add_variable_entities
-from .protocol.v201.enums import ChargingRateUnit, ChargingState, ConnectorStatus, Phase
+from .protocol.v201.enums import ChargingRateUnit, ChargingState, ConnectorStatus, FirmwareStatus, Phase
 from .runtime_data import OcppCsmsConfigEntry, OcppCsmsRuntimeData
 from .station.device_model import VariableKey
 from .station.meter_values import MeterSnapshot
@@ -290,6 +290,30 @@ EXTERNAL_LIMIT = OcppSensorEntityDescription(
     restore=False,
 )
 
+# ---- station management (L: firmware) ----------------------------------------------------------------------
+
+FIRMWARE_STATUSES = [
+    "idle",
+    *(state_key(status.value) for status in FirmwareStatus if status is not FirmwareStatus.IDLE),
+]
+
+
+def _firmware_status(view: StationView) -> StateType:
+    """The last status the station reported of its firmware update (Idle: none in this run)."""
+    status = view.data.firmware.status(view.station_id)
+    return state_key(status.value) if status is not None else "idle"
+
+
+FIRMWARE_STATUS = OcppSensorEntityDescription(
+    key="firmware_status",
+    translation_key="firmware_status",
+    device_class=SensorDeviceClass.ENUM,
+    options=FIRMWARE_STATUSES,
+    entity_category=EntityCategory.DIAGNOSTIC,
+    value_fn=_firmware_status,
+    restore=False,
+)
+
 VARIABLE_SENSOR_KINDS = frozenset(
     {EntityKind.SENSOR_NUMERIC, EntityKind.SENSOR_ENUM, EntityKind.SENSOR_TEXT, EntityKind.SENSOR_TIMESTAMP}
 )
@@ -302,7 +326,7 @@ async def async_setup_entry(
 ) -> None:
     """Add the sensors of every EVSE, the station's external limit, and a sensor per read-only variable."""
     async_add_evse_entities(entry, async_add_entities, OcppSensor, (*EVSE_SENSORS, EXTERNAL_LIMIT))
-    async_add_station_entities(entry, async_add_entities, OcppSensor, (EXTERNAL_LIMIT,))
+    async_add_station_entities(entry, async_add_entities, OcppSensor, (EXTERNAL_LIMIT, FIRMWARE_STATUS))
     async_add_variable_entities(entry, async_add_entities, VARIABLE_SENSOR_KINDS, OcppVariableSensor)
 
 

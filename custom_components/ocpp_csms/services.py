@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from datetime import time, timedelta
+from pathlib import PurePosixPath
 from typing import Any, Final, cast
+from urllib.parse import urlsplit
 
 from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse, callback
 from homeassistant.helpers import config_validation as cv, device_registry as dr
@@ -35,6 +37,22 @@ from .protocol.v201.enums import (
 from .runtime_data import OcppCsmsConfigEntry, OcppCsmsRuntimeData
 from .station.device_model import VariableKey
 from .station.id_tokens import IdTokenEntry
+
+# station management: firmware (L), logs, monitoring and customer information (N), display messages (O)
+from .display_messages import DisplayMessage  # isort: skip
+from .monitoring import MonitorRequest  # isort: skip
+from .protocol.v201.datatypes import IdToken  # isort: skip
+from .protocol.v201.enums import (  # isort: skip
+    Log,
+    MessageFormat,
+    MessagePriority,
+    MessageState,
+    Monitor,
+    MonitoringBase,
+    MonitoringCriterion,
+)
+from .station.firmware import FirmwareOffer  # isort: skip
+from .station.monitors import DEFAULT_MONITOR_SEVERITY  # isort: skip
 
 ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
 ATTR_CURRENT: Final = "current"
@@ -513,10 +531,342 @@ SERVICES: Final[dict[str, tuple[Handler, probatio.Schema, SupportsResponse, bool
 }
 
 
+# ---- station management: firmware (L), logs, monitoring and customer information (N), display messages (O) ---
+
+ATTR_URL: Final = "url"
+ATTR_FILE: Final = "file"
+ATTR_VERSION: Final = "version"
+ATTR_SIGNING_CERTIFICATE: Final = "signing_certificate"
+ATTR_SIGNATURE: Final = "signature"
+ATTR_INSTALL_AT: Final = "install_at"
+ATTR_RETRIEVE_AT: Final = "retrieve_at"
+ATTR_RETRIES: Final = "retries"
+ATTR_RETRY_INTERVAL: Final = "retry_interval"
+ATTR_INSTALL: Final = "install"
+ATTR_LOG_TYPE: Final = "log_type"
+ATTR_OLDEST: Final = "oldest"
+ATTR_LATEST: Final = "latest"
+ATTR_TIMEOUT: Final = "timeout"
+ATTR_BASE: Final = "base"
+ATTR_MONITORS: Final = "monitors"
+ATTR_IDS: Final = "ids"
+ATTR_CRITERIA: Final = "criteria"
+ATTR_CUSTOMER_IDENTIFIER: Final = "customer_identifier"
+ATTR_ID_TOKEN_TYPE: Final = "id_token_type"
+ATTR_REPORT: Final = "report"
+ATTR_CLEAR: Final = "clear"
+ATTR_MESSAGE_ID_NUMBER: Final = "message_id"
+ATTR_PRIORITY: Final = "priority"
+ATTR_FORMAT: Final = "format"
+ATTR_STATE: Final = "state"
+ATTR_START: Final = "start"
+ATTR_END: Final = "end"
+ATTR_LANGUAGE: Final = "language"
+
+LOG_TYPES: Final = {"diagnostics": Log.DIAGNOSTICS_LOG, "security": Log.SECURITY_LOG}
+MONITORING_BASES: Final = {
+    "all": MonitoringBase.ALL,
+    "factory_default": MonitoringBase.FACTORY_DEFAULT,
+    "hard_wired_only": MonitoringBase.HARD_WIRED_ONLY,
+}
+CRITERIA: Final = {
+    "threshold": MonitoringCriterion.THRESHOLD_MONITORING,
+    "delta": MonitoringCriterion.DELTA_MONITORING,
+    "periodic": MonitoringCriterion.PERIODIC_MONITORING,
+}
+PRIORITIES: Final = {
+    "always_front": MessagePriority.ALWAYS_FRONT,
+    "in_front": MessagePriority.IN_FRONT,
+    "normal_cycle": MessagePriority.NORMAL_CYCLE,
+}
+FORMATS: Final = {
+    "ascii": MessageFormat.ASCII,
+    "html": MessageFormat.HTML,
+    "uri": MessageFormat.URI,
+    "utf8": MessageFormat.UTF8,
+}
+STATES: Final = {
+    "charging": MessageState.CHARGING,
+    "faulted": MessageState.FAULTED,
+    "idle": MessageState.IDLE,
+    "unavailable": MessageState.UNAVAILABLE,
+}
+SEVERITY = probatio.All(probatio.Coerce(int), probatio.Range(min=0, max=9))
+#: Protocols a station may download firmware with (OCPPCommCtrlr.FileTransferProtocols).
+FIRMWARE_PROTOCOLS: Final = ("http", "https", "ftp", "ftps", "sftp")
+
+
+def _firmware_url(value: Any) -> str:
+    """A URL of a protocol stations download with, with a host; Firmware.location: at most 512 characters."""
+    text = cv.string(value).strip()
+    parts = urlsplit(text)
+    if parts.scheme.lower() not in FIRMWARE_PROTOCOLS or not parts.hostname or len(text) > 512:
+        raise probatio.Invalid("not an http, https, ftp, ftps or sftp URL of at most 512 characters")
+    return text
+
+
+MONITOR_ID = probatio.All(probatio.Coerce(int), probatio.Range(min=0, max=2**31 - 1))
+
+UPDATE_FIRMWARE_SCHEMA = probatio.Schema(
+    {
+        **TARGET,
+        # Firmware.location is a URI of at most 512 characters.
+        probatio.Exclusive(ATTR_URL, "firmware"): _firmware_url,
+        probatio.Exclusive(ATTR_FILE, "firmware"): _text(512),
+        probatio.Optional(ATTR_VERSION): _text(50),
+        probatio.Optional(ATTR_SIGNING_CERTIFICATE): _text(5500),
+        probatio.Optional(ATTR_SIGNATURE): _text(800),
+        probatio.Optional(ATTR_INSTALL_AT): cv.datetime,
+        probatio.Optional(ATTR_RETRIEVE_AT): cv.datetime,
+        probatio.Optional(ATTR_RETRIES): NON_NEGATIVE_INT,
+        probatio.Optional(ATTR_RETRY_INTERVAL): NON_NEGATIVE_INT,
+        probatio.Optional(ATTR_INSTALL, default=True): cv.boolean,
+    }
+)
+GET_LOG_SCHEMA = probatio.Schema(
+    {
+        **TARGET,
+        probatio.Optional(ATTR_LOG_TYPE, default="diagnostics"): probatio.In(list(LOG_TYPES)),
+        probatio.Optional(ATTR_OLDEST): cv.datetime,
+        probatio.Optional(ATTR_LATEST): cv.datetime,
+        probatio.Optional(ATTR_RETRIES): NON_NEGATIVE_INT,
+        probatio.Optional(ATTR_RETRY_INTERVAL): NON_NEGATIVE_INT,
+        probatio.Optional(ATTR_TIMEOUT, default=300): probatio.All(
+            probatio.Coerce(float), probatio.Range(min=1, max=3600)
+        ),
+    }
+)
+MONITORING_BASE_SCHEMA = probatio.Schema({**TARGET, probatio.Required(ATTR_BASE): probatio.In(list(MONITORING_BASES))})
+SET_MONITORING_SCHEMA = probatio.Schema(
+    {
+        **TARGET,
+        probatio.Required(ATTR_MONITORS): probatio.All(
+            cv.ensure_list,
+            probatio.Length(min=1),
+            [
+                {
+                    **VARIABLE_REF,
+                    probatio.Required("type"): probatio.In([monitor.value for monitor in Monitor]),
+                    probatio.Required("value"): probatio.All(
+                        probatio.Coerce(float), probatio.Range(min=-1e12, max=1e12)
+                    ),
+                    probatio.Optional("severity", default=DEFAULT_MONITOR_SEVERITY): SEVERITY,
+                    probatio.Optional("transaction", default=False): cv.boolean,
+                    probatio.Optional("id"): MONITOR_ID,
+                }
+            ],
+        ),
+    }
+)
+CLEAR_MONITORING_SCHEMA = probatio.Schema(
+    {**TARGET, probatio.Required(ATTR_IDS): probatio.All(cv.ensure_list, probatio.Length(min=1), [MONITOR_ID])}
+)
+MONITORING_REPORT_SCHEMA = probatio.Schema(
+    {
+        **TARGET,
+        probatio.Optional(ATTR_CRITERIA, default=[]): probatio.All(cv.ensure_list, [probatio.In(list(CRITERIA))]),
+        probatio.Optional(ATTR_VARIABLES, default=[]): probatio.All(
+            cv.ensure_list,
+            [
+                {
+                    probatio.Required("component"): _text(50),
+                    probatio.Required("variable"): _text(50),
+                    probatio.Optional("component_instance"): _text(50),
+                    probatio.Optional("variable_instance"): _text(50),
+                    probatio.Optional("evse_id"): NON_NEGATIVE_INT,
+                    probatio.Optional("connector_id"): NON_NEGATIVE_INT,
+                }
+            ],
+        ),
+    }
+)
+CUSTOMER_SCHEMA = probatio.Schema(
+    {
+        **TARGET,
+        probatio.Exclusive(ATTR_ID_TOKEN, "customer"): ID_TOKEN,
+        probatio.Exclusive(ATTR_CUSTOMER_IDENTIFIER, "customer"): _text(64),
+        probatio.Optional(ATTR_ID_TOKEN_TYPE, default=IdTokenEnum.ISO14443.value): probatio.In(
+            [kind.value for kind in IdTokenEnum]
+        ),
+        probatio.Optional(ATTR_REPORT, default=True): cv.boolean,
+        probatio.Optional(ATTR_CLEAR, default=False): cv.boolean,
+    }
+)
+SET_DISPLAY_SCHEMA = probatio.Schema(
+    {
+        **TARGET,
+        # MessageContentType.content: at most 512 characters; language: an RFC 5646 tag of at most 8.
+        probatio.Required(ATTR_MESSAGE): _text(512),
+        probatio.Optional(ATTR_MESSAGE_ID_NUMBER): probatio.All(
+            probatio.Coerce(int), probatio.Range(min=1, max=2**31 - 1)
+        ),
+        probatio.Optional(ATTR_PRIORITY): probatio.In(list(PRIORITIES)),
+        probatio.Optional(ATTR_FORMAT): probatio.In(list(FORMATS)),
+        probatio.Optional(ATTR_STATE): probatio.In(list(STATES)),
+        probatio.Optional(ATTR_START): cv.datetime,
+        probatio.Optional(ATTR_END): cv.datetime,
+        probatio.Optional(ATTR_LANGUAGE): _text(8),
+        probatio.Optional(ATTR_TRANSACTION_ID): _text(36),
+    }
+)
+GET_DISPLAY_SCHEMA = probatio.Schema(
+    {
+        **TARGET,
+        probatio.Optional(ATTR_IDS): probatio.All(cv.ensure_list, probatio.Length(min=1), [MONITOR_ID]),
+        probatio.Optional(ATTR_PRIORITY): probatio.In(list(PRIORITIES)),
+        probatio.Optional(ATTR_STATE): probatio.In(list(STATES)),
+    }
+)
+CLEAR_DISPLAY_SCHEMA = probatio.Schema(
+    {**TARGET, probatio.Required(ATTR_MESSAGE_ID_NUMBER): probatio.All(probatio.Coerce(int), probatio.Range(min=1))}
+)
+
+
+async def _update_firmware(call: ServiceCall) -> ServiceResponse:
+    data, station_id = _station(call)
+    url, file = call.data.get(ATTR_URL), call.data.get(ATTR_FILE)
+    if url is None and file is None:
+        raise user_error("firmware_required")
+    offer = FirmwareOffer(
+        version=call.data.get(ATTR_VERSION) or PurePosixPath(str(url or file)).name[:50],
+        url=url,
+        file=file,
+        signing_certificate=call.data.get(ATTR_SIGNING_CERTIFICATE),
+        signature=call.data.get(ATTR_SIGNATURE),
+        retries=call.data.get(ATTR_RETRIES),
+        retry_interval=call.data.get(ATTR_RETRY_INTERVAL),
+        install_at=_aware(call.data.get(ATTR_INSTALL_AT)),
+        retrieve_at=_aware(call.data.get(ATTR_RETRIEVE_AT)),
+    )
+    return await data.firmware.async_offer(station_id, offer, install=call.data[ATTR_INSTALL])
+
+
+async def _get_log(call: ServiceCall) -> ServiceResponse:
+    data, station_id = _station(call)
+    return await data.logs.async_get_log(
+        station_id,
+        LOG_TYPES[call.data[ATTR_LOG_TYPE]],
+        oldest=_aware(call.data.get(ATTR_OLDEST)),
+        latest=_aware(call.data.get(ATTR_LATEST)),
+        retries=call.data.get(ATTR_RETRIES),
+        retry_interval=call.data.get(ATTR_RETRY_INTERVAL),
+        wait=call.data[ATTR_TIMEOUT],
+    )
+
+
+async def _set_monitoring_base(call: ServiceCall) -> ServiceResponse:
+    data, station_id = _station(call)
+    return {"status": await data.monitoring.async_set_base(station_id, MONITORING_BASES[call.data[ATTR_BASE]])}
+
+
+async def _set_variable_monitoring(call: ServiceCall) -> ServiceResponse:
+    data, station_id = _station(call)
+    wanted = [
+        MonitorRequest(
+            key=_key(item),
+            type=Monitor(item["type"]),
+            value=item["value"],
+            severity=item["severity"],
+            transaction=item["transaction"],
+            id=item.get("id"),
+        )
+        for item in call.data[ATTR_MONITORS]
+    ]
+    with translated_errors(station_id):
+        results = await data.monitoring.async_set_monitors(station_id, wanted)
+    return {"results": [result.to_payload() for result in results]}
+
+
+async def _clear_variable_monitoring(call: ServiceCall) -> ServiceResponse:
+    data, station_id = _station(call)
+    results = await data.monitoring.async_clear_monitors(station_id, call.data[ATTR_IDS])
+    return {"results": [result.to_payload() for result in results]}
+
+
+async def _get_monitoring_report(call: ServiceCall) -> ServiceResponse:
+    data, station_id = _station(call)
+    status, monitors = await data.monitoring.async_report(
+        station_id,
+        [CRITERIA[criterion] for criterion in call.data[ATTR_CRITERIA]],
+        [_key(item) for item in call.data[ATTR_VARIABLES]],
+    )
+    return {"status": status, "monitors": [monitor.to_dict() for monitor in monitors]}
+
+
+async def _customer_information(call: ServiceCall) -> ServiceResponse:
+    data, station_id = _station(call)
+    id_token = call.data.get(ATTR_ID_TOKEN)
+    return await data.customer_information.async_request(
+        station_id,
+        id_token=IdToken(id_token=id_token, type=IdTokenEnum(call.data[ATTR_ID_TOKEN_TYPE])) if id_token else None,
+        customer_identifier=call.data.get(ATTR_CUSTOMER_IDENTIFIER),
+        report=call.data[ATTR_REPORT],
+        clear=call.data[ATTR_CLEAR],
+    )
+
+
+async def _set_display_message(call: ServiceCall) -> ServiceResponse:
+    data, station_id = _station(call)
+    message = DisplayMessage(
+        content=call.data[ATTR_MESSAGE],
+        message_id=call.data.get(ATTR_MESSAGE_ID_NUMBER),
+        priority=PRIORITIES.get(call.data.get(ATTR_PRIORITY, "")),
+        format=FORMATS.get(call.data.get(ATTR_FORMAT, "")),
+        state=STATES.get(call.data.get(ATTR_STATE, "")),
+        start=_aware(call.data.get(ATTR_START)),
+        end=_aware(call.data.get(ATTR_END)),
+        language=call.data.get(ATTR_LANGUAGE),
+        transaction_id=call.data.get(ATTR_TRANSACTION_ID),
+    )
+    with translated_errors(station_id):
+        return {"message_id": await data.display.async_set(station_id, message)}
+
+
+async def _get_display_messages(call: ServiceCall) -> ServiceResponse:
+    data, station_id = _station(call)
+    messages = await data.display.async_get(
+        station_id,
+        ids=call.data.get(ATTR_IDS),
+        priority=PRIORITIES.get(call.data.get(ATTR_PRIORITY, "")),
+        state=STATES.get(call.data.get(ATTR_STATE, "")),
+    )
+    return {"messages": [message.to_payload() for message in messages]}
+
+
+async def _clear_display_message(call: ServiceCall) -> ServiceResponse:
+    data, station_id = _station(call)
+    return {"status": await data.display.async_clear(station_id, call.data[ATTR_MESSAGE_ID_NUMBER])}
+
+
+#: Station management actions: name: (handler, schema, response, admin only).
+MANAGEMENT_SERVICES: Final[dict[str, tuple[Handler, probatio.Schema, SupportsResponse, bool]]] = {
+    "update_firmware": (_update_firmware, UPDATE_FIRMWARE_SCHEMA, SupportsResponse.OPTIONAL, True),
+    "get_log": (_get_log, GET_LOG_SCHEMA, SupportsResponse.OPTIONAL, True),
+    "set_monitoring_base": (_set_monitoring_base, MONITORING_BASE_SCHEMA, SupportsResponse.OPTIONAL, True),
+    "set_variable_monitoring": (
+        _set_variable_monitoring,
+        SET_MONITORING_SCHEMA,
+        SupportsResponse.OPTIONAL,
+        False,
+    ),
+    "clear_variable_monitoring": (
+        _clear_variable_monitoring,
+        CLEAR_MONITORING_SCHEMA,
+        SupportsResponse.OPTIONAL,
+        False,
+    ),
+    "get_monitoring_report": (_get_monitoring_report, MONITORING_REPORT_SCHEMA, SupportsResponse.ONLY, False),
+    "customer_information": (_customer_information, CUSTOMER_SCHEMA, SupportsResponse.OPTIONAL, True),
+    "set_display_message": (_set_display_message, SET_DISPLAY_SCHEMA, SupportsResponse.OPTIONAL, False),
+    "get_display_messages": (_get_display_messages, GET_DISPLAY_SCHEMA, SupportsResponse.ONLY, False),
+    "clear_display_message": (_clear_display_message, CLEAR_DISPLAY_SCHEMA, SupportsResponse.OPTIONAL, False),
+}
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the actions; those that change what a station trusts or is only for administrators."""
-    for name, (handler, schema, supports_response, admin) in SERVICES.items():
+    for name, (handler, schema, supports_response, admin) in (SERVICES | MANAGEMENT_SERVICES).items():
         if admin:
             async_register_admin_service(hass, DOMAIN, name, handler, schema, supports_response)
         else:

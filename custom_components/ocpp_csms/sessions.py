@@ -14,6 +14,7 @@ import logging
 from typing import Final
 
 from homeassistant.core import callback
+from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
 from .context import StationContext
@@ -79,6 +80,8 @@ class ChargingSessions(StationListener):
 
     async def _async_connected(self, station: Station) -> None:
         runtime = await self.context.runtimes.async_get(station.station_id)
+        if not await self.context.central.wait_ready(station):
+            return
         await self.ask_evse_state(station, runtime)
         await self._async_queue_drained(station)
         await self.check_transactions(station)
@@ -124,8 +127,9 @@ class ChargingSessions(StationListener):
         return MeterValuesResponse()
 
     async def check_transactions(self, station: Station) -> None:
-        """Ask whether the station still queues messages of the transactions we think run (E14)."""
-        runtime = await self.context.runtimes.async_get(station.station_id)
+        """Ask about the transactions we think run (E14): still running, or over with its Ended event lost."""
+        station_id = station.station_id
+        runtime = await self.context.runtimes.async_get(station_id)
         for evse_id in runtime.transactions.evse_ids:
             transaction_id = runtime.transactions.evse(evse_id).transaction_id
             if transaction_id is None:
@@ -136,12 +140,25 @@ class ChargingSessions(StationListener):
             if isinstance(outcome, GetTransactionStatusResponse):
                 _LOGGER.debug(
                     "%s: transaction %s: messages in queue %s, ongoing %s",
-                    station.station_id,
+                    station_id,
                     transaction_id,
                     outcome.messages_in_queue,
                     outcome.ongoing_indicator,
                 )
-            self._transaction_started(station.station_id, evse_id)  # its limit in force, read again
+                if outcome.ongoing_indicator is False and not outcome.messages_in_queue:
+                    if runtime.transactions.end_without_event(transaction_id, dt_util.utcnow()):
+                        _LOGGER.info(
+                            "%s: transaction %s ended while we were apart and its Ended event was lost: "
+                            "the session is closed now",
+                            station_id,
+                            transaction_id,
+                        )
+                        runtime.worked_around("ended_event_lost")
+                        runtime.schedule_save_sessions()
+                        self._evse_changed(station_id, evse_id)
+                        self._transaction_ended(station_id, evse_id)
+                    continue
+            self._transaction_started(station_id, evse_id)  # its limit in force, read again
 
     async def ask_evse_state(self, station: Station, runtime: StationRuntime) -> None:
         """Trigger what the EVSEs show (F06): unknown connectors' statuses (F06.FR.13), the latest meter values."""

@@ -15,6 +15,7 @@ from homeassistant.util.signal_type import SignalType
 
 from .const import DOMAIN
 from .protocol.v201.enums import AuthorizationStatus
+from .station.monitors import ProblemEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,3 +82,11 @@ def inventory_signal(entry_id: str) -> SignalType[str]:
 def station_removed_signal(entry_id: str) -> SignalType[str]:
     """A station was forgotten (its id): it may be approved and get its entities again."""
     return SignalType(f"{DOMAIN}_{entry_id}_station_removed")
+
+
+# ---- station management (firmware, monitoring, display: L, N, O) -----------------------------------------------
+
+
+def problem_signal(entry_id: str, station_id: str) -> SignalType[ProblemEvent]:
+    """A station reported a problem (NotifyEvent), or that one went away."""
+    return SignalType(f"{DOMAIN}_{entry_id}_problem_{station_id}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,6 +14,7 @@ from homeassistant.util import slugify
 
 from .const import DOMAIN
 from .station.device_model import DeviceModel, ReportAssembler
+from .station.monitors import StationMonitors
 from .station.transactions import TransactionTracker
 
 STORAGE_VERSION = 1
@@ -54,6 +56,14 @@ class StationRuntime:
     #: Our charging profile ids and stack levels at the station (charging.profiles.ProfileAllocator).
     charging_profiles: dict[str, Any] | None = None
     next_request_id: int = 1
+    #: The station's variable monitors known in this run, by id, with their owners (N02-N07).
+    monitors: StationMonitors = field(default_factory=StationMonitors)
+    #: What was repaired or worked around for this station since Home Assistant started, by kind (diagnostics).
+    workarounds: Counter[str] = field(default_factory=Counter)
+
+    def worked_around(self, kind: str) -> None:
+        """Count one workaround of `kind` for the station's diagnostics."""
+        self.workarounds[kind] += 1
 
     @classmethod
     async def async_load(cls, hass: HomeAssistant, station_id: str) -> StationRuntime:

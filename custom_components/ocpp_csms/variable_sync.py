@@ -4,14 +4,16 @@
   requests, split to the station's ItemsPerMessage / BytesPerMessage. Each writer learns the result of its value;
   a value that needs a reboot opens a repair, deleted when the station boots again.
 - Variables that support monitoring get a Delta monitor once their entity is enabled, so the station tells us of
-  changes with NotifyEvent; the others are refreshed with batched GetVariables every POLL_INTERVAL. Never one call
-  per entity per poll.
+  changes with NotifyEvent (served by `monitoring.py`, which hands the events to `async_events_received`); the
+  others, and all of them while the monitoring level silences our monitors, are refreshed with batched
+  GetVariables every POLL_INTERVAL. Never one call per entity per poll. The monitors' ids are recorded as the
+  integration's own (`StationRuntime.monitors`), so that the user's monitoring actions never remove them.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 import logging
@@ -26,7 +28,7 @@ from .context import StationContext
 from .csms.central_system import StationListener
 from .csms.station import Station
 from .helpers import station_error, translated_errors
-from .protocol.model import OcppModel
+from .protocol.batching import batches
 from .protocol.session import CallFailed
 from .protocol.v201.datatypes import (
     GetVariableData,
@@ -39,8 +41,6 @@ from .protocol.v201.enums import Monitor, SetMonitoringStatus, SetVariableStatus
 from .protocol.v201.messages import (
     GetVariablesRequest,
     GetVariablesResponse,
-    NotifyEventRequest,
-    NotifyEventResponse,
     SetVariableMonitoringRequest,
     SetVariableMonitoringResponse,
     SetVariablesRequest,
@@ -48,16 +48,16 @@ from .protocol.v201.messages import (
 )
 from .signals import variables_signal
 from .station.device_model import VariableKey
-from .station.events import apply_events, parse_notify_event
+from .station.events import VariableEvent, apply_events
+from .station.monitors import MonitorOwner
 from .station_runtime import StationRuntime
 
 _LOGGER = logging.getLogger(__name__)
 
 POLL_INTERVAL: Final = timedelta(minutes=5)
-#: Severity of our monitors: 8 is "Debug" (Part 2 N04); the station then sends NotifyEvent, nothing else.
+#: Severity of our monitors: 8 is "Informational" (Part 2, SetMonitoringLevelRequest); the station then sends
+#: NotifyEvent, nothing else. A monitoring level below it silences them: their variables are then polled.
 MONITOR_SEVERITY: Final = 8
-#: Room left for the frame around the items when a BytesPerMessage limit applies.
-FRAME_OVERHEAD: Final = 128
 
 
 def reboot_issue_id(station_id: str) -> str:
@@ -70,23 +70,6 @@ class _PendingWrite:
     data: SetVariableData
     key: VariableKey
     future: asyncio.Future[SetVariableResult]
-
-
-def batches[T](items: list[T], *, max_items: int, max_bytes: int, payload: Callable[[T], OcppModel]) -> list[list[T]]:
-    """Split items into requests of at most `max_items` items and `max_bytes` bytes (`payload` of an item)."""
-    result: list[list[T]] = []
-    current: list[T] = []
-    current_bytes = FRAME_OVERHEAD
-    for item in items:
-        item_bytes = len(payload(item).to_json()) + 1
-        if current and (len(current) >= max_items or current_bytes + item_bytes > max_bytes):
-            result.append(current)
-            current, current_bytes = [], FRAME_OVERHEAD
-        current.append(item)
-        current_bytes += item_bytes
-    if current:
-        result.append(current)
-    return result
 
 
 class VariableSync(StationListener):
@@ -103,7 +86,6 @@ class VariableSync(StationListener):
         #: Stations whose monitors are set once this turn's burst of enabled entities is in.
         self._monitors_due: set[str] = set()
         self._monitor_locks: dict[str, asyncio.Lock] = {}
-        context.central.handle(NotifyEventRequest, self._notify_event)
 
     @callback
     def async_start(self) -> CALLBACK_TYPE:
@@ -114,21 +96,22 @@ class VariableSync(StationListener):
 
     @callback
     def station_connected(self, station: Station) -> None:
-        """A trusted station (re)connected: variables may have changed meanwhile."""
+        """A trusted station (re)connected: variables may have changed meanwhile (read once it is ready)."""
         if station.station_id in self.context.central.registry:
-            self.context.background(self._async_keep_current_if_known(station, None), f"{DOMAIN} variables")
+            self.context.background(self._async_keep_current_when_ready(station), f"{DOMAIN} variables")
 
     @callback
     def station_booted(self, station: Station) -> None:
-        """A reboot applied the settings that needed one; an unchanged firmware keeps its inventory current."""
+        """A reboot applied the settings that needed one."""
         ir.async_delete_issue(self.context.hass, DOMAIN, reboot_issue_id(station.station_id))
-        firmware = station.boot.firmware_version if station.boot else None
-        self.context.background(self._async_keep_current_if_known(station, firmware), f"{DOMAIN} variables")
 
-    async def _async_keep_current_if_known(self, station: Station, firmware: str | None) -> None:
-        """Monitors and a fresh read, when the station has an inventory (of `firmware`, when given)."""
+    async def _async_keep_current_when_ready(self, station: Station) -> None:
+        """Monitors and a fresh read once per connection, when the station has an inventory of its firmware."""
         runtime = await self.context.runtimes.async_get(station.station_id)
-        if runtime.has_inventory and (firmware is None or firmware == runtime.inventory_firmware):
+        if not await self.context.central.wait_ready(station) or not runtime.has_inventory:
+            return
+        firmware = station.boot.firmware_version if station.boot else None
+        if firmware is None or firmware == runtime.inventory_firmware:  # else a new inventory is on its way
             await self.async_keep_current(station.station_id)
 
     @callback
@@ -141,12 +124,17 @@ class VariableSync(StationListener):
         await self.async_set_monitors(station_id)
         await self.async_refresh(station_id)
 
-    async def _notify_event(self, station: Station, request: NotifyEventRequest) -> NotifyEventResponse:
-        """Monitored values changed (N07): update the model and the entities showing them."""
-        runtime = await self.context.runtimes.async_get(station.station_id)
-        if apply_events(runtime.device_model, parse_notify_event(request)):
+    async def async_events_received(self, station_id: str, events: list[VariableEvent]) -> None:
+        """Monitored values changed (N07, NotifyEvent): update the model and the entities showing them."""
+        runtime = await self.context.runtimes.async_get(station_id)
+        if apply_events(runtime.device_model, events):
             self._changed(runtime)
-        return NotifyEventResponse()
+
+    async def async_monitors_dropped(self, station_id: str) -> None:
+        """The station deleted every custom monitor (SetMonitoringBase, N03): ours go out again."""
+        self._monitored.pop(station_id, None)
+        if self.context.is_connected(station_id):
+            await self.async_set_monitors(station_id)
 
     @callback
     def _changed(self, runtime: StationRuntime) -> None:
@@ -312,6 +300,9 @@ class VariableSync(StationListener):
             )
             if not isinstance(outcome, SetVariableMonitoringResponse):
                 return
+            runtime.monitors.record_results(
+                outcome.set_monitoring_result, MonitorOwner.INTEGRATION, dict.fromkeys(wanted, 0.0)
+            )
             monitored.update(
                 VariableKey.from_ocpp(result.component, result.variable)
                 for result in outcome.set_monitoring_result
@@ -323,7 +314,7 @@ class VariableSync(StationListener):
         if not self.context.is_connected(station_id):
             return
         runtime = await self.context.runtimes.async_get(station_id)
-        monitored = self._monitored.get(station_id, set())
+        monitored = self._monitored.get(station_id, set()) if self._monitors_report(runtime) else set()
         wanted = [
             key for key in self._enabled.get(station_id, ()) if key not in monitored and key in runtime.device_model
         ]
@@ -331,6 +322,16 @@ class VariableSync(StationListener):
             await self.async_get_many(station_id, sorted(wanted, key=lambda key: key.slug))
         except CallFailed as err:
             _LOGGER.debug("%s: variables not refreshed: %s", station_id, err)
+
+    @staticmethod
+    def _monitors_report(runtime: StationRuntime) -> bool:
+        """Whether the station's monitoring level lets our monitors' events through (N05.FR.03)."""
+        model = runtime.device_model
+        for variable in ("ActiveMonitoringLevel", "MonitoringLevel"):
+            info = model.find("MonitoringCtrlr", variable)
+            if info is not None and info.value is not None and info.value.strip().isdigit():
+                return int(info.value) >= MONITOR_SEVERITY
+        return True
 
     async def async_get_many(self, station_id: str, keys: list[VariableKey]) -> list[GetVariableResult]:
         """Read variables with GetVariables split to the station's limits (B06.FR.05); the results in order.

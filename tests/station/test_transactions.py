@@ -14,6 +14,7 @@ from custom_components.ocpp_csms.protocol.v201.enums import ChargingState, IdTok
 from custom_components.ocpp_csms.station.transactions import (
     HISTORY_PER_EVSE,
     MAX_UNASSIGNED,
+    RECENT_SIGNATURES,
     TransactionRecord,
     TransactionTracker,
     register_locations,
@@ -250,6 +251,49 @@ def test_e04_fr_07_seq_no_gaps_are_recorded() -> None:
     assert tracker.gaps == {"TX1": [2, 4, 5]}
     tracker.apply_event(event("Updated", 2, at(2)))
     assert tracker.gaps == {"TX1": [4, 5]}
+
+
+def test_a_station_that_reuses_seq_no_0_still_has_its_session_counted() -> None:
+    """Quirk: every event with seqNo 0. A different event is applied (and counted); a retried one is not."""
+    tracker = TransactionTracker()
+    started = event("Started", 0, at(0), evse=1, register=1000, charging_state="Charging")
+    updated = event("Updated", 0, at(1), register=3000, charging_state="Charging")
+    ended = event("Ended", 0, at(2), register=4500, charging_state="Idle", stopped_reason="EVDisconnected")
+    outcomes = [tracker.apply_event(request) for request in (started, updated, updated, ended, ended)]
+    assert [outcome.duplicate for outcome in outcomes] == [False, False, True, False, True]
+    session = tracker.evse(1)
+    assert session.energy_wh == 3500
+    assert session.transaction_id is None  # ended: the charging switch goes off
+    assert session.charging_state is ChargingState.IDLE
+    assert tracker.reused_seq_nos == {"TX1": 2}
+    assert tracker.gaps == {}
+    restored = TransactionTracker.from_dict(tracker.to_dict())
+    assert restored.apply_event(ended).duplicate  # remembered across a restart
+    assert restored.reused_seq_nos == {"TX1": 2}
+
+
+def test_events_after_ended_do_not_reopen_the_session() -> None:
+    """An Updated after the Ended (in either arrival order) leaves the session ended and idle."""
+    started = event("Started", 0, at(0), evse=1, register=1000, charging_state="Charging")
+    ended = event("Ended", 1, at(2), register=2000, charging_state="Idle")
+    straggler = event("Updated", 2, at(3), charging_state="Charging")
+    for order in ((started, ended, straggler), (started, straggler, ended)):
+        tracker = TransactionTracker()
+        for request in order:
+            tracker.apply_event(request)
+        session = tracker.evse(1)
+        assert session.transaction_id is None
+        assert session.charging_state is ChargingState.IDLE
+
+
+def test_only_the_latest_signatures_are_kept() -> None:
+    tracker = TransactionTracker()
+    for seq_no in range(RECENT_SIGNATURES + 4):
+        tracker.apply_event(event("Started" if seq_no == 0 else "Updated", seq_no, at(seq_no), evse=1))
+    record = tracker.transaction("TX1")
+    assert record is not None
+    assert sorted(record.signatures) == list(range(4, RECENT_SIGNATURES + 4))
+    assert tracker.apply_event(event("Updated", 1, at(30))).duplicate  # too old to tell apart: a duplicate
 
 
 def test_e01_fr_16_readings_wait_for_the_evse_to_be_known() -> None:

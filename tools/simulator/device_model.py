@@ -282,6 +282,11 @@ class DeviceModel:
         """A MemberList/SequenceList variable's members."""
         return [item.strip() for item in self.value(component, name, "", **where).split(",") if item.strip()]
 
+    def remove_component(self, name: str) -> None:
+        """Drop a component with all its variables (a station built without it)."""
+        self.variables = {key: variable for key, variable in self.variables.items() if variable.component != name}
+        self.components = {component for component in self.components if component[0] != name}
+
     # ---- B06 GetVariables, B05 SetVariables ------------------------------------------------------------------
 
     def get_variable(self, item: dict[str, Any]) -> dict[str, Any]:
@@ -415,8 +420,12 @@ class DeviceModel:
         if monitor_id is not None and not any(monitor_id in v.monitors for v in self.variables.values()):
             result["status"] = "Rejected"  # N04.FR.?: an id that does not exist cannot be replaced
             return result
-        duplicate = next(
-            (m for m in found.monitors.values() if m.type == item["type"] and m.id != monitor_id),
+        duplicate = next(  # N04.FR.10: the same type and severity on the variable
+            (
+                m
+                for m in found.monitors.values()
+                if m.type == item["type"] and m.severity == int(item["severity"]) and m.id != monitor_id
+            ),
             None,
         )
         if duplicate is not None:
@@ -589,7 +598,7 @@ def build_inventory(settings: InventorySettings) -> DeviceModel:  # noqa: PLR091
     # OCPPCommCtrlr
     cc = "OCPPCommCtrlr"
     add(cc, "ActiveNetworkProfile", "0")
-    add(cc, "FileTransferProtocols", "HTTPS,FTPS", "MemberList", values_list="FTP,FTPS,HTTP,HTTPS,SFTP")
+    add(cc, "FileTransferProtocols", "HTTP,HTTPS,FTPS", "MemberList", values_list="FTP,FTPS,HTTP,HTTPS,SFTP")
     add(cc, "HeartbeatInterval", s.heartbeat_interval, "integer", unit="s", min_limit=1, max_limit=86400, **rw)
     add(cc, "MessageTimeout", 30, "integer", instance="Default", unit="s", min_limit=1, max_limit=600, **rw)
     add(cc, "MessageAttemptInterval", 10, "integer", instance="TransactionEvent", unit="s", min_limit=1, **rw)
@@ -746,7 +755,7 @@ def build_inventory(settings: InventorySettings) -> DeviceModel:  # noqa: PLR091
     add(mo, "ActiveMonitoringLevel", 9, "integer", min_limit=0, max_limit=9)
     dm = "DisplayMessageCtrlr"
     add(dm, "Available", True, "boolean")
-    add(dm, "DisplayMessages", 10, "integer", constant=True)
+    add(dm, "DisplayMessages", 0, "integer", max_limit=10)
     add(dm, "Enabled", True, "boolean", **rw)
     add(dm, "PersonalMessageSize", 128, "integer", constant=True)
     add(dm, "SupportedFormats", "ASCII,UTF8", "MemberList", values_list="ASCII,HTML,URI,UTF8", constant=True)

@@ -27,7 +27,7 @@ from collections.abc import Callable, Coroutine
 import contextlib
 import dataclasses
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 import hashlib
 import logging
 from pathlib import Path
@@ -42,6 +42,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from ocpp.exceptions import (
+    NotImplementedError as OcppNotImplementedError,
     OccurrenceConstraintViolationError,
     OCPPError,
     UnknownCallErrorCodeError,
@@ -55,6 +56,16 @@ from websockets.typing import Subprotocol
 
 from .device_model import DeviceModel, InventorySettings, Variable, build_inventory
 from .evse import Evse, Reservation, Transaction
+from .management import (
+    LogLine,
+    TransferError,
+    download,
+    firmware_version,
+    load_certificate,
+    log_content,
+    signature_valid,
+    upload,
+)
 from .meter import Car, Limit, Meter, iso, iso_now
 from .smart_charging import TX, Capabilities, ProfileStore, parse_time
 
@@ -140,6 +151,13 @@ class StationConfig:
     car: Car | None = None
     #: device model values to start with: {"Component.Variable" or "Component.Variable:Instance": value}.
     variables: dict[str, str] = field(default_factory=dict)
+    #: station management (L, N, O): how logs are uploaded (PUT, or POST as multipart form data, N01.FR.18-19),
+    #: the least size of a log (padded), whether the station has a display (DisplayMessageCtrlr), and how many
+    #: display messages go in one NotifyDisplayMessages.
+    log_upload_method: str = "PUT"
+    log_min_bytes: int = 0
+    display: bool = True
+    display_part_size: int = 4
 
     @property
     def endpoint(self) -> str:
@@ -248,6 +266,14 @@ class SimStation(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
         self.local_list: dict[str, dict[str, Any]] = {}
         self.certificates: dict[str, tuple[str, str]] = {}  # serial -> (type, PEM)
         self.display_messages: dict[int, dict[str, Any]] = {}
+        #: station management: firmware images downloaded, logs uploaded, what it keeps per customer (N09).
+        self.firmware_requests: list[dict[str, Any]] = []
+        self.firmware_downloads: list[bytes] = []
+        self.log_requests: list[dict[str, Any]] = []
+        self.uploaded_logs: list[bytes] = []
+        self.customer_data: dict[str, list[str]] = {}
+        if not config.display:
+            self.device_model.remove_component("DisplayMessageCtrlr")
         self.network_profiles: dict[int, dict[str, Any]] = {}
         self.pending_reset = False
         self._init_runtime()
@@ -484,8 +510,7 @@ class SimStation(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
                 self.send(call.SecurityEventNotification(type="ResetOrReboot", timestamp=iso_now(), tech_info=tech))
             )
         if self.firmware_status == "InstallRebooting":
-            self.firmware_status = "Installed"
-            self.spawn_conn(self._firmware_status("Installed"))
+            self._firmware_installed()
         self.boot_reason = "PowerUp"
         if self.config.scenario == "charge":
             for evse in self.evses.values():
@@ -877,6 +902,10 @@ class SimStation(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
         }
         if id_token is not None:
             kwargs["id_token"] = id_token
+            # What the station keeps about the customer (N09): their transactions.
+            self.customer_data.setdefault(str(id_token.get("id_token")), []).append(
+                f"{iso(now)} transaction {tx.id} on EVSE {evse.id}"
+            )
         if tx.reservation_id is not None:
             kwargs["reservation_id"] = tx.reservation_id
 
@@ -1108,7 +1137,8 @@ class SimStation(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
         parts = self.device_model.report_parts(variables, self.config.report_part_size, max_bytes)
         generated_at = iso_now()
         for seq_no, part in enumerate(parts):
-            await self.send(
+            # Asked for by the CSMS: sent even before the BootNotification answer is read (B02.FR.09).
+            await self._call(
                 call.NotifyReport(
                     request_id=request_id,
                     generated_at=generated_at,
@@ -1758,40 +1788,95 @@ class SimStation(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
     # ---- CSMS-initiated: firmware, diagnostics, display, misc (L, N, O, P, B09) -----------------------------------
 
     async def _firmware_status(self, status: str, request_id: int | None = None) -> None:
+        """FirmwareStatusNotification (L01.FR.01); requestId on all but Idle (L01.FR.20)."""
+        self.firmware_status = status
+        if status != "Idle" and request_id is None:
+            request_id = self._firmware_request_id
         await self.send(call.FirmwareStatusNotification(status=status, request_id=request_id))
 
-    @on_action(Action.update_firmware)
-    def on_update_firmware(self, request_id: int, firmware: dict[str, Any], **_: Any) -> Any:
-        """UpdateFirmware (L01): simulated download and install, then a reboot with reason FirmwareUpdate."""
-        self.stats.received["UpdateFirmware"] += 1
-        self._pending_firmware = (request_id, firmware)
-        return call_result.UpdateFirmware(status="Accepted")
+    async def _security_event(self, event: str, tech_info: str | None = None) -> None:
+        await self.send(call.SecurityEventNotification(type=event, timestamp=iso_now(), tech_info=tech_info))
 
-    _pending_firmware: tuple[int, dict[str, Any]] | None = None
+    _firmware_request_id: int | None = None
+    _pending_firmware: tuple[int, dict[str, Any], int, float] | None = None
     _firmware_task: asyncio.Task[Any] | None = None
+
+    @on_action(Action.update_firmware)
+    def on_update_firmware(
+        self,
+        request_id: int,
+        firmware: dict[str, Any],
+        retries: int | None = None,
+        retry_interval: int | None = None,
+        **_: Any,
+    ) -> Any:
+        """UpdateFirmware (L01, L02): a signing certificate that is no certificate is refused (L01.FR.21-22)."""
+        self.stats.received["UpdateFirmware"] += 1
+        self.firmware_requests.append({"request_id": request_id, **firmware})
+        if firmware.get("signing_certificate") and load_certificate(firmware["signing_certificate"]) is None:
+            self.spawn_conn(self._security_event("InvalidFirmwareSigningCertificate"))  # L01.FR.02
+            return call_result.UpdateFirmware(status="InvalidCertificate")
+        busy = self._firmware_task is not None and not self._firmware_task.done()
+        self._pending_firmware = (request_id, firmware, retries or 0, float(retry_interval or 0))
+        return call_result.UpdateFirmware(status="AcceptedCanceled" if busy else "Accepted")  # L01.FR.24
 
     @after_action(Action.update_firmware)
     def after_update_firmware(self, **_: Any) -> None:
-        """Start the update."""
+        """Start the update (cancelling one in progress)."""
         pending, self._pending_firmware = self._pending_firmware, None
         if pending is not None:
             if self._firmware_task is not None:
                 self._firmware_task.cancel()
             self._firmware_task = self.spawn_station(self._update_firmware(*pending))
 
-    async def _update_firmware(self, request_id: int, firmware: dict[str, Any]) -> None:
-        steps = ["Downloading", "Downloaded"]
-        if firmware.get("signature"):
-            steps.append("SignatureVerified")
-        steps += ["Installing", "InstallRebooting"]
-        for status in steps:
-            await asyncio.sleep(self.config.step_delay)
-            self.firmware_status = status
-            await self._firmware_status(status, request_id)
-        major, minor, patch = [*self.firmware_version.split("."), "0", "0"][:3]
-        self.firmware_version = f"{major}.{minor}.{int(patch) + 1 if patch.isdigit() else 1}"
+    async def _update_firmware(self, request_id: int, firmware: dict[str, Any], retries: int, interval: float) -> None:
+        """Download (with retries), verify the signature, install, reboot; Installed comes from the new firmware."""
+        self._firmware_request_id = request_id
+        retrieve_at = parse_time(firmware.get("retrieve_date_time"))
+        if retrieve_at is not None and (wait := (retrieve_at - datetime.now(UTC)).total_seconds()) > 0:
+            await self._firmware_status("DownloadScheduled", request_id)  # L01.FR.13
+            await asyncio.sleep(wait)
+        content: bytes | None = None
+        for attempt in range(retries + 1):
+            await self._firmware_status("Downloading", request_id)
+            try:
+                content = await download(firmware["location"])
+                break
+            except TransferError as err:
+                self.log.info("%s: firmware download failed (%s)", self.station_id, err)
+                if attempt < retries:
+                    await asyncio.sleep(interval)
+        if content is None:
+            await self._firmware_status("DownloadFailed", request_id)  # L01.FR.30
+            return
+        self.firmware_downloads.append(content)
+        await asyncio.sleep(self.config.step_delay)
+        await self._firmware_status("Downloaded", request_id)
+        certificate = load_certificate(firmware.get("signing_certificate"))
+        if certificate is not None or firmware.get("signature"):
+            if not signature_valid(content, certificate, firmware.get("signature")):
+                await self._firmware_status("InvalidSignature", request_id)
+                await self._security_event("InvalidFirmwareSignature")  # L01.FR.03
+                return
+            await self._firmware_status("SignatureVerified", request_id)
+        install_at = parse_time(firmware.get("install_date_time"))
+        if install_at is not None and (wait := (install_at - datetime.now(UTC)).total_seconds()) > 0:
+            await self._firmware_status("InstallScheduled", request_id)  # L01.FR.16
+            await asyncio.sleep(wait)
+        while any(evse.tx for evse in self.evses.values()):  # L01.FR.06
+            await asyncio.sleep(max(self.config.step_delay, 0.05))
+        await asyncio.sleep(self.config.step_delay)
+        await self._firmware_status("Installing", request_id)
+        await asyncio.sleep(self.config.step_delay)
+        self.firmware_version = firmware_version(content, self.firmware_version)
         self.device_model.update(self.device_model.find("Controller", "FirmwareVersion"), self.firmware_version)
+        await self._firmware_status("InstallRebooting", request_id)  # L01.FR.15, then Installed (L01.FR.32 a)
         await self._reboot("FirmwareUpdate")
+
+    def _firmware_installed(self) -> None:
+        """After the reboot into the new firmware: Installed (L01.FR.32) and the security event (L01.FR.31)."""
+        self.spawn_conn(self._firmware_status("Installed", self._firmware_request_id))
+        self.spawn_conn(self._security_event("FirmwareUpdated", f"firmware {self.firmware_version}"))
 
     @on_action(Action.publish_firmware)
     def on_publish_firmware(self, **_: Any) -> Any:
@@ -1805,68 +1890,175 @@ class SimStation(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
         self.stats.received["UnpublishFirmware"] += 1
         return call_result.UnpublishFirmware(status="NoFirmware")
 
-    @on_action(Action.get_log)
-    def on_get_log(self, log_type: str, request_id: int, **_: Any) -> Any:
-        """GetLog (N01): a simulated upload (nothing is sent to the remote location)."""
-        self.stats.received["GetLog"] += 1
-        filename = f"{self.station_id}-{log_type}-{datetime.now(UTC):%Y%m%dT%H%M%S}.log"
-        self._pending_log = request_id
-        return call_result.GetLog(status="Accepted", filename=filename)
+    _pending_log: dict[str, Any] | None = None
+    _log_task: asyncio.Task[Any] | None = None
+    _log_request_id: int | None = None
 
-    _pending_log: int | None = None
+    @on_action(Action.get_log)
+    def on_get_log(
+        self,
+        log_type: str,
+        request_id: int,
+        log: dict[str, Any],
+        retries: int | None = None,
+        retry_interval: int | None = None,
+        **_: Any,
+    ) -> Any:
+        """GetLog (N01): Accepted with the file name, AcceptedCanceled when an upload was on its way (N01.FR.12)."""
+        self.stats.received["GetLog"] += 1
+        self.log_requests.append({"request_id": request_id, "log_type": log_type, **log})
+        filename = f"{self.station_id}-{log_type}-{datetime.now(UTC):%Y%m%dT%H%M%S}.log"
+        busy = self._log_task is not None and not self._log_task.done()
+        self._pending_log = {
+            "request_id": request_id,
+            "log_type": log_type,
+            "log": log,
+            "filename": filename,
+            "retries": retries or 0,
+            "interval": float(retry_interval or 0),
+        }
+        return call_result.GetLog(status="AcceptedCanceled" if busy else "Accepted", filename=filename)
 
     @after_action(Action.get_log)
     def after_get_log(self, **_: Any) -> None:
-        """Report the (simulated) upload."""
+        """Upload the log (cancelling an upload on its way, N01.FR.20)."""
         pending, self._pending_log = self._pending_log, None
-        if pending is not None:
-            self.spawn_conn(self._upload_log(pending))
+        if pending is None:
+            return
+        if self._log_task is not None and not self._log_task.done():
+            self._log_task.cancel()
+            self.spawn_conn(
+                self.send(call.LogStatusNotification(status="AcceptedCanceled", request_id=self._log_request_id))
+            )
+        self._log_task = self.spawn_conn(self._upload_log(**pending))
 
-    async def _upload_log(self, request_id: int) -> None:
-        for status in ("Uploading", "Uploaded"):
-            self.log_status = status
-            await self.send(call.LogStatusNotification(status=status, request_id=request_id))
-            await asyncio.sleep(self.config.step_delay)
+    def log_lines(self) -> list[LogLine]:
+        """The station's log: what it sent, with the outcomes; security events are the security log."""
+        now_wall, now_mono = datetime.now(UTC), time.monotonic()
+        return [
+            LogLine(
+                at=now_wall - timedelta(seconds=now_mono - message.at),
+                text=f"{message.action} {message.outcome}" + (f" {message.error_code}" if message.error_code else ""),
+                security=message.action == "SecurityEventNotification",
+            )
+            for message in self.sent
+        ]
+
+    async def _upload_log(
+        self, request_id: int, log_type: str, *, log: dict[str, Any], filename: str, retries: int, interval: float
+    ) -> None:
+        """Uploading, the upload (with retries), Uploaded or the failure (N01.FR.08-10)."""
+        self._log_request_id = request_id
+        content = log_content(
+            self.log_lines(),
+            security=log_type == "SecurityLog",
+            oldest=parse_time(log.get("oldest_timestamp")),
+            latest=parse_time(log.get("latest_timestamp")),
+            min_bytes=self.config.log_min_bytes,
+        )
+        status = "UploadFailure"
+        for attempt in range(retries + 1):
+            self.log_status = "Uploading"
+            await self.send(call.LogStatusNotification(status="Uploading", request_id=request_id))
+            try:
+                await upload(log["remote_location"], content, filename, self.config.log_upload_method)
+            except TransferError as err:
+                self.log.info("%s: log upload failed (%s)", self.station_id, err)
+                status = err.status
+                if status == "UploadFailure" and attempt < retries:
+                    await asyncio.sleep(interval)
+                    continue
+                break
+            status = "Uploaded"
+            self.uploaded_logs.append(content)
+            break
+        self.log_status = status
+        await self.send(call.LogStatusNotification(status=status, request_id=request_id))
         self.log_status = "Idle"
 
-    @on_action(Action.customer_information)
-    def on_customer_information(self, request_id: int, report: bool, clear: bool, **_: Any) -> Any:
-        """CustomerInformation (N09): this station stores no customer data."""
-        self.stats.received["CustomerInformation"] += 1
-        self._pending_customer = request_id if report else None
-        return call_result.CustomerInformation(status="Accepted")
+    _pending_customer: tuple[int, str | None, bool, bool] | None = None
 
-    _pending_customer: int | None = None
+    @on_action(Action.customer_information)
+    def on_customer_information(
+        self,
+        request_id: int,
+        report: bool,
+        clear: bool,
+        *,
+        id_token: dict[str, Any] | None = None,
+        customer_identifier: str | None = None,
+        customer_certificate: dict[str, Any] | None = None,
+        **_: Any,
+    ) -> Any:
+        """CustomerInformation (N09, N10): what the station keeps per ID token (its transactions)."""
+        self.stats.received["CustomerInformation"] += 1
+        references = [item for item in (id_token, customer_identifier, customer_certificate) if item]
+        if len(references) != 1:
+            return call_result.CustomerInformation(status="Invalid")  # N09.FR.09
+        if not report and not clear:
+            return call_result.CustomerInformation(status="Rejected")  # N09.FR.07
+        customer = id_token["id_token"] if id_token else customer_identifier
+        self._pending_customer = (request_id, customer, report, clear)
+        return call_result.CustomerInformation(status="Accepted")
 
     @after_action(Action.customer_information)
     def after_customer_information(self, **_: Any) -> None:
-        """Report (nothing)."""
+        """Report (in parts of at most 512 characters) and/or clear."""
         pending, self._pending_customer = self._pending_customer, None
         if pending is not None:
-            self.spawn_conn(
-                self.send(
-                    call.NotifyCustomerInformation(
-                        data="No customer data stored", seq_no=0, generated_at=iso_now(), request_id=pending, tbc=False
-                    )
+            self.spawn_conn(self._customer_information(*pending))
+
+    async def _customer_information(self, request_id: int, customer: str | None, report: bool, clear: bool) -> None:
+        held = self.customer_data.get(customer or "", [])
+        if clear:
+            self.customer_data.pop(customer or "", None)
+        if report and held:
+            text = "\n".join(held)
+        elif held:
+            text = "Customer data cleared"  # N10.FR.06
+        else:
+            text = "No customer data stored"  # N09.FR.06, N10.FR.04
+        parts = [text[index : index + 512] for index in range(0, len(text), 512)]
+        generated_at = iso_now()
+        for seq_no, part in enumerate(parts):
+            await self.send(
+                call.NotifyCustomerInformation(
+                    data=part,
+                    seq_no=seq_no,
+                    generated_at=generated_at,
+                    request_id=request_id,
+                    tbc=seq_no < len(parts) - 1,
                 )
             )
 
+    def _display_count_changed(self) -> None:
+        count = self.device_model.find("DisplayMessageCtrlr", "DisplayMessages")
+        if count is not None:
+            count.value = str(len(self.display_messages))
+
     @on_action(Action.set_display_message)
     def on_set_display_message(self, message: dict[str, Any], **_: Any) -> Any:
-        """SetDisplayMessage (O01)."""
+        """SetDisplayMessage (O01, O02, O04: the same id replaces; O01.FR.11: at most DisplayMessages.maxLimit)."""
         self.stats.received["SetDisplayMessage"] += 1
+        if not self.config.display:
+            raise OcppNotImplementedError(details={"cause": "This station has no display"})
         content = message.get("message", {})
         if content.get("format") not in self.device_model.members("DisplayMessageCtrlr", "SupportedFormats"):
             return call_result.SetDisplayMessage(status="NotSupportedMessageFormat")
         if message.get("priority") not in self.device_model.members("DisplayMessageCtrlr", "SupportedPriorities"):
             return call_result.SetDisplayMessage(status="NotSupportedPriority")
-        if message.get("state") is not None:
+        if message.get("state") not in (None, "Charging", "Idle"):
             return call_result.SetDisplayMessage(status="NotSupportedState")
         if message.get("transaction_id") is not None and not any(
             e.tx and e.tx.id == message["transaction_id"] for e in self.evses.values()
         ):
             return call_result.SetDisplayMessage(status="UnknownTransaction")
+        capacity = self.device_model.find("DisplayMessageCtrlr", "DisplayMessages")
+        limit = int(capacity.max_limit) if capacity is not None and capacity.max_limit else 10
+        if int(message["id"]) not in self.display_messages and len(self.display_messages) >= limit:
+            return call_result.SetDisplayMessage(status="Rejected")
         self.display_messages[int(message["id"])] = message
+        self._display_count_changed()
         return call_result.SetDisplayMessage(status="Accepted")
 
     @on_action(Action.get_display_messages)
@@ -1878,12 +2070,16 @@ class SimStation(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
         state: str | None = None,
         **_: Any,
     ) -> Any:
-        """GetDisplayMessages (O03)."""
+        """GetDisplayMessages (O03, O04): Accepted and NotifyDisplayMessages, or Unknown (O03.FR.06)."""
         self.stats.received["GetDisplayMessages"] += 1
+        if not self.config.display:
+            raise OcppNotImplementedError(details={"cause": "This station has no display"})
         found = [
             m
             for m in self.display_messages.values()
-            if (not id or int(m["id"]) in id) and (priority is None or m.get("priority") == priority) and state is None
+            if (not id or int(m["id"]) in id)
+            and (priority is None or m.get("priority") == priority)
+            and (state is None or m.get("state") == state)
         ]
         if not found:
             return call_result.GetDisplayMessages(status="Unknown")
@@ -1894,17 +2090,28 @@ class SimStation(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
 
     @after_action(Action.get_display_messages)
     def after_get_display_messages(self, **_: Any) -> None:
-        """Send the messages."""
+        """Send the messages, in parts of `display_part_size` (O03.FR.03-05: tbc on all but the last)."""
         pending, self._pending_display = self._pending_display, None
         if pending is not None:
-            self.spawn_conn(self.send(call.NotifyDisplayMessages(request_id=pending[0], message_info=pending[1])))
+            self.spawn_conn(self._notify_display_messages(*pending))
+
+    async def _notify_display_messages(self, request_id: int, messages: list[dict[str, Any]]) -> None:
+        size = max(self.config.display_part_size, 1)
+        parts = [messages[index : index + size] for index in range(0, len(messages), size)]
+        for number, part in enumerate(parts):
+            await self.send(
+                call.NotifyDisplayMessages(request_id=request_id, message_info=part, tbc=number < len(parts) - 1)
+            )
 
     @on_action(Action.clear_display_message)
     def on_clear_display_message(self, id: int, **_: Any) -> Any:  # noqa: A002
         """ClearDisplayMessage (O05)."""
         self.stats.received["ClearDisplayMessage"] += 1
+        if not self.config.display:
+            raise OcppNotImplementedError(details={"cause": "This station has no display"})
         if self.display_messages.pop(id, None) is None:
             return call_result.ClearDisplayMessage(status="Unknown")
+        self._display_count_changed()
         return call_result.ClearDisplayMessage(status="Accepted")
 
     @on_action(Action.cost_updated)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 import logging
@@ -15,7 +16,7 @@ from typing import Any, Final
 
 from ..protocol.errors import OcppError, RpcErrorCode
 from ..protocol.model import OcppModel
-from ..protocol.session import DEFAULT_CALL_TIMEOUT, RpcSession
+from ..protocol.session import DEFAULT_CALL_TIMEOUT, RpcSession, after_answer
 from ..protocol.v201.datatypes import Component, SetVariableData, StatusInfo, Variable
 from ..protocol.v201.enums import MessageTrigger, RegistrationStatus, SetVariableStatus, TriggerMessageStatus
 from ..protocol.v201.messages import (
@@ -190,12 +191,26 @@ class CentralSystem:
             # A CALL outstanding on the old connection will not be answered on the new one.
             station.session.connection_lost()
             self._spawn(previous.close(1000, "Replaced by a new connection"))
+        station.ready = asyncio.Event()  # this connection's: set once the station has booted or spoken on it
         for listener in self._listeners:
             listener.station_connected(station)
-        if station.registration is Registration.ACCEPTED and station.boot is None:
-            # Learn vendor, model and firmware now rather than at the next reboot.
-            self._spawn(self.trigger(station_id, MessageTrigger.BOOT_NOTIFICATION))
         return station
+
+    async def wait_ready(self, station: Station) -> bool:
+        """Wait until the station may be sent CALLs on its current connection; False when it left meanwhile.
+
+        A station that boots (after a reboot) must first get its BootNotification answered: until then it may
+        drop what it is sent. One that reconnects without rebooting is ready as soon as it says anything (a
+        status, a heartbeat). One that says nothing for a heartbeat interval is taken as ready then.
+        """
+        ready = station.ready
+        connection = station.connection
+        if connection is None:
+            return False
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.config.heartbeat_interval):
+                await ready.wait()
+        return station.connection is connection
 
     def detach(self, station: Station, connection: StationConnection) -> None:
         """A connection went down; nothing happens when it was already replaced by a newer one."""
@@ -322,7 +337,10 @@ class CentralSystem:
     def _guard(self, station: Station, action: str, request: OcppModel) -> None:
         """Before acceptance, only BootNotification and what we asked for are served (B01.FR.10, B02.FR.09)."""
         station.last_seen = datetime.now(UTC)
-        if station.registration is Registration.ACCEPTED or isinstance(request, BootNotificationRequest):
+        if isinstance(request, BootNotificationRequest):
+            return
+        if station.registration is Registration.ACCEPTED:
+            station.ready.set()  # an accepted station that speaks (without booting) takes our CALLs
             return
         if station.awaited.take(type(request)):
             return
@@ -371,11 +389,7 @@ class CentralSystem:
             request.reason,
             status,
         )
-        for listener in self._listeners:
-            if status is RegistrationStatus.ACCEPTED:
-                listener.station_booted(station)
-            elif status is RegistrationStatus.PENDING:
-                listener.approval_requested(station)
+        after_answer(lambda: self._tell_boot(station, status))  # what follows reaches the station after its answer
         accepted = status is RegistrationStatus.ACCEPTED
         return BootNotificationResponse(
             current_time=datetime.now(UTC),
@@ -383,6 +397,15 @@ class CentralSystem:
             status=status,
             status_info=None if accepted else StatusInfo(reason_code=status.value),
         )
+
+    def _tell_boot(self, station: Station, status: RegistrationStatus) -> None:
+        if status is RegistrationStatus.ACCEPTED:
+            station.ready.set()
+        for listener in self._listeners:
+            if status is RegistrationStatus.ACCEPTED:
+                listener.station_booted(station)
+            elif status is RegistrationStatus.PENDING:
+                listener.approval_requested(station)
 
     def _decide_registration(self, station: Station) -> RegistrationStatus:
         """What to answer a BootNotification: trusted stations are accepted, unknown ones as the policy says."""

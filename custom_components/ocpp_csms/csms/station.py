@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -137,6 +138,8 @@ class Station:
     operative: dict[int, bool] = field(default_factory=dict)
     connected_since: datetime | None = None
     last_seen: datetime | None = None
+    #: Set once the station may be sent CALLs on its current connection (see CentralSystem.wait_ready).
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
 
     def bind(self, session_factory: Callable[[Callable[[bytes], Awaitable[None]]], RpcSession]) -> None:
         """Create the station's session, sending over whatever connection is current."""

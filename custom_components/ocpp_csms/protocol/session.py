@@ -34,6 +34,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 import logging
@@ -76,6 +77,23 @@ from .model import OcppModel
 from .v201.messages import ACTIONS
 
 _LOGGER = logging.getLogger(__name__)
+
+#: What runs once the answer to the CALL being served has been sent (see `after_answer`).
+_AFTER_ANSWER: ContextVar[list[Callable[[], None]] | None] = ContextVar("after_answer", default=None)
+
+
+def after_answer(callback: Callable[[], None]) -> None:
+    """Run `callback` once the answer to the CALL being served has gone out (e.g. a BootNotification's).
+
+    What a handler starts that sends CALLs of its own then reaches the station after its answer, as a station
+    still waiting for its answer may refuse them. Outside a handler, `callback` runs at once.
+    """
+    pending = _AFTER_ANSWER.get()
+    if pending is None:
+        callback()
+    else:
+        pending.append(callback)
+
 
 #: Part 2 §3.2 suggests starting with 30 seconds.
 DEFAULT_CALL_TIMEOUT: Final = 30.0
@@ -264,6 +282,8 @@ class RpcSession:
 
     async def _serve(self, frame: CallFrame) -> None:
         message_id = frame.message_id
+        after: list[Callable[[], None]] = []
+        _AFTER_ANSWER.set(after)  # this task's context: the handler's `after_answer` calls land here
         try:
             response = await self._dispatch(frame)
             answer = dump_call_result(message_id, _dump(response))
@@ -287,6 +307,11 @@ class RpcSession:
                 _LOGGER.exception("%s: error while handling %s (%s)", self.station_id, frame.action, message_id)
             answer = dump_call_error(message_id, RpcErrorCode.INTERNAL_ERROR, f"Error while handling {frame.action}")
         await self._send_safely(answer)
+        for callback in after:
+            try:
+                callback()
+            except Exception:
+                _LOGGER.exception("%s: error after answering %s (%s)", self.station_id, frame.action, message_id)
 
     async def _dispatch(self, frame: CallFrame) -> OcppModel:
         spec = self._actions.get(frame.action)

@@ -33,6 +33,8 @@ class VariableEvent:
     tech_code: str | None = None
     tech_info: str | None = None
     transaction_id: str | None = None
+    #: The monitor that triggered the event (none for a hard-wired notification).
+    variable_monitoring_id: int | None = None
 
     @classmethod
     def from_event_data(cls, data: EventData) -> VariableEvent:
@@ -48,6 +50,7 @@ class VariableEvent:
             tech_code=data.tech_code,
             tech_info=data.tech_info,
             transaction_id=data.transaction_id,
+            variable_monitoring_id=data.variable_monitoring_id,
         )
 
 

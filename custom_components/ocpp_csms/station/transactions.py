@@ -7,7 +7,13 @@ the event with the highest seqNo that set it (the idToken: the lowest, the one t
 start time is the earliest event's, the session energy depends on the set of register readings only
 (`energy.SessionEnergy`), and the EVSE's meter snapshot keeps the newest reading per quantity. So the state after
 any arrival order, with any duplicates, equals the state after applying the events in seqNo order, and an old
-event arriving late never moves the state backwards. A repeated (transactionId, seqNo) is a no-op.
+event arriving late never moves the state backwards.
+
+A duplicate is the same event sent again: the same (transactionId, seqNo) and the same event (type, timestamp,
+trigger, charging state), a no-op. Some stations reuse seqNos (every event with seqNo 0, against E.FR's increasing
+seqNo): a different event with a seqNo already seen is applied (as the newest with that seqNo) and counted in
+`reused_seq_nos`. The signatures of the highest few seqNos are kept per transaction (RECENT_SIGNATURES), as
+retries repeat recent events; an older seqNo seen again counts as a duplicate.
 
 seqNos missing between the lowest and highest received are reported by `gaps` (diagnostics: a station low on
 memory may drop Updated events, E04.FR.07/E11.FR.04).
@@ -37,6 +43,10 @@ HISTORY_PER_EVSE: Final = 4
 MAX_UNASSIGNED: Final = 16
 #: Messages' worth of readings a transaction of unknown EVSE holds until its EVSE is known.
 MAX_PENDING: Final = 256
+#: Signatures of a transaction's latest events kept to tell a retried event from a reused seqNo.
+RECENT_SIGNATURES: Final = 8
+#: The stamp of what the Ended event sets: above every seqNo.
+ENDED_STAMP: Final = 2**31
 
 type _Stamped[T] = tuple[int, T]  # (seqNo of the event that set it, value)
 _NEVER: Final = datetime.min.replace(tzinfo=UTC)
@@ -52,6 +62,14 @@ def _later[T](held: _Stamped[T] | None, seq_no: int, value: T | None) -> _Stampe
     if value is None or (held is not None and held[0] > seq_no):
         return held
     return seq_no, value
+
+
+def event_signature(event: TransactionEventRequest) -> str:
+    """What tells two events with the same seqNo apart: a retry repeats all of it."""
+    state = event.transaction_info.charging_state
+    return "|".join(
+        (event.event_type.value, event.timestamp.isoformat(), event.trigger_reason.value, state.value if state else "")
+    )
 
 
 def _ranges(numbers: Iterable[int]) -> list[list[int]]:
@@ -92,6 +110,23 @@ class TransactionRecord:
     energy: SessionEnergy = field(default_factory=SessionEnergy)
     #: Readings (with the seqNo of their event) waiting for the EVSE to be known.
     pending: list[tuple[int, Reading]] = field(default_factory=list)
+    #: The signatures of the events with the highest seqNos (at most RECENT_SIGNATURES).
+    signatures: dict[int, str] = field(default_factory=dict)
+    #: Different events that came with a seqNo already seen (a station that does not increase it).
+    reused_seq_nos: int = 0
+
+    def seen(self, seq_no: int, signature: str) -> bool:
+        """Whether this event was applied before (a retry); otherwise it is remembered as applied."""
+        if seq_no in self.seq_nos:
+            known = self.signatures.get(seq_no)
+            if known is None or known == signature:
+                return True
+            self.reused_seq_nos += 1
+        self.seq_nos.add(seq_no)
+        self.signatures[seq_no] = signature
+        if len(self.signatures) > RECENT_SIGNATURES:
+            del self.signatures[min(self.signatures)]
+        return False
 
     @property
     def ended(self) -> bool:
@@ -140,6 +175,10 @@ class TransactionRecord:
             data["id_token"] = [self.id_token[0], self.id_token[1].to_payload()]
         if self.pending:
             data["pending"] = [[order, reading.to_dict()] for order, reading in self.pending]
+        if self.signatures:
+            data["signatures"] = [[seq_no, self.signatures[seq_no]] for seq_no in sorted(self.signatures)]
+        if self.reused_seq_nos:
+            data["reused_seq_nos"] = self.reused_seq_nos
         return data
 
     @classmethod
@@ -155,6 +194,8 @@ class TransactionRecord:
             started_event=data["started_event"],
             energy=SessionEnergy.from_dict(data["energy"]),
             pending=[(order, Reading.from_dict(reading)) for order, reading in data.get("pending", ())],
+            signatures={int(seq_no): str(signature) for seq_no, signature in data.get("signatures", ())},
+            reused_seq_nos=data.get("reused_seq_nos", 0),
         )
         if (held := data.get("charging_state")) is not None:
             record.charging_state = (held[0], ChargingState(held[1]))
@@ -289,6 +330,15 @@ class TransactionTracker:
             if (missing := record.missing_seq_nos)
         }
 
+    @property
+    def reused_seq_nos(self) -> dict[str, int]:
+        """Per remembered transaction, how many different events came with a seqNo already seen."""
+        return {
+            transaction_id: record.reused_seq_nos
+            for transaction_id, record in sorted(self._transactions.items())
+            if record.reused_seq_nos
+        }
+
     # Messages
 
     def apply_event(self, event: TransactionEventRequest) -> EventOutcome:
@@ -301,7 +351,7 @@ class TransactionTracker:
             record = TransactionRecord(transaction_id)
             self._transactions[transaction_id] = record
             self._unassigned[transaction_id] = None
-        elif seq_no in record.seq_nos:
+        if record.seen(seq_no, event_signature(event)):
             return EventOutcome(
                 transaction_id,
                 record.evse_id,
@@ -310,7 +360,6 @@ class TransactionTracker:
                 offline=bool(event.offline),
             )
         was_current = self._is_current(record)
-        record.seq_nos.add(seq_no)
         if record.started_at is None or event.timestamp < record.started_at:
             record.started_at = event.timestamp
         if event.event_type is TransactionEvent.STARTED:
@@ -319,7 +368,9 @@ class TransactionTracker:
         if event.event_type is TransactionEvent.ENDED:
             record.ended_at = event.timestamp
             stopped_reason = stopped_reason or Reason.LOCAL  # the one reason that may be left out (E07.FR.06)
-        record.charging_state = _later(record.charging_state, seq_no, info.charging_state)
+        # The Ended event's state is final: an event a station sends after it (against E.FR) does not move it back.
+        final = ENDED_STAMP if event.event_type is TransactionEvent.ENDED else seq_no
+        record.charging_state = _later(record.charging_state, final, info.charging_state)
         record.stopped_reason = _later(record.stopped_reason, seq_no, stopped_reason)
         record.trigger_reason = _later(record.trigger_reason, seq_no, event.trigger_reason)
         record.time_spent_charging = _later(record.time_spent_charging, seq_no, info.time_spent_charging)
@@ -351,6 +402,19 @@ class TransactionTracker:
             new_session=current and not was_current,
             offline=bool(event.offline),
         )
+
+    def end_without_event(self, transaction_id: str, ended_at: datetime) -> bool:
+        """The station says the transaction is over and nothing of it is queued (E14): its Ended event was lost.
+
+        The session ends at `ended_at`, idle; an Ended event that still arrives sets its own values. Whether a
+        running transaction was ended.
+        """
+        record = self._transactions.get(transaction_id)
+        if record is None or record.ended:
+            return False
+        record.ended_at = ended_at
+        record.charging_state = _later(record.charging_state, ENDED_STAMP - 1, ChargingState.IDLE)
+        return True
 
     def apply_meter_values(self, evse_id: int, meter_values: Sequence[MeterValue]) -> bool:
         """Apply a MeterValuesRequest (J01) of an EVSE (0: the station's grid meter); whether anything changed.
