@@ -209,6 +209,20 @@ class FrameRecorder(logging.Handler):
         """The actions of the CALLs we sent (or received), in order."""
         return [frame.message[2] for frame in self.of(station_id) if frame.sent is sent and frame.message[0] == 2]
 
+    def calls_before_boot_answers(self, station_id: str) -> list[list[Any]]:
+        """Our CALLs sent while a BootNotification of the station was still unanswered."""
+        waiting: set[str] = set()
+        early = []
+        for frame in self.of(station_id):
+            kind, message_id = frame.message[0], frame.message[1]
+            if not frame.sent and kind == 2 and frame.message[2] == "BootNotification":
+                waiting.add(message_id)
+            elif frame.sent and kind in {3, 4}:
+                waiting.discard(message_id)
+            elif frame.sent and kind == 2 and waiting:
+                early.append(frame.message)
+        return early
+
     def schema_violations(self, station_id: str) -> list[str]:
         """Every CALL and CALLRESULT of the station's frames checked against the OCPP 2.0.1 JSON schemas."""
         pending: dict[tuple[bool, str], str] = {}  # (sent by us, message id) -> action

@@ -97,11 +97,12 @@ const phaseCurrents = (amps) => ["L1", "L2", "L3"].map((phase) => ({ value: amps
 /** How the two stations differ; both stay within OCPP 2.0.1, some of it in ways a CSMS may not expect. */
 const PERSONALITIES = {
   // One EVSE; reports its device model (in two NotifyReport parts); meters in Wh and W, the units' defaults, left
-  // out; transaction ids are UUIDs; composite schedules in A.
+  // out; transaction ids are UUIDs; composite schedules in A; a remote start answered first, then started.
   wallbox: {
     evses: 1,
     reportsDeviceModel: true,
     compositeUnit: "A",
+    startsBeforeAnswering: false,
     carMaxCurrent: 16,
     registerStartWh: 1_234_000,
     transactionId: () => randomUUID(),
@@ -113,11 +114,13 @@ const PERSONALITIES = {
     ],
   },
   // Two EVSEs; no device model report (GetBaseReport is answered NotImplemented by the library); meters in kWh
-  // and kW with their units; transaction ids are small numbers; composite schedules in W unless asked for A.
+  // and kW with their units; transaction ids are small numbers; composite schedules in W unless asked for A; a
+  // remote start's transaction starts before the RequestStartTransaction is answered.
   twin: {
     evses: 2,
     reportsDeviceModel: false,
     compositeUnit: "W",
+    startsBeforeAnswering: true,
     carMaxCurrent: 16,
     registerStartWh: 42_000,
     transactionId: (() => {

@@ -51,8 +51,8 @@ export class Station {
     this.meterInterval = meterInterval;
     this.rpc = null;
     this.bootReason = "PowerUp";
-    this.accepted = false;
-    this.timers = new Set();
+    this.timers = new Set(); // every timer, cleared when the connection goes
+    this.bootTimer = null; // the heartbeat once accepted, or the next boot while pending or rejected
     this.inflight = new Set(); // our CALLs not answered yet
     this.profiles = []; // [{ evseId, profile }]
     this.pendingReset = null;
@@ -91,21 +91,19 @@ export class Station {
     });
     if (!response) return;
     emit("boot", { status: response.status, interval: response.interval, reason: this.bootReason });
-    this.clearTimers();
+    clearTimeout(this.bootTimer); // clears an interval too
+    const interval = Math.max(response.interval, 1) * 1000;
     if (response.status === "Accepted") {
-      this.accepted = true;
-      this.every(Math.max(response.interval, 1) * 1000, () => this.send("Heartbeat", {}));
+      this.bootTimer = this.every(interval, () => this.send("Heartbeat", {}));
       for (const evse of this.evses.values()) await this.statusNotification(evse);
     } else {
       // Pending or Rejected: ask again after the interval, unless the CSMS triggers a boot first (B02, B03).
-      this.accepted = false;
-      this.later(Math.max(response.interval, 1) * 1000, () => this.boot());
+      this.bootTimer = this.later(interval, () => this.boot());
     }
   }
 
   connectionLost() {
     emit("disconnected", {});
-    this.accepted = false;
     this.clearTimers();
   }
 
@@ -144,6 +142,7 @@ export class Station {
       task();
     }, ms);
     this.timers.add(timer);
+    return timer;
   }
 
   clearTimers() {
@@ -306,7 +305,7 @@ export class Station {
 
   // ---- transactions (E, F) ---------------------------------------------------------------------------------
 
-  onRequestStartTransaction({ idToken, remoteStartId, evseId, chargingProfile }) {
+  async onRequestStartTransaction({ idToken, remoteStartId, evseId, chargingProfile }) {
     const evse = evseId ? this.evses.get(evseId) : [...this.evses.values()].find((e) => !e.transaction);
     if (!evse || evse.transaction || !evse.operative) return { status: "Rejected" };
     const transactionId = this.personality.transactionId();
@@ -314,7 +313,13 @@ export class Station {
       // F01.FR.08: the TxProfile sent with the start applies to this transaction.
       this.storeProfile(evse.id, { ...chargingProfile, transactionId });
     }
-    setImmediate(() => this.startTransaction(evse, transactionId, idToken, remoteStartId));
+    if (this.personality.startsBeforeAnswering) {
+      // Legal, and some stations do it: the transaction starts (StatusNotification, TransactionEvent Started,
+      // both answered) before the station answers the RequestStartTransaction.
+      await this.startTransaction(evse, transactionId, idToken, remoteStartId);
+    } else {
+      setImmediate(() => this.startTransaction(evse, transactionId, idToken, remoteStartId));
+    }
     return { status: "Accepted", transactionId };
   }
 
