@@ -450,7 +450,7 @@ def test_frame_check_finds_calls_before_the_boot_answer(hass: HomeAssistant) -> 
         (False, [2, "1", "BootNotification", boot]),
         (True, report),
         (True, [3, "1", {"status": "Accepted", "currentTime": "2026-11-21T10:00:00Z", "interval": 300}]),
-        (True, [2, "b", "Heartbeat", {}]),
+        (True, [2, "b", "TriggerMessage", {"requestedMessage": "StatusNotification"}]),
     ]:
         recorder.frames.append(Frame("CP-1", sent, message))
     assert recorder.calls_before_boot_answers("CP-1") == [report]
