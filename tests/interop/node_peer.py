@@ -209,6 +209,14 @@ class FrameRecorder(logging.Handler):
         """The actions of the CALLs we sent (or received), in order."""
         return [frame.message[2] for frame in self.of(station_id) if frame.sent is sent and frame.message[0] == 2]
 
+    def write(self, path: Path, station_id: str, peer: NodePeer | None = None) -> None:
+        """The station's frames, one a line (`>` sent by us, `<` received), then what the peer printed."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lines = [f"{'>' if frame.sent else '<'} {json.dumps(frame.message)}" for frame in self.of(station_id)]
+        if peer is not None:
+            lines += ["", f"---- what the {peer.library} peer printed", *peer.output]
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
     def calls_before_boot_answers(self, station_id: str) -> list[list[Any]]:
         """Our CALLs sent while a BootNotification of the station was still unanswered."""
         waiting: set[str] = set()

@@ -18,6 +18,7 @@ import asyncio
 from dataclasses import dataclass
 import json
 import os
+from pathlib import Path
 import sys
 import time
 from typing import Any
@@ -310,6 +311,9 @@ async def test_third_party_peer(
             await until(hass, lambda: entities.state("sensor", "connector_status", 1) == "available")
             assert entities.state("switch", "charging", 1) == "off"
             step("reset: rebooted, booted again (RemoteReset), connected and available")
+
+    if folder := os.environ.get("INTEROP_FRAMES"):
+        frames.write(Path(folder) / f"{case.library}.frames.txt", case.station_id, peer)
 
     # ---- zero schema violations in either direction ----------------------------------------------------------
     assert peer.of("validation_failure") == [], "the peer's library found messages breaking the schemas"
