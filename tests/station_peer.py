@@ -28,9 +28,16 @@ def basic_auth_header(username: str, password: str) -> dict[str, str]:
 class StationPeer(ChargePoint):  # type: ignore[misc]
     """A charging station that boots, answers TriggerMessage and SetVariables, and records what it was sent."""
 
-    def __init__(self, station_id: str, connection: ClientConnection, *, serial_number: str = "SN-0001") -> None:
+    def __init__(
+        self,
+        station_id: str,
+        connection: ClientConnection,
+        *,
+        serial_number: str = "SN-0001",
+        response_timeout: float = 5,
+    ) -> None:
         """A station on an open connection; `start()` must run for it to answer the central system."""
-        super().__init__(station_id, connection, response_timeout=5)
+        super().__init__(station_id, connection, response_timeout=response_timeout)
         self.serial_number = serial_number
         self.received: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
         self.variables: dict[tuple[str, str], str] = {}
@@ -183,11 +190,12 @@ class StationPeer(ChargePoint):  # type: ignore[misc]
 
     @on(Action.set_charging_profile)
     def on_set_charging_profile(self, evse_id: int, charging_profile: dict[str, Any], **kwargs: Any) -> Any:
-        """Keep the profile (replacing one with the same id) and accept it."""
+        """Keep the profile (replacing one with the same id) when `charging_profile_status` accepts it."""
         self.received.put_nowait(("SetChargingProfile", {"evse_id": evse_id, "charging_profile": charging_profile}))
-        self.profiles = [p for p in self.profiles if p[1]["id"] != charging_profile["id"]] + [
-            (evse_id, charging_profile)
-        ]
+        if self.charging_profile_status == "Accepted":
+            self.profiles = [p for p in self.profiles if p[1]["id"] != charging_profile["id"]] + [
+                (evse_id, charging_profile)
+            ]
         return call_result.SetChargingProfile(status=self.charging_profile_status)
 
     @on(Action.clear_charging_profile)
@@ -314,18 +322,19 @@ async def station_connection(
     ssl_context: ssl.SSLContext | None = None,
     serial_number: str = "SN-0001",
     peer_class: type[StationPeer] | None = None,
+    timeout: float = 5,
 ) -> AsyncIterator[StationPeer]:
-    """A connected, running StationPeer; its connection is closed on exit."""
+    """A connected, running StationPeer (`timeout`: to connect, and for each answer); closed on exit."""
     headers = basic_auth_header(username or station_id, password) if password is not None else None
     connection = await connect(
         f"{url}/{station_id}",
         subprotocols=[SUBPROTOCOL],
         additional_headers=headers,
         ssl=ssl_context,
-        open_timeout=5,
+        open_timeout=timeout,
         ping_interval=None,  # tests move the clock: a keepalive would time out
     )
-    peer = (peer_class or StationPeer)(station_id, connection, serial_number=serial_number)
+    peer = (peer_class or StationPeer)(station_id, connection, serial_number=serial_number, response_timeout=timeout)
     task = asyncio.create_task(peer.start())
     try:
         yield peer

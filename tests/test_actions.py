@@ -24,6 +24,7 @@ from custom_components.ocpp_csms.devices import evse_identifier
 from custom_components.ocpp_csms.services import SERVICES
 from custom_components.ocpp_csms.station.device_model import VariableKey
 
+from .auth_station import AuthStation
 from .conftest import STATION_PASSWORD, SetupIntegration, trusted_station, ws_url
 from .station.inventory import inventory
 from .station_peer import StationPeer, station_connection
@@ -31,6 +32,7 @@ from .test_control_surface import device_id, ready_station
 from .test_transactions import START, event, send
 
 ADMIN_ACTIONS = {"reset", "set_variables", "data_transfer", "rotate_password", "add_id_token", "remove_id_token"}
+ADMIN_ACTIONS |= {"update_id_token", "sync_local_list"}  # authorization (C, D)
 
 
 async def normal_user(hass: HomeAssistant) -> MockUser:
@@ -87,6 +89,8 @@ async def test_admin_actions_refuse_a_user_who_is_no_administrator(
             "rotate_password": {"device_id": station_device},
             "add_id_token": {"id_token": "MINE"},
             "remove_id_token": {"id_token": "KEEP"},
+            "update_id_token": {"id_token": "KEEP", "status": "Blocked"},
+            "sync_local_list": {"device_id": station_device},
         }
         assert calls.keys() == ADMIN_ACTIONS
         record = entry.runtime_data.registry.get("CP-1")
@@ -97,6 +101,7 @@ async def test_admin_actions_refuse_a_user_who_is_no_administrator(
         await hass.async_block_till_done()
         assert not {"Reset", "SetVariables", "DataTransfer"} & set(sent_actions(station))
     assert [token.id_token for token in entry.runtime_data.authorization.tokens] == ["KEEP"]
+    assert entry.runtime_data.authorization.tokens.get("KEEP").status.value == "Accepted"  # type: ignore[union-attr]
     assert entry.runtime_data.registry.get("CP-1") == record  # the password is the same
 
     await hass.services.async_call(
@@ -110,7 +115,7 @@ async def test_the_other_actions_work_for_a_user_who_is_no_administrator(
 ) -> None:
     entry = await setup_integration(stations=[trusted_station("CP-1")])
     context = Context(user_id=(await normal_user(hass)).id)
-    async with station_connection(ws_url(entry), "CP-1", password=STATION_PASSWORD) as station:
+    async with station_connection(ws_url(entry), "CP-1", password=STATION_PASSWORD, peer_class=AuthStation) as station:
         await ready_station(hass, entry, station)
         evse = device_id(hass, entry, evse_identifier("CP-1", 1))
         await send(station, event("T-1", 0, "Started", START, 0, 0))
@@ -138,6 +143,10 @@ async def test_the_other_actions_work_for_a_user_who_is_no_administrator(
             "list_id_tokens": ({}, None),
             "get_charging_profiles": ({"device_id": evse}, "GetChargingProfiles"),
             "get_transaction_status": ({"device_id": evse}, "GetTransactionStatus"),
+            # Authorization (C, D, H)
+            "clear_cache": ({"device_id": device_id(hass, entry, "CP-1")}, "ClearCache"),
+            "reserve": ({"device_id": evse, "id_token": "ANNA"}, "ReserveNow"),
+            "cancel_reservation": ({"device_id": evse}, "CancelReservation"),
         }
         assert calls.keys() == SERVICES.keys() - ADMIN_ACTIONS
         for action, (data, request) in calls.items():

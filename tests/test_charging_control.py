@@ -114,7 +114,7 @@ async def test_a_deferred_increase_that_fails_when_due_is_dropped_and_the_next_r
         station.charging_profile_status = "Rejected"
         with caplog.at_level(logging.WARNING):
             await let_time_pass(hass, freezer, 31)
-        assert limits_sent(station) == [16]  # sent when due, and refused
+        assert limits_sent(station) == [16, 11040]  # sent when due, refused, and refused in W too
         assert "deferred limit not applied" in caplog.text
         # What the station holds is unknown now: asking for 16 A again goes out at once, not held back.
         station.charging_profile_status = "Accepted"

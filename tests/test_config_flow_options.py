@@ -67,16 +67,20 @@ async def test_id_tokens_step_adds_a_token_with_type_label_and_expiry(
     entry = await setup_integration()
     result = await options_step(hass, entry, "id_tokens")
     assert result["step_id"] == "id_tokens"
-    assert result["description_placeholders"] == {"count": "0"}
+    assert result["description_placeholders"] == {"count": "0", "tokens": "-"}
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "id_token_add"})
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
         {
-            "new_id_token": "  CARD-1  ",
-            "new_id_token_label": "Anna's card",
-            "new_id_token_type": "ISO14443",
-            "new_id_token_expires": "2027-01-31 12:00:00",  # local time (CET): 11:00 UTC
+            "id_token": "  CARD-1  ",
+            "label": "Anna's card",
+            "type": "ISO14443",
+            "status": "Accepted",
+            "expires": "2027-01-31 12:00:00",  # local time (CET): 11:00 UTC
         },
     )
+    assert (result["type"], result["step_id"]) == (FlowResultType.MENU, "id_tokens")  # back to the list
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "id_tokens_done"})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert entry.runtime_data.authorization.tokens.get("CARD-1") == IdTokenEntry(
         id_token="CARD-1",
@@ -87,7 +91,13 @@ async def test_id_tokens_step_adds_a_token_with_type_label_and_expiry(
     # The list is kept: it is in storage once the entry unloads.
     assert await hass.config_entries.async_unload(entry.entry_id)
     assert hass_storage[ID_TOKENS_STORAGE_KEY]["data"]["entries"] == [
-        {"id_token": "CARD-1", "label": "Anna's card", "type": "ISO14443", "expires_at": "2027-01-31T11:00:00+00:00"}
+        {
+            "id_token": "CARD-1",
+            "label": "Anna's card",
+            "status": "Accepted",
+            "type": "ISO14443",
+            "expires_at": "2027-01-31T11:00:00+00:00",
+        }
     ]
 
 
@@ -98,26 +108,29 @@ async def test_id_tokens_step_lists_tokens_and_removes_the_ones_picked(
     for id_token, label in (("CARD-1", "Anna"), ("CARD-2", ""), ("CARD-3", "Ben")):
         await hass.services.async_call(DOMAIN, "add_id_token", {"id_token": id_token, "label": label}, blocking=True)
     result = await options_step(hass, entry, "id_tokens")
-    assert result["description_placeholders"] == {"count": "3"}
+    assert result["description_placeholders"]["count"] == "3"
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "id_token_remove"})
     remove = result["data_schema"].schema["remove_id_tokens"]
     assert remove.config["options"] == [
         {"value": "CARD-1", "label": "CARD-1 Anna"},
         {"value": "CARD-2", "label": "CARD-2"},
         {"value": "CARD-3", "label": "CARD-3 Ben"},
     ]
-    # Removing two and adding one without type or expiry, in one go.
+    # Removing two, then adding one valid for any type, without expiry.
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {"remove_id_tokens": ["CARD-1", "CARD-3"], "new_id_token": "CARD-4"}
+        result["flow_id"], {"remove_id_tokens": ["CARD-1", "CARD-3"]}
     )
-    assert result["type"] is FlowResultType.CREATE_ENTRY
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "id_token_add"})
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"id_token": "CARD-4", "type": "any", "status": "Accepted"}
+    )
     tokens = entry.runtime_data.authorization.tokens
     assert [token.id_token for token in tokens] == ["CARD-2", "CARD-4"]
     assert tokens.get("CARD-4") == IdTokenEntry(id_token="CARD-4")
 
-    # Submitting the step empty changes nothing.
-    result = await options_step(hass, entry, "id_tokens")
-    result = await hass.config_entries.options.async_configure(result["flow_id"], {"new_id_token": "   "})
-    assert result["type"] is FlowResultType.CREATE_ENTRY
+    # Removing nothing changes nothing.
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "id_token_remove"})
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
     assert [token.id_token for token in entry.runtime_data.authorization.tokens] == ["CARD-2", "CARD-4"]
 
 

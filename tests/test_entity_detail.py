@@ -123,9 +123,9 @@ async def test_near_the_entity_limit_a_repair_offers_essential(
     issue = issues.async_get_issue(DOMAIN, ENTITY_LIMIT_ISSUE)
     assert issue is not None
     assert issue.is_fixable
-    # (96: the availability states, EVSE power and external limit sensors that repeat others are disabled; the
-    # firmware, firmware status, display, monitoring level and problem entities are enabled)
-    assert issue.translation_placeholders == {"enabled": "96", "limit": "10000"}
+    # (103: the availability states, EVSE power and external limit sensors that repeat others are disabled; the
+    # firmware, firmware status, display, monitoring level, problem, local list and reservation entities are enabled)
+    assert issue.translation_placeholders == {"enabled": "103", "limit": "10000"}
 
     flows = repairs_flow_manager(hass)
     assert flows is not None

@@ -172,7 +172,7 @@ def write_station_records(config_dir: Path, stations: list[dict[str, str]]) -> N
 
 def write_id_tokens(config_dir: Path, station_ids: list[str]) -> None:
     """Allow the simulated drivers' RFID cards (labelled with their station), keeping tokens the user added."""
-    from custom_components.ocpp_csms.const import ID_TOKENS_STORAGE_KEY, STORAGE_VERSION  # noqa: PLC0415
+    from custom_components.ocpp_csms.const import ID_TOKENS_STORAGE_KEY, ID_TOKENS_STORAGE_VERSION  # noqa: PLC0415
     from tools.simulator.station import station_tokens  # noqa: PLC0415
 
     path = config_dir / ".storage" / ID_TOKENS_STORAGE_KEY
@@ -185,9 +185,11 @@ def write_id_tokens(config_dir: Path, station_ids: list[str]) -> None:
     for station_id in station_ids:
         for n, token in enumerate(station_tokens(station_id), start=1):
             if token not in listed:
-                entries.append({"id_token": token, "label": f"{station_id} driver {n}", "type": "ISO14443"})
+                entries.append(
+                    {"id_token": token, "label": f"{station_id} driver {n}", "type": "ISO14443", "status": "Accepted"}
+                )
     data["entries"] = entries
-    store = {"version": STORAGE_VERSION, "minor_version": 1, "key": ID_TOKENS_STORAGE_KEY, "data": data}
+    store = {"version": ID_TOKENS_STORAGE_VERSION, "minor_version": 1, "key": ID_TOKENS_STORAGE_KEY, "data": data}
     path.write_text(json.dumps(store, indent=2), encoding="utf-8")
 
 

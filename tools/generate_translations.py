@@ -61,6 +61,7 @@ CURATED_NAMES = {
     "authorize_remote_start": "Authorize remote start",
     "local_authorize_offline": "Offline authorization",
     "local_pre_authorize": "Local pre-authorization",
+    "master_pass_group": "Master pass group",
     "auth_cache_enabled": "Authorization cache",
     "local_auth_list_enabled": "Local list",
     "local_auth_list_entries": "Local list entries",
@@ -95,6 +96,7 @@ CURATED_ICONS = {
     "local_auth_list_entries": "mdi:counter",
     "local_authorize_offline": "mdi:cloud-off-outline",
     "local_pre_authorize": "mdi:card-account-details-star-outline",
+    "master_pass_group": "mdi:police-badge-outline",
     "message_timeout": "mdi:timer-sand",
     "offline_threshold": "mdi:lan-disconnect",
     "periods_per_schedule": "mdi:calendar-clock",
@@ -118,8 +120,16 @@ CURATED_ICONS = {
 }
 
 FIXED_ICONS: dict[str, dict[str, str]] = {
-    "button": {"rotate_password": "mdi:key-change", "unlock_connector": "mdi:lock-open-variant"},
-    "event": {"external_charging_limit": "mdi:transmission-tower", "token_presented": "mdi:card-account-details"},
+    "button": {
+        "rotate_password": "mdi:key-change",
+        "unlock_connector": "mdi:lock-open-variant",
+        "clear_cache": "mdi:cached",  # authorization (C, D, H)
+    },
+    "event": {
+        "external_charging_limit": "mdi:transmission-tower",
+        "token_presented": "mdi:card-account-details",
+        "reservation_ended": "mdi:calendar-remove",  # authorization (C, D, H)
+    },
     "number": {
         "charging_current_limit": "mdi:current-ac",
         "charging_power_limit": "mdi:flash",
@@ -137,6 +147,9 @@ FIXED_ICONS: dict[str, dict[str, str]] = {
         "session_duration": "mdi:timer-outline",
         "stopped_reason": "mdi:stop-circle-outline",
         "transaction_id": "mdi:identifier",
+        # Authorization (C, D, H)
+        "local_auth_list": "mdi:format-list-checks",
+        "reservation": "mdi:calendar-clock",
     },
     "switch": {
         "availability": "mdi:power-plug",
@@ -151,6 +164,7 @@ FIXED: dict[str, dict[str, Any]] = {
         "reset_on_idle": {"name": "Reboot when idle"},
         "reset_immediate": {"name": "Reboot now"},
         "unlock_connector": {"name": "Unlock connector"},
+        "clear_cache": {"name": "Clear authorization cache"},  # authorization (C, D, H)
     },
     "number": {
         "charging_current_limit": {"name": "Charging current limit"},
@@ -174,6 +188,20 @@ FIXED: dict[str, dict[str, Any]] = {
             "name": "External charging limit",
             "state_attributes": {
                 "event_type": {"state": {"notified": "Limit set", "cleared": "Limit cleared"}},
+            },
+        },
+        # Authorization (C, D, H)
+        "reservation_ended": {
+            "name": "Reservation ended",
+            "state_attributes": {
+                "event_type": {
+                    "state": {
+                        "used": "Used",
+                        "expired": "Expired",
+                        "removed": "Removed by the charger",
+                        "cancelled": "Cancelled",
+                    }
+                },
             },
         },
     },
@@ -211,6 +239,9 @@ FIXED: dict[str, dict[str, Any]] = {
         "composite_schedule": {"name": "Charging limit in force"},
         "soc": {"name": "State of charge"},
         "external_charging_limit": {"name": "External charging limit"},
+        # Authorization (C, D, H)
+        "local_auth_list": {"name": "Local list version"},
+        "reservation": {"name": "Reservation", "state": {"none": "None", "reserved": "Reserved"}},
     },
 }
 

@@ -27,12 +27,14 @@ from .charging_control import ChargingControl
 from .const import (
     CERTIFICATE_DIR,
     CONF_HEARTBEAT_INTERVAL,
+    CONF_LOCAL_AUTH_LIST,
     CONF_PORT,
     CONF_REMOTE_ID_TOKEN,
     CONF_TLS_PORT,
     CONF_UNKNOWN_STATIONS,
     CONF_UNKNOWN_TOKENS,
     DEFAULT_HEARTBEAT_INTERVAL,
+    DEFAULT_LOCAL_AUTH_LIST,
     DEFAULT_REMOTE_ID_TOKEN,
     DOMAIN,
     EVSE_SEPARATOR,
@@ -46,6 +48,8 @@ from .csms.throttle import FailureThrottle
 from .devices import StationDevices
 from .entity_detail import EntityLimitCheck, async_check_entity_limit, entity_detail_from
 from .inventory import InventoryReader
+from .local_auth_list import LocalAuthLists
+from .reservations import StationReservations
 from .runtime_data import OcppCsmsConfigEntry, OcppCsmsRuntimeData
 from .services import async_setup_services
 from .sessions import ChargingSessions
@@ -125,7 +129,25 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
     tokens = await Authorization.async_load_tokens(
         token_store, UnknownTokenPolicy(options.get(CONF_UNKNOWN_TOKENS, "reject"))
     )
-    authorization = Authorization(context, token_store, tokens)
+    list_store = LocalAuthLists.list_store(hass)
+    local_lists = LocalAuthLists(
+        context,
+        list_store,
+        tokens,
+        await LocalAuthLists.async_load_states(list_store),
+        enabled=bool(options.get(CONF_LOCAL_AUTH_LIST, DEFAULT_LOCAL_AUTH_LIST)),
+    )
+    authorization = Authorization(
+        context,
+        token_store,
+        tokens,
+        check_capacity=local_lists.check_capacity,
+        tokens_changed=local_lists.tokens_changed,
+    )
+    reservation_store = StationReservations.reservation_store(hass)
+    reservations = StationReservations(
+        context, reservation_store, await StationReservations.async_load_book(reservation_store)
+    )
     devices = StationDevices(context)
     variables = VariableSync(context)
     charging = ChargingControl(context)
@@ -144,10 +166,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
         authorize=authorization.authorize,
         transaction_started=charging.transaction_started,
         transaction_ended=charging.transaction_ended,
+        reservation_used=reservations.reservation_used,
     )
     trust = StationTrust(context, store)
     for service in (trust, devices, StationAvailability(context), inventory, sessions, variables):
         entry.async_on_unload(central.subscribe(service))
+    entry.async_on_unload(central.subscribe(local_lists))
 
     management = await _async_setup_station_management(hass, entry, context, variables)
 
@@ -195,8 +219,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
         entity_detail=detail,
         entity_limit=entity_limit,
         **management,
+        local_lists=local_lists,
+        reservations=reservations,
     )
     entry.async_on_unload(variables.async_start())
+    entry.async_on_unload(local_lists.async_start())
+    entry.async_on_unload(reservations.async_start())
     entry.async_on_unload(entity_limit.cancel)
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
@@ -295,6 +323,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) ->
     await data.central.close()
     await data.trust.async_save_now()
     await data.authorization.async_save_now()
+    await data.local_lists.async_save_now()
+    await data.reservations.async_save_now()
     await data.runtimes.async_save_now()
     await data.firmware.async_save_now()
     return unloaded
@@ -303,8 +333,9 @@ async def async_unload_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) ->
 async def async_remove_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> None:
     """Deleting the integration forgets everything it kept.
 
-    The trusted stations (with their password hashes), their inventories and sessions, the ID tokens and the
-    generated certificates are deleted: added again, the integration trusts no station it knew before.
+    The trusted stations (with their password hashes), their inventories and sessions, the ID tokens, what the
+    stations' local lists hold, the reservations and the generated certificates are deleted: added again, the
+    integration trusts no station it knew before.
     """
     store = registry_store(hass)
     for record in await async_load_registry(store):
@@ -313,6 +344,8 @@ async def async_remove_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) ->
     await Authorization.token_store(hass).async_remove()
     await FirmwareUpdates.offers_store(hass).async_remove()
     await async_remove_all_logs(hass)
+    await LocalAuthLists.list_store(hass).async_remove()
+    await StationReservations.reservation_store(hass).async_remove()
     await hass.async_add_executor_job(remove_generated_certificates, Path(hass.config.path(CERTIFICATE_DIR)))
     _LOGGER.info("OCPP central system removed: trusted stations, ID tokens and generated certificates deleted")
 

@@ -1,4 +1,4 @@
-"""Buttons: a station's password rotation and resets, and unlocking an EVSE's connector."""
+"""Buttons: a station's password rotation, resets and authorization cache, and unlocking an EVSE's connector."""
 
 from __future__ import annotations
 
@@ -50,6 +50,13 @@ STATION_BUTTONS: tuple[OcppButtonEntityDescription, ...] = (
         press_fn=lambda view: view.data.commands.async_reset(view.station_id, Reset.IMMEDIATE),
     ),
 )
+#: ClearCache (C11): the station forgets the tokens it cached (the local list stays).
+CLEAR_CACHE = OcppButtonEntityDescription(
+    key="clear_cache",
+    translation_key="clear_cache",
+    entity_category=EntityCategory.CONFIG,
+    press_fn=lambda view: view.data.authorization.async_clear_cache(view.station_id),
+)
 EVSE_BUTTONS: tuple[OcppButtonEntityDescription, ...] = (
     OcppButtonEntityDescription(
         key="unlock_connector",
@@ -66,6 +73,7 @@ async def async_setup_entry(
 ) -> None:
     """Add the buttons of every trusted station and EVSE, now and as they appear."""
     async_add_station_entities(entry, async_add_entities, OcppButton, STATION_BUTTONS)
+    async_add_station_entities(entry, async_add_entities, OcppButton, (CLEAR_CACHE,))
     async_add_evse_entities(entry, async_add_entities, OcppButton, EVSE_BUTTONS)
 
 

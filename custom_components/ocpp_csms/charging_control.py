@@ -23,6 +23,7 @@ from homeassistant.helpers.event import async_track_point_in_utc_time
 
 from .charging.capabilities import ComponentRef, SmartChargingCapabilities, VariableRef
 from .charging.composite import CompositeLimit, parse_composite
+from .charging.habits import ChargingHabits
 from .charging.limiter import LimitRequestFilter
 from .charging.profiles import (
     ProfileAllocator,
@@ -40,7 +41,8 @@ from .charging.units import convert
 from .const import DOMAIN
 from .context import StationContext
 from .csms.station import Station
-from .helpers import station_error, translated_errors
+from .helpers import call_failed, station_error, translated_errors
+from .protocol.session import CallErrorResponse, InvalidResponse
 from .protocol.v201.datatypes import (
     ChargingLimit,
     ChargingProfile,
@@ -151,8 +153,8 @@ class ChargingControl:
         self.context = context
         self._evses: dict[tuple[str, int], EvseCharging] = {}
         self._allocators: dict[str, ProfileAllocator] = {}
-        #: Per station: the capabilities parsed from its device model, and what they were parsed from.
-        self._capabilities: dict[str, tuple[tuple[int, int, int, int | None], SmartChargingCapabilities]] = {}
+        #: Per station: the capabilities parsed from its device model (and its habits), and what they came from.
+        self._capabilities: dict[str, tuple[tuple[int, int, int, int | None, int], SmartChargingCapabilities]] = {}
         #: ProfileStackLevel read with GetVariables where the inventory lacks it (None: the station does not say).
         self._probed_stack_levels: dict[str, int | None] = {}
         context.central.handle(NotifyChargingLimitRequest, self._notify_charging_limit)
@@ -177,13 +179,14 @@ class ChargingControl:
             return SmartChargingCapabilities()
         model = runtime.device_model
         probed = self._probed_stack_levels.get(station_id)
-        source = (id(model), model.revision, len(runtime.known_evses), probed)
+        habits = runtime.charging_habits
+        source = (id(model), model.revision, len(runtime.known_evses), probed, len(habits.learnt))
         cached = self._capabilities.get(station_id)
         if cached is None or cached[0] != source:
             parsed = SmartChargingCapabilities.from_variables(_getter(model), evse_ids=sorted(runtime.known_evses))
             if probed is not None and model.find(*PROFILE_STACK_LEVEL) is None:
                 parsed = replace(parsed, max_stack_level=probed)
-            cached = self._capabilities[station_id] = (source, parsed)
+            cached = self._capabilities[station_id] = (source, habits.adapt(parsed))
         return cached[1]
 
     async def _async_probe(self, station_id: str) -> None:
@@ -356,6 +359,7 @@ class ChargingControl:
         station = self.context.connected(station_id)
         await self._async_probe(station_id)
         state = self.evse(station_id, evse_id)
+        before = state.requested
         state.requested = (value, unit)
         voltage, phases_used = self.electrics(station_id, evse_id, phases)
         now = datetime.now(UTC)
@@ -375,7 +379,7 @@ class ChargingControl:
             try:
                 await self._send_limit(station, evse_id, decision.send_now, unit, phases, duration, until)
             except HomeAssistantError:
-                state.filter.invalidate()
+                self._refused(station_id, evse_id, before)
                 raise
         elif decision.due_at is not None:
             _LOGGER.debug("%s EVSE %d: increase to %s %s deferred", station_id, evse_id, value, unit)
@@ -395,7 +399,7 @@ class ChargingControl:
                             until,
                         )
                     except HomeAssistantError as err:
-                        state.filter.invalidate()
+                        self._refused(station_id, evse_id, before)
                         _LOGGER.warning("%s EVSE %d: deferred limit not applied: %s", station_id, evse_id, err)
 
             state.deferred = async_track_point_in_utc_time(self.context.hass, send_due, decision.due_at)
@@ -413,26 +417,26 @@ class ChargingControl:
     ) -> None:
         station_id = station.station_id
         voltage, _ = self.electrics(station_id, evse_id, phases)
-        if evse_id == STATION_CAP:
-            with translated_errors(station_id):
-                cap = limit_profile(
-                    self.allocator(station_id),
-                    self.capabilities(station_id),
-                    evse_id=0,
-                    limit=value,
-                    unit=unit,
-                    now=datetime.now(UTC),
-                    purpose=ChargingProfilePurpose.CHARGING_STATION_MAX_PROFILE,
-                    role=ProfileRole.STATION_LIMIT,
-                    number_phases=phases,
-                    duration=duration,
-                    until=until,
-                    voltage=voltage,
-                )
-            await self._send_profiles(station, evse_id, [cap])
-            return
-        with translated_errors(station_id):
-            requests = limit_requests(
+
+        def build() -> list[SetChargingProfileRequest]:
+            if evse_id == STATION_CAP:  # Absolute, with a startSchedule (K01.FR.38)
+                return [
+                    limit_profile(
+                        self.allocator(station_id),
+                        self.capabilities(station_id),
+                        evse_id=0,
+                        limit=value,
+                        unit=unit,
+                        now=datetime.now(UTC),
+                        purpose=ChargingProfilePurpose.CHARGING_STATION_MAX_PROFILE,
+                        role=ProfileRole.STATION_LIMIT,
+                        number_phases=phases,
+                        duration=duration,
+                        until=until,
+                        voltage=voltage,
+                    )
+                ]
+            return limit_requests(
                 self.allocator(station_id),
                 self.capabilities(station_id),
                 evse_id=evse_id,
@@ -440,13 +444,14 @@ class ChargingControl:
                 unit=unit,
                 now=datetime.now(UTC),
                 transactions=self.transactions(station_id, evse_id),
-                also_tx_profile=True,  # a running transaction gets its TxProfile too
+                also_tx_profile=self._habits(station_id).tx_profiles,  # a running transaction gets its own too
                 number_phases=phases,
                 duration=duration,
                 until=until,
                 voltage=voltage,
             )
-        await self._send_profiles(station, evse_id, requests)
+
+        await self._send_profiles(station, evse_id, build)
 
     def start_profile(self, station_id: str, evse_id: int, value: float, unit: ChargingRateUnit) -> ChargingProfile:
         """The TxProfile a remote start on the EVSE carries (F01.FR.08-11), with our id and stack level."""
@@ -474,8 +479,9 @@ class ChargingControl:
         station = self.context.connected(station_id)
         await self._async_probe(station_id)
         voltage, _ = self.electrics(station_id, evse_id, None)
-        with translated_errors(station_id):
-            requests = schedule_requests(
+
+        def build() -> list[SetChargingProfileRequest]:
+            return schedule_requests(
                 self.allocator(station_id),
                 self.capabilities(station_id),
                 evse_id=evse_id,
@@ -485,10 +491,11 @@ class ChargingControl:
                 tz=tz,
                 recurrence=recurrence,
                 transactions=self.transactions(station_id, evse_id),
-                also_tx_profile=True,
+                also_tx_profile=self._habits(station_id).tx_profiles,
                 voltage=voltage,
             )
-        await self._send_profiles(station, evse_id, requests)
+
+        await self._send_profiles(station, evse_id, build)
 
     async def async_clear(
         self,
@@ -596,22 +603,86 @@ class ChargingControl:
                 report.complete.set()
         return ReportChargingProfilesResponse()
 
-    async def _send_profiles(self, station: Station, evse_id: int, requests: list[SetChargingProfileRequest]) -> None:
+    async def _send_profiles(
+        self, station: Station, evse_id: int, build: Callable[[], list[SetChargingProfileRequest]]
+    ) -> None:
+        """Send the profiles `build` makes, in order; after a refusal, once more the station's other way (habits).
+
+        A refusal is a status other than Accepted or a CALLERROR (a station checking against an older schema);
+        no answer at all is an error as it is. The limit in force is read back in either case.
+        """
+        station_id = station.station_id
+        habits = self._habits(station_id)
+        try:
+            with translated_errors(station_id):
+                requests = build()
+            refusal = await self._send_until_refused(station, requests)
+            if refusal is None:
+                return
+            refused, accepted, status, reason = refusal
+            if (fallback := habits.fallback_for(refused, accepted=accepted)) is None:
+                raise station_error("profile_rejected", station_id, status=status, reason=reason)
+            habits.learnt.add(fallback)  # tried once: kept only if the station takes it
+            try:
+                with translated_errors(station_id):
+                    requests = build()
+                if await self._send_until_refused(station, requests) is not None:
+                    raise station_error("profile_rejected", station_id, status=status, reason=reason)
+            except HomeAssistantError:
+                habits.learnt.discard(fallback)
+                raise
+            _LOGGER.info(
+                "%s: %s refused (%s, %s); this station's other way works and is used from now on: %s",
+                station_id,
+                refused.charging_profile.charging_profile_purpose,
+                status,
+                reason,
+                fallback,
+            )
+            if (runtime := self.context.runtimes.get(station_id)) is not None:
+                runtime.worked_around(f"charging_{fallback}")
+                runtime.schedule_save_sessions()
+        finally:
+            await self.async_read_back(station_id, evse_id)
+
+    async def _send_until_refused(
+        self, station: Station, requests: list[SetChargingProfileRequest]
+    ) -> tuple[SetChargingProfileRequest, list[SetChargingProfileRequest], str, str] | None:
+        """Send in order; the first refused request, the ones accepted before it, the status and reason."""
         station_id = station.station_id
         allocator = self.allocator(station_id)
         self._save_allocator(station_id, allocator)
+        accepted: list[SetChargingProfileRequest] = []
         for request in requests:
-            response = await self.context.call(station_id, request, SetChargingProfileResponse)
-            if response.status is not ChargingProfileStatus.ACCEPTED:
-                allocator.release(request.charging_profile.charging_profile_purpose, request.evse_id, None)
-                self._save_allocator(station_id, allocator)
-                raise station_error(
-                    "profile_rejected",
-                    station_id,
-                    status=response.status.value,
-                    reason=response.status_info.reason_code if response.status_info else "-",
-                )
-        await self.async_read_back(station_id, evse_id)
+            outcome = await station.session.call_outcome(request, SetChargingProfileResponse)
+            if isinstance(outcome, SetChargingProfileResponse):
+                if outcome.status is ChargingProfileStatus.ACCEPTED:
+                    accepted.append(request)
+                    continue
+                status = outcome.status.value
+                reason = outcome.status_info.reason_code if outcome.status_info else "-"
+            elif isinstance(outcome, CallErrorResponse):
+                status, reason = "CALLERROR", outcome.raw_code
+            elif isinstance(outcome, InvalidResponse):
+                status, reason = "invalid response", outcome.code.value
+            else:
+                raise call_failed(station_id, outcome)
+            allocator.release(request.charging_profile.charging_profile_purpose, request.evse_id, None)
+            self._save_allocator(station_id, allocator)
+            return request, accepted, status, reason
+        return None
+
+    def _habits(self, station_id: str) -> ChargingHabits:
+        runtime = self.context.runtimes.get(station_id)
+        return runtime.charging_habits if runtime is not None else ChargingHabits()
+
+    @callback
+    def _refused(self, station_id: str, evse_id: int, before: tuple[float, ChargingRateUnit] | None) -> None:
+        """A limit did not go out: the EVSE shows the one in force (read back) and the one asked for before."""
+        state = self.evse(station_id, evse_id)
+        state.requested = before
+        state.filter.invalidate()
+        self._signal(station_id, evse_id)
 
     async def async_read_back(self, station_id: str, evse_id: int) -> None:
         """Read the composite schedule of the EVSE (and of every EVSE, for EVSE 0) to show the limit in force."""

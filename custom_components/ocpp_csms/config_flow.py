@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 import socket
 from typing import Any
@@ -16,7 +16,9 @@ from homeassistant.config_entries import (
     OptionsFlow,
 )
 from homeassistant.core import callback
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.selector import (
+    BooleanSelector,
     DateTimeSelector,
     NumberSelector,
     NumberSelectorConfig,
@@ -26,6 +28,7 @@ from homeassistant.helpers.selector import (
     SelectSelectorConfig,
     SelectSelectorMode,
     TextSelector,
+    TextSelectorConfig,
 )
 from homeassistant.helpers.typing import DiscoveryInfoType
 from homeassistant.util import dt as dt_util
@@ -40,6 +43,7 @@ from .const import (
     CONF_ENTITY_DETAIL,
     CONF_HEARTBEAT_INTERVAL,
     CONF_KEY_FILE,
+    CONF_LOCAL_AUTH_LIST,
     CONF_PORT,
     CONF_REMOTE_ID_TOKEN,
     CONF_TLS_HOSTS,
@@ -47,17 +51,27 @@ from .const import (
     CONF_UNKNOWN_STATIONS,
     CONF_UNKNOWN_TOKENS,
     DEFAULT_HEARTBEAT_INTERVAL,
+    DEFAULT_LOCAL_AUTH_LIST,
     DEFAULT_PORT,
     DEFAULT_REMOTE_ID_TOKEN,
     DEFAULT_TLS_PORT,
     DISCOVERY_UNIQUE_ID_PREFIX,
     DOMAIN,
+    EVSE_SEPARATOR,
 )
 from .csms.registry import UnknownStationPolicy
+from .devices import evse_identifier
 from .entity_detail import EntityDetail, entity_detail_from
-from .protocol.v201.enums import IdTokenEnum
+from .protocol.v201.enums import AuthorizationStatus, IdTokenEnum
 from .runtime_data import OcppCsmsConfigEntry
-from .station.id_tokens import IdTokenEntry, UnknownTokenPolicy
+from .station.id_tokens import (
+    MAX_LANGUAGE_LENGTH,
+    MAX_MESSAGE_LENGTH,
+    MAX_TOKEN_LENGTH,
+    TOKEN_STATUSES,
+    IdTokenEntry,
+    UnknownTokenPolicy,
+)
 from .tls_setup import parse_hosts
 
 # station management (N07: which monitoring events are problems)
@@ -96,9 +110,11 @@ ENTITY_DETAIL_SELECTOR = SelectSelector(
         mode=SelectSelectorMode.LIST,
     )
 )
+#: A token valid whatever type the station reports.
+ANY_TYPE = "any"
 TOKEN_TYPE_SELECTOR = SelectSelector(
     SelectSelectorConfig(
-        options=[kind.value for kind in IdTokenEnum if kind is not IdTokenEnum.NO_AUTHORIZATION],
+        options=[ANY_TYPE, *(kind.value for kind in IdTokenEnum if kind is not IdTokenEnum.NO_AUTHORIZATION)],
         translation_key="id_token_type",
         mode=SelectSelectorMode.DROPDOWN,
     )
@@ -107,13 +123,28 @@ TOKEN_TYPE_SELECTOR = SelectSelector(
 PROBLEM_SEVERITY_SELECTOR = SelectSelector(
     SelectSelectorConfig(options=list(SEVERITY_LEVELS), translation_key="severity", mode=SelectSelectorMode.DROPDOWN)
 )
+TOKEN_STATUS_SELECTOR = SelectSelector(
+    SelectSelectorConfig(
+        options=[status.value for status in TOKEN_STATUSES],
+        translation_key="id_token_status",
+        mode=SelectSelectorMode.DROPDOWN,
+    )
+)
 #: The token remote starts use: IdTokenType.idToken is a string of at most 36 characters.
-REMOTE_ID_TOKEN = probatio.All(TextSelector(), probatio.Length(max=36))
-CONF_NEW_TOKEN = "new_id_token"
-CONF_NEW_TOKEN_LABEL = "new_id_token_label"
-CONF_NEW_TOKEN_TYPE = "new_id_token_type"
-CONF_NEW_TOKEN_EXPIRES = "new_id_token_expires"
+REMOTE_ID_TOKEN = probatio.All(TextSelector(), probatio.Length(max=MAX_TOKEN_LENGTH))
+# The fields of an ID token in the list editor.
+CONF_ID_TOKEN = "id_token"
+CONF_TOKEN_TYPE = "type"
+CONF_LABEL = "label"
+CONF_STATUS = "status"
+CONF_EXPIRES = "expires"
+CONF_GROUP_ID = "group_id"
+CONF_LANGUAGE = "language"
+CONF_PERSONAL_MESSAGE = "personal_message"
+CONF_EVSES = "evses"
 CONF_REMOVE_TOKENS = "remove_id_tokens"
+#: How many tokens the list editor's menu names (the rest are counted).
+LISTED_IN_MENU = 20
 CERTIFICATES_SELECTOR = SelectSelector(
     SelectSelectorConfig(
         options=[CERTIFICATES_GENERATE, CERTIFICATES_FILES],
@@ -220,6 +251,10 @@ class OcppCsmsConfigFlow(ConfigFlow, domain=DOMAIN):
 class OcppCsmsOptionsFlow(OptionsFlow):
     """How stations are served: policy, heartbeat, TLS listener."""
 
+    def __init__(self) -> None:
+        """Nothing being edited yet."""
+        self._editing: str | None = None
+
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Choose what to change."""
         return self.async_show_menu(step_id="init", menu_options=["settings", "id_tokens", "tls"])
@@ -241,6 +276,7 @@ class OcppCsmsOptionsFlow(OptionsFlow):
                     CONF_PROBLEM_SEVERITY: SEVERITY_LEVELS.index(
                         user_input.get(CONF_PROBLEM_SEVERITY, SEVERITY_LEVELS[_problem_severity(options)])
                     ),
+                    CONF_LOCAL_AUTH_LIST: user_input.get(CONF_LOCAL_AUTH_LIST, DEFAULT_LOCAL_AUTH_LIST),
                 }
             )
         return self.async_show_form(
@@ -254,6 +290,7 @@ class OcppCsmsOptionsFlow(OptionsFlow):
                         probatio.Optional(CONF_ENTITY_DETAIL): ENTITY_DETAIL_SELECTOR,
                         probatio.Optional(CONF_REMOTE_ID_TOKEN): REMOTE_ID_TOKEN,
                         probatio.Optional(CONF_PROBLEM_SEVERITY): PROBLEM_SEVERITY_SELECTOR,
+                        probatio.Optional(CONF_LOCAL_AUTH_LIST): BooleanSelector(),
                     }
                 ),
                 {
@@ -263,54 +300,138 @@ class OcppCsmsOptionsFlow(OptionsFlow):
                     CONF_ENTITY_DETAIL: entity_detail_from(self.config_entry.options).value,
                     CONF_REMOTE_ID_TOKEN: options.get(CONF_REMOTE_ID_TOKEN, DEFAULT_REMOTE_ID_TOKEN),
                     CONF_PROBLEM_SEVERITY: SEVERITY_LEVELS[_problem_severity(options)],
+                    CONF_LOCAL_AUTH_LIST: options.get(CONF_LOCAL_AUTH_LIST, DEFAULT_LOCAL_AUTH_LIST),
                 },
             ),
         )
 
+    # ---- the ID tokens: a list editor (add, edit, remove) -------------------------------------------
+
     async def async_step_id_tokens(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Add an ID token to the allowed list, or remove listed ones."""
+        """The listed tokens, and what to do with them; each change applies at once."""
         if self.config_entry.state is not ConfigEntryState.LOADED:
             return self.async_abort(reason="not_loaded")
-        entry: OcppCsmsConfigEntry = self.config_entry
-        authorization = entry.runtime_data.authorization
-        tokens = authorization.tokens
-        if user_input is not None:
-            for id_token in user_input.get(CONF_REMOVE_TOKENS, []):
-                tokens.remove(id_token)
-            if new_token := user_input.get(CONF_NEW_TOKEN, "").strip():
-                expires = user_input.get(CONF_NEW_TOKEN_EXPIRES)
-                tokens.add(
-                    IdTokenEntry(
-                        id_token=new_token,
-                        type=IdTokenEnum(user_input[CONF_NEW_TOKEN_TYPE])
-                        if user_input.get(CONF_NEW_TOKEN_TYPE)
-                        else None,
-                        label=user_input.get(CONF_NEW_TOKEN_LABEL, ""),
-                        expires_at=dt_util.as_utc(dt_util.parse_datetime(expires, raise_on_error=True))
-                        if expires
-                        else None,
-                    )
-                )
-            authorization.save()
-            return self.async_create_entry(data=dict(self.config_entry.options))
-        listed = [
-            SelectOptionDict(value=entry.id_token, label=f"{entry.id_token} {entry.label}".strip()) for entry in tokens
+        tokens = self._entry.runtime_data.authorization.tokens
+        lines = [
+            f"- `{entry.id_token}` {entry.label} ({entry.effective_status(dt_util.utcnow()).value})".replace("  ", " ")
+            for entry in list(tokens)[:LISTED_IN_MENU]
         ]
-        return self.async_show_form(
+        if len(tokens) > LISTED_IN_MENU:
+            lines.append(f"- … +{len(tokens) - LISTED_IN_MENU}")
+        menu = ["id_token_add", "id_token_edit", "id_token_remove"] if len(tokens) else ["id_token_add"]
+        return self.async_show_menu(
             step_id="id_tokens",
+            menu_options=[*menu, "id_tokens_done"],
+            description_placeholders={"count": str(len(tokens)), "tokens": "\n".join(lines) or "-"},
+        )
+
+    async def async_step_id_token_add(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """A new token."""
+        self._editing = None
+        return await self._token_form("id_token_add", user_input, None)
+
+    async def async_step_id_token_edit(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Choose the token to edit."""
+        tokens = self._entry.runtime_data.authorization.tokens
+        if user_input is not None:
+            self._editing = user_input[CONF_ID_TOKEN]
+            return await self.async_step_id_token_details()
+        return self.async_show_form(
+            step_id="id_token_edit",
+            data_schema=probatio.Schema(
+                {probatio.Required(CONF_ID_TOKEN): SelectSelector(SelectSelectorConfig(options=_token_options(tokens)))}
+            ),
+        )
+
+    async def async_step_id_token_details(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Edit the chosen token (its token string too)."""
+        entry = self._entry.runtime_data.authorization.tokens.get(self._editing or "")
+        if entry is None:  # removed meanwhile (by an action)
+            return await self.async_step_id_tokens()
+        return await self._token_form("id_token_details", user_input, entry)
+
+    async def async_step_id_token_remove(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Remove listed tokens."""
+        authorization = self._entry.runtime_data.authorization
+        if user_input is not None:
+            authorization.remove(user_input.get(CONF_REMOVE_TOKENS, []))
+            return await self.async_step_id_tokens()
+        return self.async_show_form(
+            step_id="id_token_remove",
             data_schema=probatio.Schema(
                 {
-                    probatio.Optional(CONF_NEW_TOKEN): TextSelector(),
-                    probatio.Optional(CONF_NEW_TOKEN_LABEL): TextSelector(),
-                    probatio.Optional(CONF_NEW_TOKEN_TYPE): TOKEN_TYPE_SELECTOR,
-                    probatio.Optional(CONF_NEW_TOKEN_EXPIRES): DateTimeSelector(),
                     probatio.Optional(CONF_REMOVE_TOKENS): SelectSelector(
-                        SelectSelectorConfig(options=listed, multiple=True, mode=SelectSelectorMode.LIST)
-                    ),
+                        SelectSelectorConfig(
+                            options=_token_options(authorization.tokens), multiple=True, mode=SelectSelectorMode.LIST
+                        )
+                    )
                 }
             ),
-            description_placeholders={"count": str(len(tokens))},
         )
+
+    async def async_step_id_tokens_done(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Close the editor (the changes are saved already)."""
+        return self.async_create_entry(data=dict(self.config_entry.options))
+
+    @property
+    def _entry(self) -> OcppCsmsConfigEntry:
+        entry: OcppCsmsConfigEntry = self.config_entry
+        return entry
+
+    async def _token_form(
+        self, step_id: str, user_input: dict[str, Any] | None, editing: IdTokenEntry | None
+    ) -> ConfigFlowResult:
+        """The form of a token: new (`editing` None) or an existing one; back to the list once it is saved."""
+        authorization = self._entry.runtime_data.authorization
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            entry = _token_entry(user_input)
+            existing = authorization.tokens.get(entry.id_token)
+            if existing is not None and (editing is None or existing != editing):
+                errors[CONF_ID_TOKEN] = "already_listed"
+            else:
+                try:
+                    authorization.add(entry, replacing=editing.id_token if editing else None)
+                except ServiceValidationError:
+                    errors["base"] = "local_list_too_large"
+                else:
+                    return await self.async_step_id_tokens()
+        evses = self._evse_options(editing)
+        schema: dict[Any, Any] = {
+            probatio.Required(CONF_ID_TOKEN): probatio.All(
+                TextSelector(), probatio.Length(min=1, max=MAX_TOKEN_LENGTH)
+            ),
+            probatio.Required(CONF_TOKEN_TYPE): TOKEN_TYPE_SELECTOR,
+            probatio.Optional(CONF_LABEL): TextSelector(),
+            probatio.Required(CONF_STATUS): TOKEN_STATUS_SELECTOR,
+            probatio.Optional(CONF_EXPIRES): DateTimeSelector(),
+            probatio.Optional(CONF_GROUP_ID): probatio.All(TextSelector(), probatio.Length(max=MAX_TOKEN_LENGTH)),
+            probatio.Optional(CONF_LANGUAGE): probatio.All(TextSelector(), probatio.Length(max=MAX_LANGUAGE_LENGTH)),
+            probatio.Optional(CONF_PERSONAL_MESSAGE): probatio.All(
+                TextSelector(TextSelectorConfig(multiline=True)), probatio.Length(max=MAX_MESSAGE_LENGTH)
+            ),
+        }
+        if evses:
+            schema[probatio.Optional(CONF_EVSES)] = SelectSelector(
+                SelectSelectorConfig(options=evses, multiple=True, mode=SelectSelectorMode.DROPDOWN)
+            )
+        return self.async_show_form(
+            step_id=step_id,
+            data_schema=self.add_suggested_values_to_schema(
+                probatio.Schema(schema), user_input or _token_suggestion(editing)
+            ),
+            errors=errors,
+        )
+
+    def _evse_options(self, editing: IdTokenEntry | None) -> list[SelectOptionDict]:
+        """The EVSEs of the trusted stations (and those the token names already), as the token's choices."""
+        runtimes = self._entry.runtime_data.runtimes
+        known = {(station_id, evse_id) for station_id in runtimes for evse_id in runtimes[station_id].known_evses}
+        known |= set(editing.evses if editing else ())
+        return [
+            SelectOptionDict(value=evse_identifier(station_id, evse_id), label=f"{station_id} EVSE {evse_id}")
+            for station_id, evse_id in sorted(known)
+        ]
 
     async def async_step_tls(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """The wss:// listener for security profiles 2 and 3, and its certificates."""
@@ -375,3 +496,48 @@ class OcppCsmsOptionsFlow(OptionsFlow):
             ),
             errors=errors,
         )
+
+
+def _token_options(tokens: Iterable[IdTokenEntry]) -> list[SelectOptionDict]:
+    """The listed tokens as choices."""
+    return [SelectOptionDict(value=entry.id_token, label=f"{entry.id_token} {entry.label}".strip()) for entry in tokens]
+
+
+def _token_entry(user_input: dict[str, Any]) -> IdTokenEntry:
+    """The token the form describes."""
+    expires = user_input.get(CONF_EXPIRES)
+    kind = user_input.get(CONF_TOKEN_TYPE, ANY_TYPE)
+    evses: list[tuple[str, int]] = []
+    for value in user_input.get(CONF_EVSES, []):
+        station_id, _, evse_id = value.rpartition(EVSE_SEPARATOR)
+        evses.append((station_id, int(evse_id)))
+    return IdTokenEntry(
+        id_token=user_input[CONF_ID_TOKEN].strip(),
+        type=None if kind == ANY_TYPE else IdTokenEnum(kind),
+        label=user_input.get(CONF_LABEL, "").strip(),
+        status=AuthorizationStatus(user_input.get(CONF_STATUS, AuthorizationStatus.ACCEPTED)),
+        expires_at=dt_util.as_utc(dt_util.parse_datetime(expires, raise_on_error=True)) if expires else None,
+        group_id=user_input.get(CONF_GROUP_ID, "").strip() or None,
+        language=user_input.get(CONF_LANGUAGE, "").strip() or None,
+        personal_message=user_input.get(CONF_PERSONAL_MESSAGE, "").strip() or None,
+        evses=tuple(evses),
+    )
+
+
+def _token_suggestion(entry: IdTokenEntry | None) -> dict[str, Any]:
+    """The form's values for a token being edited, or the defaults of a new one (an RFID card, accepted)."""
+    if entry is None:
+        return {CONF_TOKEN_TYPE: IdTokenEnum.ISO14443.value, CONF_STATUS: AuthorizationStatus.ACCEPTED.value}
+    suggestion: dict[str, Any] = {
+        CONF_ID_TOKEN: entry.id_token,
+        CONF_TOKEN_TYPE: entry.type.value if entry.type else ANY_TYPE,
+        CONF_LABEL: entry.label,
+        CONF_STATUS: entry.status.value,
+        CONF_GROUP_ID: entry.group_id or "",
+        CONF_LANGUAGE: entry.language or "",
+        CONF_PERSONAL_MESSAGE: entry.personal_message or "",
+        CONF_EVSES: [evse_identifier(station_id, evse_id) for station_id, evse_id in entry.evses],
+    }
+    if entry.expires_at is not None:
+        suggestion[CONF_EXPIRES] = dt_util.as_local(entry.expires_at).strftime("%Y-%m-%d %H:%M:%S")
+    return suggestion

@@ -29,6 +29,8 @@ CERTIFICATE_DIR: Final = "ocpp_csms"
 STORAGE_VERSION: Final = 1
 STORAGE_KEY: Final = f"{DOMAIN}.stations"
 ID_TOKENS_STORAGE_KEY: Final = f"{DOMAIN}.id_tokens"
+#: Version 2: tokens have a status, language, personal message and EVSEs (version 1: allowed or not listed).
+ID_TOKENS_STORAGE_VERSION: Final = 2
 CONF_UNKNOWN_TOKENS: Final = "unknown_tokens"
 CONF_REMOTE_ID_TOKEN: Final = "remote_id_token"  # the ID token remote starts use
 DEFAULT_REMOTE_ID_TOKEN: Final = "HomeAssistant"
@@ -43,3 +45,6 @@ SERVICE_ROTATE_PASSWORD: Final = "rotate_password"
 # Station management (firmware, logs, monitoring, display: L, N, O).
 CONF_PROBLEM_SEVERITY: Final = "problem_severity"  # NotifyEvents of monitors this severe or more are problems
 DEFAULT_PROBLEM_SEVERITY: Final = 3  # 3 "Critical": 0 Danger ... 9 Debug (SetMonitoringLevelRequest)
+# Authorization (C, D, H): the stations' local authorization lists follow the ID tokens (on by default).
+CONF_LOCAL_AUTH_LIST: Final = "local_auth_list"
+DEFAULT_LOCAL_AUTH_LIST: Final = True

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
+from homeassistant.util import dt as dt_util
 
 from .const import CONF_CA_FILE, CONF_CERT_FILE, CONF_KEY_FILE, DOMAIN, EVSE_SEPARATOR
 from .csms.station import Station
@@ -31,6 +33,10 @@ TO_REDACT = {
     "url",
     "signing_certificate",
     "signature",
+    # ID tokens are personal data: their groups, labels and messages too
+    "group_id",
+    "label",
+    "personal_message",
 }
 
 
@@ -91,17 +97,27 @@ def _station_diagnostics(data: OcppCsmsRuntimeData, station_id: str) -> dict[str
         },
         "monitoring_level": data.monitoring.level(station_id),
     }
+    if (local_list := data.local_lists.state(station_id)) is not None:
+        found["local_auth_list"] = {
+            "version": local_list.version,
+            "status": local_list.status.value,
+            "last_sync": local_list.synced_at,
+            "entries": len(local_list.entries),
+        }
+    found["reservations"] = [reservation.to_dict() for reservation in data.reservations.book.of_station(station_id)]
     return async_redact_data(found, TO_REDACT)
 
 
 async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> dict[str, Any]:
     """The central system: settings, listeners, every station."""
     data = entry.runtime_data
+    now = dt_util.utcnow()
     station_ids = sorted({record.station_id for record in data.registry} | set(data.central.stations))
     return {
         "data": dict(entry.data),
         "options": async_redact_data(dict(entry.options), TO_REDACT),
         "listeners": [{"port": listener.port, "tls": listener.tls} for listener in data.listeners],
+        "id_tokens": dict(Counter(token.effective_status(now).value for token in data.authorization.tokens)),
         "stations": {station_id: _station_diagnostics(data, station_id) for station_id in station_ids},
     }
 

@@ -1,4 +1,4 @@
-"""Event entities of a station: an ID token presented, an external limit set or cleared, a problem reported or gone."""
+"""Event entities of a station: an ID token presented (with the decision), external limits, problems, reservations."""
 
 from __future__ import annotations
 
@@ -16,8 +16,17 @@ from .entity import OcppEntity, OcppEntityDescription
 from .platform import async_add_station_entities
 from .protocol.v201.enums import AuthorizationStatus
 from .runtime_data import OcppCsmsConfigEntry
-from .signals import ExternalLimitChange, TokenPresented, external_limit_signal, problem_signal, token_signal
+from .signals import (
+    ExternalLimitChange,
+    ReservationEnded,
+    TokenPresented,
+    external_limit_signal,
+    problem_signal,
+    reservation_signal,
+    token_signal,
+)
 from .station.monitors import ProblemEvent
+from .station.reservations import ReservationEnd
 
 PARALLEL_UPDATES = 0
 
@@ -67,6 +76,11 @@ def _problem(problem: ProblemEvent) -> Fired:
     }
 
 
+def _reservation_ended(ended: ReservationEnded) -> Fired:
+    """How it ended (used, expired, removed, cancelled), with the reservation's id, EVSE, token and expiry."""
+    return ended.how.value, ended.reservation.attributes()
+
+
 STATION_EVENTS: tuple[OcppEventEntityDescription, ...] = (
     OcppEventEntityDescription(
         key="token_presented",
@@ -95,13 +109,24 @@ STATION_EVENTS: tuple[OcppEventEntityDescription, ...] = (
 )
 
 
+#: A reservation at the station ended (H02-H04).
+RESERVATION_ENDED = OcppEventEntityDescription(
+    key="reservation_ended",
+    translation_key="reservation_ended",
+    event_types=[end.value for end in ReservationEnd],
+    signal_fn=reservation_signal,
+    fired_fn=_reservation_ended,
+    available_fn=lambda _view: True,
+)
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: OcppCsmsConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the event entities of every trusted station."""
-    async_add_station_entities(entry, async_add_entities, OcppEvent, STATION_EVENTS)
+    async_add_station_entities(entry, async_add_entities, OcppEvent, (*STATION_EVENTS, RESERVATION_ENDED))
 
 
 class OcppEvent(OcppEntity, EventEntity):

@@ -19,7 +19,9 @@ from .entity_detail import EntityDetail, EntityLimitCheck
 from .file_transfer import FileTransfer
 from .firmware_updates import FirmwareUpdates
 from .inventory import InventoryReader
+from .local_auth_list import LocalAuthLists
 from .monitoring import StationMonitoring
+from .reservations import StationReservations
 from .sessions import ChargingSessions
 from .station_commands import StationCommands
 from .station_logs import StationLogs
@@ -51,6 +53,9 @@ class OcppCsmsRuntimeData:
     monitoring: StationMonitoring
     display: DisplayMessages
     customer_information: CustomerInformation
+    # Authorization (C, D, H)
+    local_lists: LocalAuthLists
+    reservations: StationReservations
 
     @property
     def central(self) -> CentralSystem:

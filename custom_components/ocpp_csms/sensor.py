@@ -280,6 +280,54 @@ EVSE_SENSORS: tuple[OcppSensorEntityDescription, ...] = (
         restore=False,
     ),
 )
+
+
+def _local_list_version(view: StationView) -> StateType:
+    state = view.data.local_lists.state(view.station_id)
+    return state.version if state is not None else None
+
+
+def _local_list_attributes(view: StationView) -> dict[str, Any] | None:
+    """How the list stands, when it was last brought in step, and how many tokens it holds."""
+    state = view.data.local_lists.state(view.station_id)
+    if state is None:
+        return None
+    return {
+        "status": state.status.value,
+        "last_sync": state.synced_at.isoformat() if state.synced_at else None,
+        "entries": len(state.entries),
+    }
+
+
+def _reservation(view: StationView) -> StateType:
+    return "reserved" if view.data.reservations.at(view.station_id, view.evse_id) else "none"
+
+
+def _reservation_attributes(view: StationView) -> dict[str, Any] | None:
+    reservation = view.data.reservations.at(view.station_id, view.evse_id)
+    return reservation.attributes() if reservation is not None else None
+
+
+#: The station's local authorization list (D01): its version, with its status and last sync as attributes.
+LOCAL_AUTH_LIST = OcppSensorEntityDescription(
+    key="local_auth_list",
+    translation_key="local_auth_list",
+    entity_category=EntityCategory.DIAGNOSTIC,
+    value_fn=_local_list_version,
+    attributes_fn=_local_list_attributes,
+    restore=False,
+)
+#: A reservation (H01) of the EVSE, or of no particular EVSE of the station: who for, until when.
+RESERVATION = OcppSensorEntityDescription(
+    key="reservation",
+    translation_key="reservation",
+    device_class=SensorDeviceClass.ENUM,
+    options=["none", "reserved"],
+    value_fn=_reservation,
+    attributes_fn=_reservation_attributes,
+    available_fn=lambda _view: True,  # Home Assistant's own book: known while the station is away
+    restore=False,
+)
 EXTERNAL_LIMIT = OcppSensorEntityDescription(
     key="external_charging_limit",
     translation_key="external_charging_limit",
@@ -324,9 +372,11 @@ async def async_setup_entry(
     entry: OcppCsmsConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the sensors of every EVSE, the station's external limit, and a sensor per read-only variable."""
-    async_add_evse_entities(entry, async_add_entities, OcppSensor, (*EVSE_SENSORS, EXTERNAL_LIMIT))
-    async_add_station_entities(entry, async_add_entities, OcppSensor, (EXTERNAL_LIMIT, FIRMWARE_STATUS))
+    """Add the sensors of every EVSE, the station's (external limit, firmware, local list, reservations), variables."""
+    async_add_evse_entities(entry, async_add_entities, OcppSensor, (*EVSE_SENSORS, EXTERNAL_LIMIT, RESERVATION))
+    async_add_station_entities(
+        entry, async_add_entities, OcppSensor, (EXTERNAL_LIMIT, FIRMWARE_STATUS, LOCAL_AUTH_LIST, RESERVATION)
+    )
     async_add_variable_entities(entry, async_add_entities, VARIABLE_SENSOR_KINDS, OcppVariableSensor)
 
 

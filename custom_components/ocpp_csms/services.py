@@ -2,15 +2,17 @@
 
 Most target a device: a station's device, or an EVSE's ("CP-1 EVSE 1"). Station-wide where it applies (a limit on
 the station's device is the TxDefaultProfile of EVSE 0, the default of every EVSE; with `station_cap` it is the
-ChargingStationMaxProfile that bounds the whole station). The ID-token actions concern the central system itself.
-Actions that change what a station trusts or is (ID tokens, passwords, variables, resets, vendor data) are for
-administrators. Lengths and formats are checked by the schemas; errors are translated.
+ChargingStationMaxProfile that bounds the whole station). The ID-token actions concern the central system itself;
+a reservation is of an EVSE, or of any EVSE of a station. Actions that change what a station trusts or is (ID
+tokens, local lists, passwords, variables, resets, vendor data) are for administrators. Lengths and formats are
+checked by the schemas; errors are translated.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from datetime import time, timedelta
+import dataclasses
+from datetime import UTC, datetime, time, timedelta
 from pathlib import PurePosixPath
 from typing import Any, Final, cast
 from urllib.parse import urlsplit
@@ -25,34 +27,40 @@ import probatio
 from .charging.profiles import SchedulePeriod
 from .charging_control import STATION_CAP
 from .const import ATTR_DEVICE_ID, DOMAIN, EVSE_SEPARATOR, SERVICE_ROTATE_PASSWORD
+from .display_messages import DisplayMessage
 from .helpers import translated_errors, user_error
+from .monitoring import MonitorRequest
+from .protocol.v201.datatypes import IdToken
 from .protocol.v201.enums import (
+    AuthorizationStatus,
     ChargingProfilePurpose,
     ChargingRateUnit,
+    Connector,
     IdTokenEnum,
+    Log,
+    MessageFormat,
+    MessagePriority,
+    MessageState,
     MessageTrigger,
+    Monitor,
+    MonitoringBase,
+    MonitoringCriterion,
     RecurrencyKind,
     Reset,
 )
 from .runtime_data import OcppCsmsConfigEntry, OcppCsmsRuntimeData
 from .station.device_model import VariableKey
-from .station.id_tokens import IdTokenEntry
-
-# station management: firmware (L), logs, monitoring and customer information (N), display messages (O)
-from .display_messages import DisplayMessage  # isort: skip
-from .monitoring import MonitorRequest  # isort: skip
-from .protocol.v201.datatypes import IdToken  # isort: skip
-from .protocol.v201.enums import (  # isort: skip
-    Log,
-    MessageFormat,
-    MessagePriority,
-    MessageState,
-    Monitor,
-    MonitoringBase,
-    MonitoringCriterion,
+from .station.firmware import FirmwareOffer
+from .station.id_tokens import (
+    MAX_LANGUAGE_LENGTH,
+    MAX_MESSAGE_LENGTH,
+    MAX_TOKEN_LENGTH,
+    TOKEN_STATUSES,
+    EvseRef,
+    IdTokenEntry,
 )
-from .station.firmware import FirmwareOffer  # isort: skip
-from .station.monitors import DEFAULT_MONITOR_SEVERITY  # isort: skip
+from .station.local_list import DEFAULT_LIST_TYPE
+from .station.monitors import DEFAULT_MONITOR_SEVERITY
 
 ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
 ATTR_CURRENT: Final = "current"
@@ -80,8 +88,19 @@ ATTR_STACK_LEVEL: Final = "stack_level"
 ATTR_PROFILE_ID: Final = "profile_id"
 ATTR_TRANSACTION_ID: Final = "transaction_id"
 ATTR_EXPIRES: Final = "expires"
+# Authorization (C, D, H)
+ATTR_STATUS: Final = "status"
+ATTR_GROUP_ID: Final = "group_id"
+ATTR_LANGUAGE: Final = "language"
+ATTR_PERSONAL_MESSAGE: Final = "personal_message"
+ATTR_EVSES: Final = "evses"
+ATTR_FULL: Final = "full"
+ATTR_CONNECTOR_TYPE: Final = "connector_type"
+ATTR_RESERVATION_ID: Final = "reservation_id"
 
 UNITS: Final = {"current": ChargingRateUnit.A, "power": ChargingRateUnit.W}
+#: How long a reservation lasts when the action gives neither an end nor a duration.
+DEFAULT_RESERVATION: Final = timedelta(minutes=30)
 RECURRENCES: Final = {"daily": RecurrencyKind.DAILY, "weekly": RecurrencyKind.WEEKLY}
 RESETS: Final = {"on_idle": Reset.ON_IDLE, "immediate": Reset.IMMEDIATE}
 
@@ -97,7 +116,7 @@ PHASES = probatio.All(probatio.Coerce(int), probatio.In([1, 3]))
 MAX_SECONDS: Final = 2**31 - 1
 NON_NEGATIVE_INT = probatio.All(probatio.Coerce(int), probatio.Range(min=0, max=2**31 - 1))
 #: IdTokenType.idToken is a string of at most 36 characters.
-ID_TOKEN = _text(36)
+ID_TOKEN = _text(MAX_TOKEN_LENGTH)
 TARGET: Final = {probatio.Required(ATTR_DEVICE_ID): cv.string}
 CENTRAL: Final = {probatio.Optional(ATTR_CONFIG_ENTRY_ID): cv.string}
 
@@ -236,17 +255,43 @@ DATA_TRANSFER_SCHEMA = probatio.Schema(
     }
 )
 STATION_SCHEMA = probatio.Schema(TARGET)
-ADD_ID_TOKEN_SCHEMA = probatio.Schema(
-    {
-        **CENTRAL,
-        probatio.Required(ATTR_ID_TOKEN): ID_TOKEN,
-        probatio.Optional(ATTR_TYPE): probatio.In([kind.value for kind in IdTokenEnum]),
-        probatio.Optional(ATTR_LABEL, default=""): _text(100, min_length=0),
-        probatio.Optional(ATTR_EXPIRES): cv.datetime,
-    }
-)
+TOKEN_TYPE = probatio.In([kind.value for kind in IdTokenEnum])
+#: What an ID token entry holds besides the token; None clears a field (update_id_token).
+TOKEN_FIELDS: Final = {
+    probatio.Optional(ATTR_TYPE): probatio.Any(None, TOKEN_TYPE),
+    probatio.Optional(ATTR_LABEL): _text(100, min_length=0),
+    probatio.Optional(ATTR_STATUS): probatio.In([status.value for status in TOKEN_STATUSES]),
+    probatio.Optional(ATTR_EXPIRES): probatio.Any(None, cv.datetime),
+    probatio.Optional(ATTR_GROUP_ID): probatio.Any(None, _text(MAX_TOKEN_LENGTH)),
+    probatio.Optional(ATTR_LANGUAGE): probatio.Any(None, _text(MAX_LANGUAGE_LENGTH)),
+    probatio.Optional(ATTR_PERSONAL_MESSAGE): probatio.Any(None, _text(MAX_MESSAGE_LENGTH)),
+    probatio.Optional(ATTR_EVSES): probatio.All(cv.ensure_list, [cv.string]),
+}
+ADD_ID_TOKEN_SCHEMA = probatio.Schema({**CENTRAL, probatio.Required(ATTR_ID_TOKEN): ID_TOKEN, **TOKEN_FIELDS})
+UPDATE_ID_TOKEN_SCHEMA = ADD_ID_TOKEN_SCHEMA
 REMOVE_ID_TOKEN_SCHEMA = probatio.Schema({**CENTRAL, probatio.Required(ATTR_ID_TOKEN): ID_TOKEN})
 LIST_ID_TOKENS_SCHEMA = probatio.Schema(CENTRAL)
+SYNC_LOCAL_LIST_SCHEMA = probatio.Schema({**TARGET, probatio.Optional(ATTR_FULL, default=False): cv.boolean})
+RESERVE_SCHEMA = probatio.Schema(
+    {
+        **TARGET,
+        probatio.Optional(ATTR_CONNECTOR_TYPE): probatio.In([connector.value for connector in Connector]),
+        probatio.Required(ATTR_ID_TOKEN): ID_TOKEN,
+        probatio.Optional(ATTR_TOKEN_TYPE): TOKEN_TYPE,
+        probatio.Optional(ATTR_GROUP_ID): _text(MAX_TOKEN_LENGTH),
+        probatio.Exclusive(ATTR_EXPIRES, "end"): cv.datetime,
+        probatio.Exclusive(ATTR_DURATION, "end"): cv.positive_time_period,
+    }
+)
+CANCEL_RESERVATION_SCHEMA = probatio.Schema(
+    {
+        **CENTRAL,
+        probatio.Exclusive(ATTR_RESERVATION_ID, "reservation"): probatio.All(
+            probatio.Coerce(int), probatio.Range(min=1, max=2**31 - 1)
+        ),
+        probatio.Exclusive(ATTR_DEVICE_ID, "reservation"): cv.string,
+    }
+)
 
 # ---- targets ----------------------------------------------------------------------------------------------
 
@@ -471,31 +516,62 @@ async def _set_variables(call: ServiceCall) -> ServiceResponse:
 # ---- ID tokens ----------------------------------------------------------------------------------------
 
 
+def _evse_refs(hass: HomeAssistant, device_ids: list[str]) -> tuple[EvseRef, ...]:
+    """The EVSEs of EVSE devices (a station's device is refused: a token is allowed on EVSEs)."""
+    refs: list[EvseRef] = []
+    for device_id in device_ids:
+        _, station_id, evse_id = resolve_target(hass, device_id)
+        if evse_id <= 0:
+            raise user_error("evse_required", station=station_id, action="evses")
+        refs.append((station_id, evse_id))
+    return tuple(dict.fromkeys(refs))
+
+
+def _token_fields(call: ServiceCall) -> dict[str, Any]:
+    """The entry's fields the call gives (None clears one)."""
+    data = call.data
+    fields: dict[str, Any] = {}
+    if ATTR_TYPE in data:
+        fields["type"] = IdTokenEnum(data[ATTR_TYPE]) if data[ATTR_TYPE] else None
+    if ATTR_LABEL in data:
+        fields["label"] = data[ATTR_LABEL]
+    if ATTR_STATUS in data:
+        fields["status"] = AuthorizationStatus(data[ATTR_STATUS])
+    if ATTR_EXPIRES in data:
+        fields["expires_at"] = _aware(data[ATTR_EXPIRES])
+    for attr in (ATTR_GROUP_ID, ATTR_LANGUAGE, ATTR_PERSONAL_MESSAGE):
+        if attr in data:
+            fields[attr] = data[attr] or None
+    if ATTR_EVSES in data:
+        fields["evses"] = _evse_refs(call.hass, data[ATTR_EVSES])
+    return fields
+
+
 async def _add_id_token(call: ServiceCall) -> None:
     data = _central(call)
-    data.authorization.tokens.add(
-        IdTokenEntry(
-            id_token=call.data[ATTR_ID_TOKEN],
-            type=IdTokenEnum(call.data[ATTR_TYPE]) if ATTR_TYPE in call.data else None,
-            label=call.data[ATTR_LABEL],
-            expires_at=_aware(call.data.get(ATTR_EXPIRES)),
-        )
-    )
-    data.authorization.save()
+    data.authorization.add(IdTokenEntry(id_token=call.data[ATTR_ID_TOKEN], **_token_fields(call)))
+
+
+async def _update_id_token(call: ServiceCall) -> None:
+    data = _central(call)
+    entry = data.authorization.tokens.get(call.data[ATTR_ID_TOKEN])
+    if entry is None:
+        raise user_error("unknown_id_token", id_token=call.data[ATTR_ID_TOKEN])
+    data.authorization.add(dataclasses.replace(entry, **_token_fields(call)))
 
 
 async def _remove_id_token(call: ServiceCall) -> None:
     data = _central(call)
-    if not data.authorization.tokens.remove(call.data[ATTR_ID_TOKEN]):
+    if not data.authorization.remove([call.data[ATTR_ID_TOKEN]]):
         raise user_error("unknown_id_token", id_token=call.data[ATTR_ID_TOKEN])
-    data.authorization.save()
 
 
 async def _list_id_tokens(call: ServiceCall) -> ServiceResponse:
     tokens = _central(call).authorization.tokens
     unknown = tokens.last_unknown
+    now = datetime.now(UTC)
     return {
-        "id_tokens": [entry.to_dict() for entry in tokens],
+        "id_tokens": [{**entry.to_dict(), "status_now": entry.effective_status(now).value} for entry in tokens],
         "unknown_token_policy": tokens.unknown_policy.value,
         "last_unknown_token": (
             {"id_token": unknown.id_token, "type": unknown.type.value, "at": unknown.seen_at.isoformat()}
@@ -503,6 +579,62 @@ async def _list_id_tokens(call: ServiceCall) -> ServiceResponse:
             else None
         ),
     }
+
+
+async def _clear_cache(call: ServiceCall) -> None:
+    data, station_id = _station(call)
+    await data.authorization.async_clear_cache(station_id)
+
+
+async def _sync_local_list(call: ServiceCall) -> ServiceResponse:
+    data, station_id = _station(call)
+    state = await data.local_lists.async_sync(station_id, full=call.data[ATTR_FULL])
+    return {
+        "version": state.version,
+        "status": state.status.value,
+        "entries": len(state.entries),
+        "synced_at": state.synced_at.isoformat() if state.synced_at else None,
+    }
+
+
+# ---- reservations -------------------------------------------------------------------------------------
+
+
+async def _reserve(call: ServiceCall) -> ServiceResponse:
+    data, station_id, evse_id = resolve_target(call.hass, call.data[ATTR_DEVICE_ID])
+    connector_type = call.data.get(ATTR_CONNECTOR_TYPE)
+    if connector_type is not None and evse_id:
+        raise user_error("connector_type_on_station_only", station=station_id)
+    if ATTR_EXPIRES in call.data:
+        expires_at = _aware(call.data[ATTR_EXPIRES])
+    else:
+        expires_at = datetime.now(UTC) + call.data.get(ATTR_DURATION, DEFAULT_RESERVATION)
+    listed = data.authorization.tokens.get(call.data[ATTR_ID_TOKEN])
+    token_type = call.data.get(ATTR_TOKEN_TYPE) or (listed.type if listed else None) or DEFAULT_LIST_TYPE
+    reservation = await data.reservations.async_reserve(
+        station_id,
+        evse_id=evse_id or None,
+        connector_type=Connector(connector_type) if connector_type else None,
+        id_token=IdToken(id_token=call.data[ATTR_ID_TOKEN], type=IdTokenEnum(token_type)),
+        group_id=call.data.get(ATTR_GROUP_ID) or (listed.group_id if listed else None),
+        expires_at=expires_at,
+    )
+    return {"reservation_id": reservation.id, "expires": reservation.expires_at.isoformat()}
+
+
+async def _cancel_reservation(call: ServiceCall) -> ServiceResponse:
+    if ATTR_DEVICE_ID in call.data:
+        data, station_id, evse_id = resolve_target(call.hass, call.data[ATTR_DEVICE_ID])
+        reservation = data.reservations.at(station_id, evse_id)
+        if reservation is None:
+            raise user_error("no_reservation", station=station_id, evse=str(evse_id))
+        reservation_id = reservation.id
+    elif ATTR_RESERVATION_ID in call.data:
+        data, reservation_id = _central(call), call.data[ATTR_RESERVATION_ID]
+    else:
+        raise user_error("reservation_required")
+    cancelled = await data.reservations.async_cancel(reservation_id)
+    return {"reservation_id": cancelled.id}
 
 
 type Handler = Callable[[ServiceCall], Coroutine[Any, Any, ServiceResponse]]
@@ -528,6 +660,12 @@ SERVICES: Final[dict[str, tuple[Handler, probatio.Schema, SupportsResponse, bool
     "add_id_token": (_add_id_token, ADD_ID_TOKEN_SCHEMA, SupportsResponse.NONE, True),
     "remove_id_token": (_remove_id_token, REMOVE_ID_TOKEN_SCHEMA, SupportsResponse.NONE, True),
     "list_id_tokens": (_list_id_tokens, LIST_ID_TOKENS_SCHEMA, SupportsResponse.ONLY, False),
+    # Authorization (C, D, H)
+    "update_id_token": (_update_id_token, UPDATE_ID_TOKEN_SCHEMA, SupportsResponse.NONE, True),
+    "clear_cache": (_clear_cache, STATION_SCHEMA, SupportsResponse.NONE, False),
+    "sync_local_list": (_sync_local_list, SYNC_LOCAL_LIST_SCHEMA, SupportsResponse.OPTIONAL, True),
+    "reserve": (_reserve, RESERVE_SCHEMA, SupportsResponse.OPTIONAL, False),
+    "cancel_reservation": (_cancel_reservation, CANCEL_RESERVATION_SCHEMA, SupportsResponse.OPTIONAL, False),
 }
 
 
@@ -561,7 +699,6 @@ ATTR_FORMAT: Final = "format"
 ATTR_STATE: Final = "state"
 ATTR_START: Final = "start"
 ATTR_END: Final = "end"
-ATTR_LANGUAGE: Final = "language"
 
 LOG_TYPES: Final = {"diagnostics": Log.DIAGNOSTICS_LOG, "security": Log.SECURITY_LOG}
 MONITORING_BASES: Final = {

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 import logging
-from typing import Final
+from typing import Final, Protocol
 
 from homeassistant.core import callback
 from homeassistant.util import dt as dt_util
@@ -21,7 +21,7 @@ from .context import StationContext
 from .csms.central_system import StationListener
 from .csms.station import Station
 from .protocol.v201.datatypes import EVSE, IdToken, IdTokenInfo
-from .protocol.v201.enums import MessageTrigger, TransactionEvent
+from .protocol.v201.enums import MessageTrigger, TransactionEvent, TriggerReason
 from .protocol.v201.messages import (
     GetTransactionStatusRequest,
     GetTransactionStatusResponse,
@@ -32,6 +32,7 @@ from .protocol.v201.messages import (
     TriggerMessageRequest,
     TriggerMessageResponse,
 )
+from .station.id_tokens import Purpose
 from .station_runtime import StationRuntime
 
 _LOGGER = logging.getLogger(__name__)
@@ -41,8 +42,20 @@ QUEUE_QUIET: Final = 2.0
 #: ... or after this long at most.
 QUEUE_WAIT: Final = 30.0
 
-type Authorize = Callable[[str, int | None, IdToken, bool, str | None], IdTokenInfo]
-"""Decides on an ID token: (station id, EVSE id, token, whether the event was queued offline, transaction id)."""
+
+class Authorize(Protocol):
+    """Decides on an ID token: station id, EVSE id, token, whether the event was queued offline, transaction id."""
+
+    def __call__(  # noqa: D102 - the class says it
+        self,
+        station_id: str,
+        evse_id: int | None,
+        id_token: IdToken,
+        offline: bool,
+        transaction_id: str | None = None,
+        *,
+        purpose: Purpose,
+    ) -> IdTokenInfo: ...
 
 
 class ChargingSessions(StationListener):
@@ -56,17 +69,20 @@ class ChargingSessions(StationListener):
         authorize: Authorize,
         transaction_started: Callable[[str, int], None],
         transaction_ended: Callable[[str, int], None],
+        reservation_used: Callable[[str, int], None] = lambda _station_id, _reservation_id: None,
     ) -> None:
         """Serve TransactionEvent and MeterValues; the callables come from the other services.
 
         `evse_changed` shows an EVSE's new state; `transaction_started` reads the limit in force of a transaction
-        that runs (also one found running after a reconnect); `transaction_ended` frees what it held.
+        that runs (also one found running after a reconnect); `transaction_ended` frees what it held;
+        `reservation_used(station_id, reservation_id)` ends the reservation a transaction used (H01.FR.15).
         """
         self.context = context
         self._evse_changed = evse_changed
         self._authorize = authorize
         self._transaction_started = transaction_started
         self._transaction_ended = transaction_ended
+        self._reservation_used = reservation_used
         #: When each station's last TransactionEvent arrived (loop time): its offline queue drains after a reconnect.
         self._last_event: dict[str, float] = {}
         context.central.handle(TransactionEventRequest, self.transaction_event)
@@ -110,11 +126,18 @@ class ChargingSessions(StationListener):
                 self._transaction_started(station_id, evse_id)
             elif request.event_type is TransactionEvent.ENDED and outcome.current:
                 self._transaction_ended(station_id, evse_id)
+        if request.reservation_id is not None and not outcome.duplicate:
+            self._reservation_used(station_id, request.reservation_id)
         id_token_info = None
         if request.id_token is not None:
+            # The token that ends a transaction stops it (a master pass may, C16); any other starts or authorizes it.
+            stopping = (
+                request.event_type is TransactionEvent.ENDED or request.trigger_reason is TriggerReason.STOP_AUTHORIZED
+            )
+            purpose = Purpose.STOP if stopping else Purpose.START
             transaction_id = request.transaction_info.transaction_id
             id_token_info = self._authorize(
-                station_id, evse_id, request.id_token, bool(request.offline), transaction_id
+                station_id, evse_id, request.id_token, bool(request.offline), transaction_id, purpose=purpose
             )
         return TransactionEventResponse(id_token_info=id_token_info)
 

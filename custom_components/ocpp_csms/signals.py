@@ -16,6 +16,7 @@ from homeassistant.util.signal_type import SignalType
 from .const import DOMAIN
 from .protocol.v201.enums import AuthorizationStatus
 from .station.monitors import ProblemEvent
+from .station.reservations import Reservation, ReservationEnd
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,14 @@ class ExternalLimitChange:
     kind: Literal["notified", "cleared"]
     source: str
     evse_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReservationEnded:
+    """A reservation at the station ended (H02-H04): how, and which it was."""
+
+    reservation: Reservation
+    how: ReservationEnd
 
 
 def station_signal(entry_id: str, station_id: str) -> SignalType[()]:
@@ -90,3 +99,8 @@ def station_removed_signal(entry_id: str) -> SignalType[str]:
 def problem_signal(entry_id: str, station_id: str) -> SignalType[ProblemEvent]:
     """A station reported a problem (NotifyEvent), or that one went away."""
     return SignalType(f"{DOMAIN}_{entry_id}_problem_{station_id}")
+
+
+def reservation_signal(entry_id: str, station_id: str) -> SignalType[ReservationEnded]:
+    """A reservation at a station ended."""
+    return SignalType(f"{DOMAIN}_{entry_id}_reservation_{station_id}")

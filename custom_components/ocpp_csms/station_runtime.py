@@ -12,6 +12,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.storage import Store
 from homeassistant.util import slugify
 
+from .charging.habits import ChargingHabits
 from .const import DOMAIN
 from .station.device_model import DeviceModel, ReportAssembler
 from .station.monitors import StationMonitors
@@ -55,6 +56,8 @@ class StationRuntime:
     known_evses: set[int] = field(default_factory=set)
     #: Our charging profile ids and stack levels at the station (charging.profiles.ProfileAllocator).
     charging_profiles: dict[str, Any] | None = None
+    #: What works with the station's smart charging, learnt from its refusals.
+    charging_habits: ChargingHabits = field(default_factory=ChargingHabits)
     next_request_id: int = 1
     #: The station's variable monitors known in this run, by id, with their owners (N02-N07).
     monitors: StationMonitors = field(default_factory=StationMonitors)
@@ -79,6 +82,7 @@ class StationRuntime:
             runtime.transactions = TransactionTracker.from_dict(sessions["transactions"])
             runtime.known_evses = set(sessions.get("evses", []))
             runtime.charging_profiles = sessions.get("charging_profiles")
+            runtime.charging_habits = ChargingHabits.from_list(sessions.get("charging_habits", ()))
         return runtime
 
     def request_id(self) -> int:
@@ -105,6 +109,7 @@ class StationRuntime:
             "transactions": self.transactions.to_dict(),
             "evses": sorted(self.known_evses),
             "charging_profiles": self.charging_profiles,
+            "charging_habits": self.charging_habits.to_list(),
         }
 
     async def async_save_now(self) -> None:

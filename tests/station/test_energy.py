@@ -108,6 +108,20 @@ def test_session_energy_sums_increases_in_time_order() -> None:
     assert not session.add(1100.0, at(1))  # the same reading again
 
 
+def test_session_energy_refuses_the_jump_the_lifetime_refuses() -> None:
+    """250 kWh in 15 s (issue 18): neither total counts it, in either arrival order."""
+    glitch = [(1000.0, T0), (251_000.0, T0 + timedelta(seconds=15)), (252_000.0, at(10))]
+    for order in (glitch, list(reversed(glitch))):
+        session = SessionEnergy()
+        for value, timestamp in order:
+            session.add(value, timestamp)
+        assert session.energy_wh == 1000.0  # only the plausible kWh after the glitch
+    lifetime = LifetimeEnergy()
+    for value, timestamp in glitch:
+        lifetime.feed(1, value, timestamp)
+    assert lifetime.total_wh(1) == 2000.0  # the first reading, then the kWh after the glitch
+
+
 def test_session_energy_is_independent_of_arrival_order_and_never_decreases() -> None:
     points = [(at(0), 500.0), (at(1), 700.0), (at(2), 0.0), (at(3), 40.0), (at(4), 90.5), (at(5), 90.5)]
     expected = 200.0 + 40.0 + 50.5  # the drop to 0 (a meter reset mid-session) starts a new baseline

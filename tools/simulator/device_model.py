@@ -678,6 +678,7 @@ def build_inventory(settings: InventorySettings) -> DeviceModel:  # noqa: PLR091
     add(au, "LocalPreAuthorize", False, "boolean", **rw)
     add(au, "OfflineTxForUnknownIdEnabled", True, "boolean", **rw)
     add(au, "DisableRemoteAuthorization", False, "boolean", **rw)
+    add(au, "MasterPassGroupId", "", max_limit=36, **rw)
     add(au, "AdditionalInfoItemsPerMessage", 10, "integer", constant=True)
     ac = "AuthCacheCtrlr"
     add(ac, "Available", True, "boolean")

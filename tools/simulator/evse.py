@@ -25,6 +25,8 @@ class Transaction:
     meter_start_wh: float = 0.0
     #: E05.FR.03: the CSMS did not accept the ID token; energy is delivered up to this much (None: no cap).
     energy_cap_wh: float | None = None
+    #: The group of the token that started it (IdTokenInfo.groupIdToken): its members may stop it (C09.FR.03).
+    group_id_token: dict[str, Any] | None = None
     ended: asyncio.Event = field(default_factory=asyncio.Event)
     meter_task: asyncio.Task[None] | None = None
 

@@ -40,7 +40,7 @@ class CardHints:
                     f"   Its drivers present these RFID cards (ISO14443): {', '.join(cards)}",
                     "   To let them charge with Home Assistant's OCPP Charging Station Management, either",
                     "   - allow each card:",
-                    f"       {CONFIGURE} → ID tokens (charging cards) → Add token,",
+                    f"       {CONFIGURE} → ID tokens (charging cards) → Add a token,",
                     "     or the action ocpp_csms.add_id_token once per card (Developer tools → Actions):",
                     "       action: ocpp_csms.add_id_token",
                     "       data:",

@@ -263,7 +263,10 @@ class SimStation(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
         self.firmware_status = "Idle"
         self.log_status = "Idle"
         self.local_list_version = 0
+        #: the local authorization list (D01), by ID token ignoring case: AuthorizationData as received.
         self.local_list: dict[str, dict[str, Any]] = {}
+        #: the authorization cache (C10), by ID token ignoring case: the last IdTokenInfo the CSMS answered.
+        self.auth_cache: dict[str, dict[str, Any]] = {}
         self.certificates: dict[str, tuple[str, str]] = {}  # serial -> (type, PEM)
         self.display_messages: dict[int, dict[str, Any]] = {}
         #: station management: firmware images downloaded, logs uploaded, what it keeps per customer (N09).
@@ -730,6 +733,14 @@ class SimStation(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
         """StatusNotification for each connector whose status changed since it was last reported."""
         for evse in evses or list(self.evses.values()):
             status = evse.connector_status(self.operative)
+            if status in ("Unavailable", "Faulted") and evse.reservation is not None:
+                removed = evse.reservation
+                self._end_reservation(evse)
+                self.spawn_conn(
+                    self.send(
+                        call.ReservationStatusUpdate(reservation_id=removed.id, reservation_update_status="Removed")
+                    )
+                )
             self._update_availability_variables(evse, status)
             if status == evse.reported_status:
                 continue
@@ -845,17 +856,103 @@ class SimStation(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
         await self._report_statuses([evse])
 
     async def authorize(self, id_token: dict[str, Any]) -> bool:
-        """Authorize (C01); without an answer (offline, CALLERROR) local rules apply: accepted (C12/C15)."""
-        self.device_model.update(self.device_model.find("TokenReader", "Token"), id_token["id_token"])
-        if not self.online.is_set():
-            return self.device_model.flag("AuthCtrlr", "OfflineTxForUnknownIdEnabled", default=True)
-        kind, response = await self._call(call.Authorize(id_token=id_token))
-        if kind != OK:
-            return self.device_model.flag("AuthCtrlr", "OfflineTxForUnknownIdEnabled", default=True)
-        status = str(response.id_token_info.get("status"))
-        if status != "Accepted":
-            self._card_refused(id_token, "Authorize", status)
-        return status == "Accepted"
+        """Whether the token may charge (C01, C13-C15): see `authorize_info`."""
+        return (await self.authorize_info(id_token)).get("status") == "Accepted"
+
+    async def authorize_info(self, id_token: dict[str, Any]) -> dict[str, Any]:
+        """The IdTokenInfo a presented token gets: from the local list or cache, or Authorize (C01, C10-C15).
+
+        Online, an Accepted local list or cache entry is used without asking when LocalPreAuthorize is on (C12,
+        C14); any other token is asked about with Authorize, and the answer cached (C10). Offline (or without an
+        answer), a local list or cache entry decides when LocalAuthorizeOffline is on (C13), and an unknown token
+        is accepted only with OfflineTxForUnknownIdEnabled (C15).
+        """
+        dm = self.device_model
+        dm.update(dm.find("TokenReader", "Token"), id_token["id_token"])
+        local = self.local_info(id_token)
+        if self.online.is_set():
+            # C12, C14.FR.02: an accepted token of the local list or the cache starts at once.
+            if local is not None and local[1].get("status") == "Accepted" and dm.flag("AuthCtrlr", "LocalPreAuthorize"):
+                return local[1]
+            kind, response = await self._call(call.Authorize(id_token=id_token))
+            if kind == OK:
+                info = dict(response.id_token_info)
+                if dm.flag("AuthCacheCtrlr", "Enabled", default=True):
+                    self.auth_cache[_card_key(id_token)] = info  # C10.FR.04
+                if info.get("status") != "Accepted":
+                    self._card_refused(id_token, "Authorize", str(info.get("status")))
+                return info
+        if local is not None:
+            if dm.flag("AuthCtrlr", "LocalAuthorizeOffline", default=True):
+                return local[1]
+            return {"status": "Unknown"}
+        if dm.flag("AuthCtrlr", "OfflineTxForUnknownIdEnabled", default=True):
+            return {"status": "Accepted"}  # C15.FR.08
+        return {"status": "Unknown"}
+
+    def local_info(self, id_token: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+        """What the local list (first, C13.FR.01) or the cache knows of a token: ("list" | "cache", IdTokenInfo).
+
+        An entry whose cacheExpiryDateTime passed counts as Expired.
+        """
+        key = _card_key(id_token)
+        found: tuple[str, dict[str, Any]] | None = None
+        entry = self.local_list.get(key) if self.device_model.flag("LocalAuthListCtrlr", "Enabled") else None
+        if entry is not None:
+            found = ("list", dict(entry["id_token_info"]))
+        elif self.device_model.flag("AuthCacheCtrlr", "Enabled", default=True) and key in self.auth_cache:
+            found = ("cache", dict(self.auth_cache[key]))
+        if found is not None:
+            expiry = parse_time(found[1].get("cache_expiry_date_time"))
+            if expiry is not None and expiry <= datetime.now(UTC) and found[1].get("status") == "Accepted":
+                found[1]["status"] = "Expired"
+        return found
+
+    def _is_master_pass(self, info: dict[str, Any]) -> bool:
+        """Whether an accepted token belongs to the Master Pass group (C16)."""
+        group = (info.get("group_id_token") or {}).get("id_token")
+        master = self.device_model.value("AuthCtrlr", "MasterPassGroupId")
+        return info.get("status") == "Accepted" and bool(master) and _same(group, master)
+
+    async def present_token(self, evse: Evse, id_token: dict[str, Any]) -> str:
+        """A driver presents a card at the EVSE; what happened: started, stopped, master_pass or refused.
+
+        During a transaction the same card, or an accepted one of the same group, stops it (C01.FR.03, C09.FR.03);
+        a master pass stops every transaction (C16.FR.02, no UI) and starts none (C16.FR.03). Otherwise a session
+        starts, if the card is accepted and a reservation of the EVSE is its own (H03).
+        """
+        tx = evse.tx
+        if tx is not None and tx.id_token is not None and _same(tx.id_token.get("id_token"), id_token["id_token"]):
+            self.stop_transaction(evse, "StopAuthorized", "Local", id_token)  # C01.FR.03: no Authorize needed
+            return "stopped"
+        info = await self.authorize_info(id_token)
+        if self._is_master_pass(info):
+            for running in self.evses.values():
+                if running.tx is not None:
+                    self.stop_transaction(running, "StopAuthorized", "MasterPass", id_token)
+            return "master_pass"
+        if info.get("status") != "Accepted":
+            return "refused"
+        if tx is not None:
+            started_group = (tx.group_id_token or {}).get("id_token")
+            if _same(started_group, (info.get("group_id_token") or {}).get("id_token")):
+                self.stop_transaction(evse, "StopAuthorized", "Local", id_token)  # C09.FR.03
+                return "stopped"
+            return "refused"  # C01.FR.23
+        if not self._may_use_reservation(evse, id_token, info):
+            return "refused"
+        self.start_session(evse, id_token, authorize=False, token_info=info)
+        return "started"
+
+    def _may_use_reservation(self, evse: Evse, id_token: dict[str, Any], info: dict[str, Any]) -> bool:
+        """A reserved EVSE serves only the reservation's token, or its group (H03.FR.01, H03.FR.04)."""
+        reservation = evse.reservation
+        if reservation is None:
+            return True
+        if _same(reservation.id_token.get("id_token"), id_token.get("id_token")):
+            return True
+        group = (reservation.group_id_token or {}).get("id_token")
+        return _same(group, (info.get("group_id_token") or {}).get("id_token"))
 
     def _card_refused(self, id_token: dict[str, Any], action: str, status: str) -> None:
         """The CSMS refused an ID token: note it when it is one of the station's own cards (not a remote start's)."""
@@ -866,7 +963,13 @@ class SimStation(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
             self.on_card_refused(self, card, action, status)
 
     def start_transaction(
-        self, evse: Evse, id_token: dict[str, Any] | None, trigger: str, *, remote_start_id: int | None = None
+        self,
+        evse: Evse,
+        id_token: dict[str, Any] | None,
+        trigger: str,
+        *,
+        remote_start_id: int | None = None,
+        token_info: dict[str, Any] | None = None,
     ) -> Transaction:
         """A transaction starts (E01-E03): TransactionEvent Started, then Updated every TxUpdatedInterval."""
         now = datetime.now(UTC)
@@ -879,6 +982,7 @@ class SimStation(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
             remote_start_id=remote_start_id,
             reservation_id=reservation.id if reservation is not None else None,
             meter_start_wh=evse.meter.energy_wh,
+            group_id_token=(token_info or {}).get("group_id_token"),
         )
         if reservation is not None:
             self._end_reservation(evse)
@@ -912,24 +1016,45 @@ class SimStation(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
         def started(response: Any) -> None:
             info = getattr(response, "id_token_info", None) or {}
             status = info.get("status", "Accepted")
+            if id_token is not None and info and self.device_model.flag("AuthCacheCtrlr", "Enabled", default=True):
+                self.auth_cache[_card_key(id_token)] = dict(info)  # C10.FR.05
             if status == "Accepted":
+                tx.group_id_token = info.get("group_id_token") or tx.group_id_token
                 return
             if id_token is not None:
                 self._card_refused(id_token, "TransactionEvent", str(status))
             if evse.tx is not tx:
                 return
             self.log.info("%s: the CSMS answered ID token status %s for the transaction", self.station_id, status)
-            if self.device_model.flag("TxCtrlr", "StopTxOnInvalidId"):
-                self.stop_transaction(evse, "Deauthorized", "DeAuthorized")  # E05.FR.10
-            else:  # E05.FR.02-03: energy only up to MaxEnergyOnInvalidId
-                tx.energy_cap_wh = self.device_model.number("TxCtrlr", "MaxEnergyOnInvalidId", 0)
-                self._advance(evse)
-                self._queue_updated(evse, "Deauthorized")
+            self.deauthorized(evse, tx)
 
         self.queue_transaction_event(on_response=started, **kwargs)
         tx.meter_task = self.spawn_power(self._meter_loop(evse, tx))
         self.log.info("%s: transaction %s started on EVSE %d (%s)", self.station_id, tx.id, evse.id, trigger)
         return tx
+
+    def deauthorized(self, evse: Evse, tx: Transaction) -> None:
+        """The CSMS did not accept the transaction's token (E05, E06.FR.04, C15.FR.03-07)."""
+        stop_points = set(self.device_model.members("TxCtrlr", "TxStopPoint"))
+        if self.device_model.flag("TxCtrlr", "StopTxOnInvalidId"):
+            if stop_points & {"Authorized", "PowerPathClosed", "EnergyTransfer"}:
+                self.stop_transaction(evse, "Deauthorized", "DeAuthorized")  # E05.FR.10
+                return
+            tx.energy_cap_wh = 0.0  # E05.FR.09: no more energy, the transaction goes on (EVConnected)
+            self._advance(evse)
+            tx.charging_state = "EVConnected"
+            self.queue_transaction_event(
+                event_type="Updated",
+                timestamp=iso_now(),
+                trigger_reason="Deauthorized",
+                seq_no=tx.next_seq(),
+                transaction_info={"transaction_id": tx.id, "charging_state": "EVConnected"},
+                evse={"id": evse.id, "connector_id": evse.connector_id},
+            )
+        else:  # E05.FR.02-03: energy only up to MaxEnergyOnInvalidId
+            tx.energy_cap_wh = self.device_model.number("TxCtrlr", "MaxEnergyOnInvalidId", 0)
+            self._advance(evse)
+            self._queue_updated(evse, "Deauthorized")
 
     async def _meter_loop(self, evse: Evse, tx: Transaction) -> None:
         while evse.tx is tx:
@@ -985,21 +1110,24 @@ class SimStation(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
         remote_start_id: int | None = None,
         authorize: bool = True,
         duration: float | None = None,
+        token_info: dict[str, Any] | None = None,
     ) -> None:
         """One charging session: plug in, authorize, charge, stop, unplug."""
         try:
             if evse.car is None:
                 await self.plug_in(evse)
                 await asyncio.sleep(self.config.plug_delay)
-            if authorize and not await self.authorize(id_token):
-                self.log.info("%s: ID token %s not accepted", self.station_id, id_token["id_token"])
+            info = await self.authorize_info(id_token) if authorize else (token_info or {"status": "Accepted"})
+            refused = info.get("status") != "Accepted" or self._is_master_pass(info)  # C16.FR.03
+            if refused or not self._may_use_reservation(evse, id_token, info):
+                self.log.info("%s: ID token %s not accepted here", self.station_id, id_token["id_token"])
                 await asyncio.sleep(self.config.plug_delay)
                 await self.unplug(evse)
                 return
             if not evse.operative:
                 await self.unplug(evse)
                 return
-            tx = self.start_transaction(evse, id_token, trigger, remote_start_id=remote_start_id)
+            tx = self.start_transaction(evse, id_token, trigger, remote_start_id=remote_start_id, token_info=info)
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(duration):
                     await tx.ended.wait()
@@ -1019,7 +1147,7 @@ class SimStation(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
         """Sessions one after the other: idle, plug in, authorize, charge a while, stop, unplug, repeat."""
         await asyncio.sleep(self.rng.uniform(0, self.config.idle_time))
         while True:
-            if evse.free and self.operative:
+            if evse.free and self.operative and evse.reservation is None:
                 token = self.rng.choice(self.tokens)
                 duration = self.config.charge_time * self.rng.uniform(0.5, 1.5)
                 self.start_session(evse, token, duration=duration)
@@ -1047,7 +1175,6 @@ class SimStation(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
         for evse in self.evses.values():
             evse.car = None
             evse.session = None
-            evse.reservation = None
             evse.reported_status = None
             evse.meter.advance(time.monotonic(), None, None, energy_allowed=False)
         connection = self._connection
@@ -1622,13 +1749,16 @@ class SimStation(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
         """ClearCache (C11)."""
         self.stats.received["ClearCache"] += 1
         enabled = self.device_model.flag("AuthCacheCtrlr", "Enabled", default=True)
-        return call_result.ClearCache(status="Accepted" if enabled else "Rejected")
+        if enabled:
+            self.auth_cache.clear()  # C11.FR.03
+        return call_result.ClearCache(status="Accepted" if enabled else "Rejected")  # C11.FR.04
 
     @on_action(Action.get_local_list_version)
     def on_get_local_list_version(self, **_: Any) -> Any:
-        """GetLocalListVersion (D02)."""
+        """GetLocalListVersion (D02): 0 when the list is disabled (D02.FR.03) or never sent (D02.FR.02)."""
         self.stats.received["GetLocalListVersion"] += 1
-        return call_result.GetLocalListVersion(version_number=self.local_list_version)
+        enabled = self.device_model.flag("LocalAuthListCtrlr", "Enabled")
+        return call_result.GetLocalListVersion(version_number=self.local_list_version if enabled else 0)
 
     @on_action(Action.send_local_list)
     def on_send_local_list(
@@ -1638,19 +1768,31 @@ class SimStation(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
         local_authorization_list: list[dict[str, Any]] | None = None,
         **_: Any,
     ) -> Any:
-        """SendLocalList (D01): Full replaces, Differential updates (newer versions only)."""
+        """SendLocalList (D01): Full replaces, Differential updates (newer versions only).
+
+        Failed when the list is disabled, when the request carries more than ItemsPerMessage entries (D01.FR.11) or
+        when the list would exceed its maximum (LocalAuthListCtrlr.Entries maxLimit); the list stays as it was.
+        """
         self.stats.received["SendLocalList"] += 1
         entries = local_authorization_list or []
+        dm = self.device_model
+        if not dm.flag("LocalAuthListCtrlr", "Enabled"):
+            return call_result.SendLocalList(status="Failed", status_info={"reason_code": "Disabled"})
+        if len(entries) > dm.number("LocalAuthListCtrlr", "ItemsPerMessage", 100):
+            return call_result.SendLocalList(status="Failed", status_info={"reason_code": "TooManyItems"})
         if update_type == "Differential" and version_number <= self.local_list_version:
-            return call_result.SendLocalList(status="VersionMismatch")
-        if update_type == "Full":
-            self.local_list = {}
+            return call_result.SendLocalList(status="VersionMismatch")  # D01.FR.19
+        updated = {} if update_type == "Full" else dict(self.local_list)
         for entry in entries:
-            token = entry["id_token"]["id_token"]
+            key = _card_key(entry["id_token"])
             if entry.get("id_token_info") is None:
-                self.local_list.pop(token, None)
+                updated.pop(key, None)  # D01.FR.17
             else:
-                self.local_list[token] = entry
+                updated[key] = entry  # D01.FR.16
+        limit = dm.find("LocalAuthListCtrlr", "Entries")
+        if limit is not None and limit.max_limit is not None and len(updated) > limit.max_limit:
+            return call_result.SendLocalList(status="Failed", status_info={"reason_code": "ListFull"})
+        self.local_list = updated
         self.local_list_version = version_number
         self.device_model.update(self.device_model.find("LocalAuthListCtrlr", "Entries"), str(len(self.local_list)))
         return call_result.SendLocalList(status="Accepted")
@@ -1661,14 +1803,23 @@ class SimStation(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
         id: int,  # noqa: A002
         expiry_date_time: str,
         id_token: dict[str, Any],
+        *,
         evse_id: int | None = None,
         group_id_token: dict[str, Any] | None = None,
+        connector_type: str | None = None,
         **_: Any,
     ) -> Any:
-        """ReserveNow (H01)."""
+        """ReserveNow (H01). A reservation of no particular EVSE holds one free EVSE (of the connector type)."""
         self.stats.received["ReserveNow"] += 1
-        if not self.device_model.flag("ReservationCtrlr", "Enabled", default=True):
-            return call_result.ReserveNow(status="Rejected")
+        dm = self.device_model
+        if not dm.flag("ReservationCtrlr", "Enabled", default=True):
+            return call_result.ReserveNow(status="Rejected")  # H01.FR.01
+        if evse_id is None and not dm.flag("ReservationCtrlr", "NonEvseSpecific"):
+            return call_result.ReserveNow(status="Rejected")  # H01.FR.19
+        if connector_type is not None and connector_type != dm.value(
+            "Connector", "ConnectorType", evse_id=1, connector_id=1
+        ):
+            return call_result.ReserveNow(status="Rejected", status_info={"reason_code": "UnknownConnectorType"})
         for reserved in self.evses.values():  # H01.FR.02: a known id replaces the reservation
             if reserved.reservation is not None and reserved.reservation.id == id:
                 self._end_reservation(reserved)
@@ -1686,7 +1837,7 @@ class SimStation(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
             return call_result.ReserveNow(status="Occupied")
         expiry = parse_time(expiry_date_time) or datetime.now(UTC)
         evse.reservation = Reservation(id, evse.id, expiry, id_token, group_id_token)
-        evse.reservation.task = self.spawn_power(self._expire_reservation(evse, evse.reservation))
+        evse.reservation.task = self.spawn_station(self._expire_reservation(evse, evse.reservation))
         return call_result.ReserveNow(status="Accepted")
 
     @after_action(Action.reserve_now)
@@ -1698,10 +1849,10 @@ class SimStation(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
         await asyncio.sleep(max(0.0, (reservation.expiry - datetime.now(UTC)).total_seconds()))
         if evse.reservation is reservation:
             evse.reservation = None
+            await self._report_statuses([evse])  # H04.FR.03
             await self.send(
                 call.ReservationStatusUpdate(reservation_id=reservation.id, reservation_update_status="Expired")
-            )
-            await self._report_statuses([evse])
+            )  # H04.FR.01
 
     def _end_reservation(self, evse: Evse) -> None:
         reservation, evse.reservation = evse.reservation, None
@@ -2185,3 +2336,13 @@ def _certificate_cn(config: StationConfig) -> str | None:
 
 
 __all__ = ["SCENARIOS", "SentMessage", "SimStation", "StationConfig", "Stats"]
+
+
+def _card_key(id_token: dict[str, Any]) -> str:
+    """An ID token's identity in the local list and the cache: IdToken is case insensitive."""
+    return str(id_token.get("id_token", "")).casefold()
+
+
+def _same(first: str | None, second: str | None) -> bool:
+    """Two tokens or group ids are the same: both set, equal ignoring case."""
+    return bool(first) and bool(second) and str(first).casefold() == str(second).casefold()

@@ -1,7 +1,7 @@
 """Notifications a station sends that need nothing but an acknowledgement from this central system.
 
 Status reports of features Home Assistant does not drive yet (firmware, logs, monitoring reports, display
-messages, customer information, reservations, charging profile reports) are answered with their empty response,
+messages, customer information, charging profile reports) are answered with their empty response,
 so that a station does not retry them or count them as failures. Requests of features this central system does not
 offer get the refusal the spec names for that case, never a CALLERROR: every station-initiated action of OCPP 2.0.1
 is answered. Security events (A04) are logged: as warnings, except the reboot a station reports after Home
@@ -47,8 +47,6 @@ from ..protocol.v201.messages import (
     PublishFirmwareStatusNotificationResponse,
     ReportChargingProfilesRequest,
     ReportChargingProfilesResponse,
-    ReservationStatusUpdateRequest,
-    ReservationStatusUpdateResponse,
     SecurityEventNotificationRequest,
     SecurityEventNotificationResponse,
     SignCertificateRequest,
@@ -72,7 +70,6 @@ ACKNOWLEDGED: Final[dict[type[OcppModel], type[OcppModel]]] = {
     NotifyMonitoringReportRequest: NotifyMonitoringReportResponse,
     PublishFirmwareStatusNotificationRequest: PublishFirmwareStatusNotificationResponse,
     ReportChargingProfilesRequest: ReportChargingProfilesResponse,
-    ReservationStatusUpdateRequest: ReservationStatusUpdateResponse,
 }
 
 

@@ -13,8 +13,10 @@ register only grows (the later reading already covers them). A reading further a
 higher register): it starts a new baseline instead of being counted.
 
 `SessionEnergy` keeps every reading of one session in time order and sums the increases between neighbours: the
-result depends only on the set of readings, not the order they came in, and inserting a reading never lowers it
-(for a between b and c, max(0, c-b) <= max(0, b-a') + max(0, c-b') by the triangle inequality).
+result depends only on the set of readings, not the order they came in, and inserting a plausible reading never
+lowers it (for a between b and c, max(0, c-b) <= max(0, b-a') + max(0, c-b') by the triangle inequality). An
+increase between neighbours that no charger could deliver in the time between them (the same `max_power_w` rule as
+the lifetime's: 250 kWh in 15 s) is not counted.
 
 Arithmetic is decimal, so totals are exact and independent of the order of additions.
 """
@@ -39,8 +41,16 @@ def _decimal(value: float) -> Decimal:
     return Decimal(repr(value))
 
 
-def _positive(delta: Decimal) -> Decimal:
-    return delta if delta > 0 else Decimal(0)
+_DEFAULT_MAX_WH_PER_S: Final = Decimal(repr(DEFAULT_MAX_POWER_W)) / 3600
+
+
+def _increase(earlier: tuple[datetime, Decimal], later: tuple[datetime, Decimal]) -> Decimal:
+    """The energy counted between two neighbouring readings: the rise, unless no charger could deliver it."""
+    delta = later[1] - earlier[1]
+    if delta <= 0:
+        return Decimal(0)
+    elapsed = Decimal((later[0] - earlier[0]).total_seconds())
+    return delta if delta <= _DEFAULT_MAX_WH_PER_S * elapsed + JUMP_SLACK_WH else Decimal(0)
 
 
 @dataclass(slots=True)
@@ -172,16 +182,15 @@ class SessionEnergy:
         index = bisect_left(points, point)
         if index < len(points) and points[index] == point:
             return False  # the same reading again
-        before = points[index - 1][1] if index > 0 else None
-        after = points[index][1] if index < len(points) else None
-        value = point[1]
+        before = points[index - 1] if index > 0 else None
+        after = points[index] if index < len(points) else None
         previous = self._folded + self._between
         if before is not None and after is not None:
-            self._between -= _positive(after - before)
+            self._between -= _increase(before, after)
         if before is not None:
-            self._between += _positive(value - before)
+            self._between += _increase(before, point)
         if after is not None:
-            self._between += _positive(after - value)
+            self._between += _increase(point, after)
         points.insert(index, point)
         if len(points) > self._max_points:
             self._fold()
@@ -190,7 +199,7 @@ class SessionEnergy:
     def _fold(self) -> None:
         keep_from = len(self._points) // 2
         folded = self._points[: keep_from + 1]
-        increase = sum((_positive(b[1] - a[1]) for a, b in pairwise(folded)), Decimal(0))
+        increase = sum((_increase(a, b) for a, b in pairwise(folded)), Decimal(0))
         self._folded += increase
         self._between -= increase
         del self._points[:keep_from]
@@ -212,5 +221,5 @@ class SessionEnergy:
         energy._floor = datetime.fromisoformat(data["floor"]) if "floor" in data else None
         points = [(datetime.fromisoformat(timestamp), Decimal(value)) for timestamp, value in data["points"]]
         energy._points = points
-        energy._between = sum((_positive(b[1] - a[1]) for a, b in pairwise(points)), Decimal(0))
+        energy._between = sum((_increase(a, b) for a, b in pairwise(points)), Decimal(0))
         return energy

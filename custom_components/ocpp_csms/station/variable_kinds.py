@@ -182,6 +182,7 @@ CURATED: Final[Mapping[tuple[str, str], CuratedVariable]] = {
     ("AuthCtrlr", "AuthorizeRemoteStart"): _config("authorize_remote_start"),
     ("AuthCtrlr", "LocalAuthorizeOffline"): _config("local_authorize_offline"),
     ("AuthCtrlr", "LocalPreAuthorize"): _config("local_pre_authorize"),
+    ("AuthCtrlr", "MasterPassGroupId"): _config("master_pass_group"),  # C16: the group of master passes
     ("AuthCacheCtrlr", "Enabled"): _config("auth_cache_enabled"),
     ("LocalAuthListCtrlr", "Enabled"): _config("local_auth_list_enabled"),
     ("LocalAuthListCtrlr", "Entries"): _diagnostic("local_auth_list_entries"),
