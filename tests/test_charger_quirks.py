@@ -451,3 +451,62 @@ class NoLocalListStation(StationPeer):
         """Recorded, then a CALLERROR NotImplemented."""
         self.received.put_nowait(("GetLocalListVersion", kwargs))
         raise NotImplementedError(description="no local authorization list")
+
+
+# ---- pausing instead of stop/start -----------------------------------------------------------------------
+
+
+async def test_the_charging_switch_pauses_with_0_a_and_a_station_without_tx_profiles_is_unpaused_at_the_end(
+    hass: HomeAssistant, setup_integration: SetupIntegration
+) -> None:
+    """BMW/Delta sits in Finishing after a stop and refuses the next start; FoxESS goes SuspendedEV then offline.
+
+    Off pauses with a 0 A limit; on a station that takes no TxProfile, with its TxDefaultProfile, which is lifted
+    when the transaction ends so that the next session does not start paused.
+    """
+    entry = await setup_integration(stations=[trusted_station("CP-1")])
+    async with station_connection(
+        ws_url(entry), "CP-1", password=STATION_PASSWORD, peer_class=NoTxProfileStation
+    ) as station:
+        await ready_station(hass, entry, station)
+        await send(station, event("T1", 0, "Started", START, 1000, 7000))
+        await hass.async_block_till_done()
+        drain(station)
+        await hass.services.async_call("switch", "turn_off", {"entity_id": CHARGING}, blocking=True)
+        assert sent_profiles(station) == [("TxProfile", "A", 0), ("TxDefaultProfile", "A", 0)]
+        assert state(hass, CHARGING) == "off"
+        assert entry.runtime_data.runtimes["CP-1"].charging_habits.learnt == {Fallback.TX_DEFAULT_ONLY}
+        await hass.services.async_call("switch", "turn_on", {"entity_id": CHARGING}, blocking=True)
+        assert [action for action, _ in drain(station)] == ["ClearChargingProfile", "GetCompositeSchedule"]
+        assert state(hass, CHARGING) == "on"
+        await set_current(hass, 10)
+        await hass.services.async_call("switch", "turn_off", {"entity_id": CHARGING}, blocking=True)
+        assert sent_profiles(station) == [("TxDefaultProfile", "A", 10), ("TxDefaultProfile", "A", 0)]
+        await send(station, event("T1", 1, "Ended", START.replace(minute=20), 2000, 0, state="Idle"))
+        await hass.async_block_till_done()
+        await wait_until(lambda: sent_profiles(station) == [("TxDefaultProfile", "A", 10)])  # the limit before
+        assert not entry.runtime_data.charging.paused("CP-1", 1)
+
+
+async def test_a_station_that_refuses_the_pause_has_its_transaction_stopped(
+    hass: HomeAssistant, setup_integration: SetupIntegration
+) -> None:
+    entry = await setup_integration(stations=[trusted_station("CP-1")])
+    async with station_connection(
+        ws_url(entry), "CP-1", password=STATION_PASSWORD, peer_class=SchemaCheckingStation
+    ) as station:
+        await ready_station(hass, entry, station)
+        await send(station, event("T1", 0, "Started", START, 1000, 7000))
+        await hass.async_block_till_done()
+        station.old_schema = True
+        await hass.services.async_call("switch", "turn_off", {"entity_id": CHARGING}, blocking=True)
+        _, request = await station.next_received("RequestStopTransaction")
+        assert request == {"transaction_id": "T1"}
+
+
+def drain(station: StationPeer) -> list[tuple[str, dict[str, Any]]]:
+    """What the station received and was not looked at yet."""
+    found = []
+    while not station.received.empty():
+        found.append(station.received.get_nowait())
+    return found

@@ -267,11 +267,23 @@ async def test_commands(hass: HomeAssistant, setup_integration: SetupIntegration
         assert answer.id_token_info["status"] == "Accepted"  # the token of our own remote start (F01)
         await hass.async_block_till_done()
         assert hass.states.get(charging).state == "on"  # type: ignore[union-attr]
+        # Off pauses the running session with a 0 A TxProfile (the session stays); on lifts the pause.
         await hass.services.async_call("switch", "turn_off", {ATTR_ENTITY_ID: charging}, blocking=True)
+        _, request = await station.next_received("SetChargingProfile")
+        profile = request["charging_profile"]
+        assert (profile["charging_profile_purpose"], profile["transaction_id"]) == ("TxProfile", "REMOTE-1")
+        assert profile["charging_schedule"][0]["charging_schedule_period"][0]["limit"] == 0
+        state = hass.states.get(charging)
+        assert state is not None
+        assert (state.state, state.attributes["control"], state.attributes["paused"]) == ("off", "pause", True)
+        await hass.services.async_call("switch", "turn_on", {ATTR_ENTITY_ID: charging}, blocking=True)
+        _, request = await station.next_received("ClearChargingProfile")
+        assert request == {"charging_profile_id": profile["id"]}
+        assert hass.states.get(charging).state == "on"  # type: ignore[union-attr]
+        # The stop action ends the transaction.
+        await hass.services.async_call(DOMAIN, "stop_charging", {"device_id": evse}, blocking=True)
         _, request = await station.next_received("RequestStopTransaction")
         assert request == {"transaction_id": "REMOTE-1"}
-        await hass.services.async_call(DOMAIN, "stop_charging", {"device_id": evse}, blocking=True)
-        await station.next_received("RequestStopTransaction")
         response = await hass.services.async_call(
             DOMAIN, "start_charging", {"device_id": evse, "id_token": "CARD-9"}, blocking=True, return_response=True
         )

@@ -174,7 +174,16 @@ FIXED: dict[str, dict[str, Any]] = {
         "station_power_limit_cap": {"name": "Station power cap"},
     },
     "switch": {
-        "charging": {"name": "Charging"},
+        "charging": {
+            "name": "Charging",
+            "state_attributes": {
+                "control": {
+                    "name": "Turning off",
+                    "state": {"pause": "Pauses the session (0 A)", "transaction": "No session to pause"},
+                },
+                "paused": {"name": "Paused"},
+            },
+        },
         "availability": {"name": "Available"},
         "station_availability": {"name": "Station available"},
     },

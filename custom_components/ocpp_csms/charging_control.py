@@ -119,6 +119,8 @@ class EvseCharging:
     external: ChargingLimit | None = None
     external_schedule: list[ChargingSchedule] | None = None
     deferred: CALLBACK_TYPE | None = None
+    #: Paused by the charging switch: how (a 0 A TxProfile, or a TxDefaultProfile where none is taken), else None.
+    paused: ChargingProfilePurpose | None = None
 
 
 def _getter(model: DeviceModel) -> Callable[[ComponentRef, VariableRef], str | None]:
@@ -258,10 +260,92 @@ class ChargingControl:
 
     @callback
     def transaction_ended(self, station_id: str, evse_id: int) -> None:
-        """The station deletes a transaction's TxProfile when it stops (K02.FR.05): its slot is free again."""
+        """The station deletes a transaction's TxProfile when it stops (K02.FR.05): its slot is free again.
+
+        A pause made with the TxDefaultProfile (a station that takes no TxProfile) is lifted: the next session
+        must not start paused.
+        """
         allocator = self.allocator(station_id)
         if allocator.release(ChargingProfilePurpose.TX_PROFILE, evse_id, None):
             self._save_allocator(station_id, allocator)
+        state = self._evses.get((station_id, evse_id))
+        if state is not None and state.paused is not None:
+            by_default = state.paused is ChargingProfilePurpose.TX_DEFAULT_PROFILE
+            state.paused = None
+            if by_default and self.context.is_connected(station_id):
+                self.context.background(self._async_lift_pause(station_id, evse_id), f"{DOMAIN} lift pause")
+
+    # ---- pausing (the charging switch) -------------------------------------------------------------------
+
+    def paused(self, station_id: str, evse_id: int) -> bool:
+        """Whether the EVSE's running transaction is paused: by the switch, or with a limit of 0 in force."""
+        state = self._evses.get((station_id, evse_id))
+        if state is not None and state.paused is not None:
+            return True
+        return self.in_force(station_id, evse_id, ChargingRateUnit.A) == 0
+
+    def paused_with(self, station_id: str, evse_id: int) -> ChargingProfilePurpose | None:
+        """How the switch paused the EVSE's transaction (None: it did not)."""
+        state = self._evses.get((station_id, evse_id))
+        return state.paused if state is not None else None
+
+    async def async_pause(self, station_id: str, evse_id: int) -> None:
+        """Pause the running transaction with a 0 A limit: the session stays, the car waits, resuming is instant.
+
+        Stop and start would end the session, and some stations refuse a start soon after a stop (they stay in
+        Finishing or SuspendedEV): a pause avoids both. A 0 A TxProfile for the transaction; a TxDefaultProfile
+        where the station takes no TxProfile (lifted when the transaction ends).
+        """
+        station = self.context.connected(station_id)
+        transaction_id = self.transactions(station_id, evse_id).get(evse_id)
+        if transaction_id is None:
+            raise station_error("no_transaction", station_id, evse=str(evse_id))
+        state = self.evse(station_id, evse_id)
+        used: list[ChargingProfilePurpose] = []
+
+        def build() -> list[SetChargingProfileRequest]:
+            tx_profiles = self._habits(station_id).tx_profiles
+            purpose = ChargingProfilePurpose.TX_PROFILE if tx_profiles else ChargingProfilePurpose.TX_DEFAULT_PROFILE
+            used.append(purpose)
+            return [
+                limit_profile(
+                    self.allocator(station_id),
+                    self.capabilities(station_id),
+                    evse_id=evse_id,
+                    limit=0,
+                    unit=ChargingRateUnit.A,
+                    now=datetime.now(UTC),
+                    purpose=purpose,
+                    transaction_id=transaction_id if tx_profiles else None,
+                )
+            ]
+
+        await self._send_profiles(station, evse_id, build)
+        state.paused = used[-1]
+        state.filter.invalidate()  # the next limit goes out as asked, not held back against the 0
+        self._signal(station_id, evse_id)
+
+    async def async_resume(self, station_id: str, evse_id: int) -> None:
+        """Lift a pause: the limit asked for before (if any) again, else none of ours."""
+        self.context.connected(station_id)
+        state = self.evse(station_id, evse_id)
+        state.paused = None
+        await self._async_lift_pause(station_id, evse_id)
+        self._signal(station_id, evse_id)
+
+    async def _async_lift_pause(self, station_id: str, evse_id: int) -> None:
+        state = self.evse(station_id, evse_id)
+        if state.requested is not None and state.requested[0] > 0:
+            value, unit = state.requested
+            await self._send_limit(self.context.connected(station_id), evse_id, value, unit, None, None, None)
+            return
+        allocator = self.allocator(station_id)
+        requests = clear_limit_requests(allocator, evse_id=evse_id)
+        self._save_allocator(station_id, allocator)
+        for request in requests:
+            response = await self.context.call(station_id, request, ClearChargingProfileResponse)
+            _LOGGER.debug("%s EVSE %d: pause lifted: %s", station_id, evse_id, response.status)
+        await self.async_read_back(station_id, evse_id)
 
     def electrics(self, station_id: str, evse_id: int, phases: int | None) -> tuple[float, int]:
         """The voltage (measured where reported) and number of phases to convert A and W with."""
@@ -619,8 +703,8 @@ class ChargingControl:
             refusal = await self._send_until_refused(station, requests)
             if refusal is None:
                 return
-            refused, accepted, status, reason = refusal
-            if (fallback := habits.fallback_for(refused, accepted=accepted)) is None:
+            refused, status, reason = refusal
+            if (fallback := habits.fallback_for(refused)) is None:
                 raise station_error("profile_rejected", station_id, status=status, reason=reason)
             habits.learnt.add(fallback)  # tried once: kept only if the station takes it
             try:
@@ -647,17 +731,15 @@ class ChargingControl:
 
     async def _send_until_refused(
         self, station: Station, requests: list[SetChargingProfileRequest]
-    ) -> tuple[SetChargingProfileRequest, list[SetChargingProfileRequest], str, str] | None:
-        """Send in order; the first refused request, the ones accepted before it, the status and reason."""
+    ) -> tuple[SetChargingProfileRequest, str, str] | None:
+        """Send in order; the first refused request, with the status and reason of the refusal."""
         station_id = station.station_id
         allocator = self.allocator(station_id)
         self._save_allocator(station_id, allocator)
-        accepted: list[SetChargingProfileRequest] = []
         for request in requests:
             outcome = await station.session.call_outcome(request, SetChargingProfileResponse)
             if isinstance(outcome, SetChargingProfileResponse):
                 if outcome.status is ChargingProfileStatus.ACCEPTED:
-                    accepted.append(request)
                     continue
                 status = outcome.status.value
                 reason = outcome.status_info.reason_code if outcome.status_info else "-"
@@ -669,7 +751,7 @@ class ChargingControl:
                 raise call_failed(station_id, outcome)
             allocator.release(request.charging_profile.charging_profile_purpose, request.evse_id, None)
             self._save_allocator(station_id, allocator)
-            return request, accepted, status, reason
+            return request, status, reason
         return None
 
     def _habits(self, station_id: str) -> ChargingHabits:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+import logging
 from typing import Any, override
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .entity import OcppEntity, OcppEntityDescription, StationView, essential
@@ -20,10 +22,20 @@ from .station.variable_kinds import EntityKind, EntitySpec
 from .variable_entity import OcppVariableEntity, variable_description
 
 PARALLEL_UPDATES = 1
+_LOGGER = logging.getLogger(__name__)
 
 
 def _charging(view: StationView) -> bool:
-    return view.session.active
+    """A transaction runs and is not paused (by this switch, or with a limit of 0)."""
+    return view.session.active and not view.data.charging.paused(view.station_id, view.evse_id)
+
+
+def _charging_control(view: StationView) -> dict[str, Any]:
+    """How the switch controls charging now: `pause` (a 0 A limit; the session stays) or `transaction`."""
+    charging = view.data.charging
+    session = view.session
+    paused = session.active and charging.paused(view.station_id, view.evse_id)
+    return {"control": "pause" if session.active else "transaction", "paused": paused}
 
 
 def _operative(view: StationView) -> bool:
@@ -36,13 +48,28 @@ def _operative(view: StationView) -> bool:
     return not statuses or any(status is not ConnectorStatus.UNAVAILABLE for status in statuses)
 
 
-def _start_or_stop(view: StationView, on: bool) -> Awaitable[Any]:
-    commands = view.data.commands
-    return (
-        commands.async_start(view.station_id, view.evse_id)
-        if on
-        else commands.async_stop(view.station_id, view.evse_id)
-    )
+async def _start_or_stop(view: StationView, on: bool) -> None:
+    """Off pauses a running transaction (a 0 A limit), on resumes it; without one, on starts a transaction.
+
+    Pausing keeps the session and avoids the stop/start that leaves some stations stuck (Finishing, SuspendedEV).
+    A station that refuses the 0 A limit has its transaction stopped instead.
+    """
+    station_id, evse_id = view.station_id, view.evse_id
+    charging, commands = view.data.charging, view.data.commands
+    if not view.session.active:
+        if on:
+            await commands.async_start(station_id, evse_id)
+        else:
+            await commands.async_stop(station_id, evse_id)  # nothing runs: the translated "no transaction"
+        return
+    if on:
+        await charging.async_resume(station_id, evse_id)
+        return
+    try:
+        await charging.async_pause(station_id, evse_id)
+    except HomeAssistantError as err:
+        _LOGGER.info("%s EVSE %d: a 0 A pause was refused (%s); stopping the transaction", station_id, evse_id, err)
+        await commands.async_stop(station_id, evse_id)
 
 
 def _change_availability(view: StationView, on: bool) -> Awaitable[Any]:
@@ -55,6 +82,7 @@ class OcppSwitchEntityDescription(SwitchEntityDescription, OcppEntityDescription
 
     is_on_fn: Callable[[StationView], bool]
     turn_fn: Callable[[StationView, bool], Awaitable[Any]]
+    attributes_fn: Callable[[StationView], dict[str, Any] | None] = lambda _view: None
 
 
 EVSE_SWITCHES: tuple[OcppSwitchEntityDescription, ...] = (
@@ -63,6 +91,7 @@ EVSE_SWITCHES: tuple[OcppSwitchEntityDescription, ...] = (
         translation_key="charging",
         is_on_fn=_charging,
         turn_fn=_start_or_stop,
+        attributes_fn=_charging_control,
         has_fn=essential,
     ),
     OcppSwitchEntityDescription(
@@ -108,6 +137,12 @@ class OcppSwitch(OcppEntity, SwitchEntity):
     def is_on(self) -> bool:
         """What the station reports."""
         return self.entity_description.is_on_fn(self.view)
+
+    @property
+    @override
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """For the charging switch: whether off pauses (a running session) or ends nothing (none runs)."""
+        return self.entity_description.attributes_fn(self.view)
 
     @override
     async def async_turn_on(self, **kwargs: Any) -> None:

@@ -28,25 +28,25 @@ def requests(unit: ChargingRateUnit = A) -> list[SetChargingProfileRequest]:
     )
 
 
-def test_a_refused_tx_profile_after_an_accepted_default_means_the_default_alone() -> None:
-    default, tx = requests()
+def test_a_refused_tx_profile_means_the_default_alone() -> None:
+    _, tx = requests()
     habits = ChargingHabits()
-    assert habits.fallback_for(tx, accepted=[default]) is Fallback.TX_DEFAULT_ONLY
+    assert habits.fallback_for(tx) is Fallback.TX_DEFAULT_ONLY
     habits.learnt.add(Fallback.TX_DEFAULT_ONLY)
     assert not habits.tx_profiles
-    assert habits.fallback_for(tx, accepted=[default]) is Fallback.WATTS  # only the unit is left to try
+    assert habits.fallback_for(tx) is Fallback.WATTS  # only the unit is left to try
 
 
 def test_a_refused_unit_means_the_other_unit_once() -> None:
     default, _ = requests()
     habits = ChargingHabits()
-    assert habits.fallback_for(default, accepted=[]) is Fallback.WATTS
+    assert habits.fallback_for(default) is Fallback.WATTS
     habits.learnt.add(Fallback.WATTS)
     assert habits.adapt(CAPS).rate_units == (W,)
-    assert habits.fallback_for(default, accepted=[]) is None  # both units tried
+    assert habits.fallback_for(default) is None  # both units tried
     watts, _ = requests(W)
     amps_habits = ChargingHabits()
-    assert amps_habits.fallback_for(watts, accepted=[]) is Fallback.AMPS
+    assert amps_habits.fallback_for(watts) is Fallback.AMPS
     amps_habits.learnt.add(Fallback.AMPS)
     assert amps_habits.adapt(CAPS).rate_units == (A,)
 

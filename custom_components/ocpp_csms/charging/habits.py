@@ -58,23 +58,14 @@ class ChargingHabits:
             return replace(capabilities, rate_units=(ChargingRateUnit.A,))
         return capabilities
 
-    def fallback_for(
-        self, refused: SetChargingProfileRequest, *, accepted: Iterable[SetChargingProfileRequest]
-    ) -> Fallback | None:
-        """The other way to try after `refused` (sent after the `accepted` ones of the same limit), if any is left.
+    def fallback_for(self, refused: SetChargingProfileRequest) -> Fallback | None:
+        """The other way to try after the station refused `refused`, if any is left.
 
-        A refused TxProfile after an accepted TxDefaultProfile: the default does the job. Otherwise the other unit,
-        once: a station that refuses both units has no fallback.
+        A refused TxProfile: a TxDefaultProfile does the job. Otherwise the other unit, once: a station that refuses
+        both units has no fallback.
         """
         profile = refused.charging_profile
-        if (
-            profile.charging_profile_purpose is ChargingProfilePurpose.TX_PROFILE
-            and self.tx_profiles
-            and any(
-                request.charging_profile.charging_profile_purpose is ChargingProfilePurpose.TX_DEFAULT_PROFILE
-                for request in accepted
-            )
-        ):
+        if profile.charging_profile_purpose is ChargingProfilePurpose.TX_PROFILE and self.tx_profiles:
             return Fallback.TX_DEFAULT_ONLY
         if self.learnt & {Fallback.WATTS, Fallback.AMPS}:
             return None
