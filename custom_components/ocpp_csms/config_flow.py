@@ -41,6 +41,8 @@ from .const import (
     CONF_KEY_FILE,
     CONF_PORT,
     CONF_REMOTE_ID_TOKEN,
+    CONF_SECOND_CERT_FILE,
+    CONF_SECOND_KEY_FILE,
     CONF_TLS_HOSTS,
     CONF_TLS_PORT,
     CONF_UNKNOWN_STATIONS,
@@ -310,7 +312,13 @@ class OcppCsmsOptionsFlow(OptionsFlow):
                     for key in (CONF_CERT_FILE, CONF_KEY_FILE):
                         if not user_input.get(key):
                             errors[key] = "file_required"
-                    files = {key: user_input.get(key, "") for key in (CONF_CERT_FILE, CONF_KEY_FILE, CONF_CA_FILE)}
+                    # The second certificate (the other key type, A00.FR.318) comes with its key, or not at all.
+                    second = (CONF_SECOND_CERT_FILE, CONF_SECOND_KEY_FILE)
+                    if any(user_input.get(key) for key in second):
+                        errors |= {key: "file_required" for key in second if not user_input.get(key)}
+                    files = {
+                        key: user_input.get(key, "") for key in (CONF_CERT_FILE, CONF_KEY_FILE, CONF_CA_FILE, *second)
+                    }
                     errors |= {
                         key: value
                         for key, value in (await self.hass.async_add_executor_job(_files_missing, files)).items()
@@ -328,6 +336,8 @@ class OcppCsmsOptionsFlow(OptionsFlow):
                         CONF_CERT_FILE: user_input.get(CONF_CERT_FILE, ""),
                         CONF_KEY_FILE: user_input.get(CONF_KEY_FILE, ""),
                         CONF_CA_FILE: user_input.get(CONF_CA_FILE, ""),
+                        CONF_SECOND_CERT_FILE: user_input.get(CONF_SECOND_CERT_FILE, ""),
+                        CONF_SECOND_KEY_FILE: user_input.get(CONF_SECOND_KEY_FILE, ""),
                     }
                 )
         suggested = user_input or {
@@ -337,6 +347,8 @@ class OcppCsmsOptionsFlow(OptionsFlow):
             CONF_CERT_FILE: options.get(CONF_CERT_FILE, ""),
             CONF_KEY_FILE: options.get(CONF_KEY_FILE, ""),
             CONF_CA_FILE: options.get(CONF_CA_FILE, ""),
+            CONF_SECOND_CERT_FILE: options.get(CONF_SECOND_CERT_FILE, ""),
+            CONF_SECOND_KEY_FILE: options.get(CONF_SECOND_KEY_FILE, ""),
         }
         return self.async_show_form(
             step_id="tls",
@@ -349,6 +361,8 @@ class OcppCsmsOptionsFlow(OptionsFlow):
                         probatio.Optional(CONF_CERT_FILE): TextSelector(),
                         probatio.Optional(CONF_KEY_FILE): TextSelector(),
                         probatio.Optional(CONF_CA_FILE): TextSelector(),
+                        probatio.Optional(CONF_SECOND_CERT_FILE): TextSelector(),
+                        probatio.Optional(CONF_SECOND_KEY_FILE): TextSelector(),
                     }
                 ),
                 suggested,

@@ -22,6 +22,9 @@ CONF_TLS_HOSTS: Final = "tls_hosts"
 CONF_CERT_FILE: Final = "cert_file"
 CONF_KEY_FILE: Final = "key_file"
 CONF_CA_FILE: Final = "ca_file"  # CA that station certificates (security profile 3) must chain to
+# A second server certificate of the other key type (EC beside RSA), A00.FR.318: the user's own files.
+CONF_SECOND_CERT_FILE: Final = "second_cert_file"
+CONF_SECOND_KEY_FILE: Final = "second_key_file"
 
 # Where generated certificates live, below the Home Assistant config dir.
 CERTIFICATE_DIR: Final = "ocpp_csms"

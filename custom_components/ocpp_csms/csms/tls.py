@@ -57,7 +57,7 @@ class AlertingSSLObject(ssl.SSLObject):
             raise self._failure
         try:
             super().do_handshake()
-        except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+        except ssl.SSLWantReadError, ssl.SSLWantWriteError:
             raise
         except ssl.SSLError as err:
             self._failure = err
