@@ -137,6 +137,8 @@ FIXED_ICONS: dict[str, dict[str, str]] = {
         "session_duration": "mdi:timer-outline",
         "stopped_reason": "mdi:stop-circle-outline",
         "transaction_id": "mdi:identifier",
+        # issue 17: certificates, ISO 15118
+        "certificate_expiry": "mdi:certificate-outline",
     },
     "switch": {
         "availability": "mdi:power-plug",
@@ -211,6 +213,8 @@ FIXED: dict[str, dict[str, Any]] = {
         "composite_schedule": {"name": "Charging limit in force"},
         "soc": {"name": "State of charge"},
         "external_charging_limit": {"name": "External charging limit"},
+        # issue 17: certificates, ISO 15118
+        "certificate_expiry": {"name": "Certificate expiry"},
     },
 }
 

@@ -17,6 +17,7 @@ from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv, device_registry as dr, issue_registry as ir
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.typing import ConfigType
 from homeassistant.util.hass_dict import HassKey
 
@@ -25,6 +26,8 @@ from .availability import StationAvailability
 from .charging_control import ChargingControl
 from .const import (
     CERTIFICATE_DIR,
+    CERTIFICATES_FILES,
+    CONF_CERTIFICATES,
     CONF_HEARTBEAT_INTERVAL,
     CONF_PORT,
     CONF_REMOTE_ID_TOKEN,
@@ -38,6 +41,7 @@ from .const import (
 )
 from .context import StationContext
 from .csms.central_system import CentralSystem, CentralSystemConfig
+from .csms.certificate_authority import GENERATED_FILES as CA_GENERATED_FILES
 from .csms.listener import OcppListener
 from .csms.passwords import PasswordVerifier
 from .csms.registry import UnknownStationPolicy
@@ -48,7 +52,9 @@ from .inventory import InventoryReader
 from .runtime_data import OcppCsmsConfigEntry, OcppCsmsRuntimeData
 from .services import async_setup_services
 from .sessions import ChargingSessions
+from .signals import station_removed_signal
 from .station.id_tokens import UnknownTokenPolicy
+from .station_certificates import StationCertificates, async_load_certificates
 from .station_commands import StationCommands
 from .station_runtime import StationRuntimes, async_remove_station_stores
 from .station_trust import StationTrust, async_load_registry, is_ignored, registry_store
@@ -134,6 +140,16 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
     trust = StationTrust(context, store)
     for service in (trust, devices, StationAvailability(context), inventory, sessions, variables):
         entry.async_on_unload(central.subscribe(service))
+    # ---- issue 17: station certificates (A02-A03, M03-M05) ----
+    certificate_store = StationCertificates.storage(hass)
+    certificates = StationCertificates(
+        context,
+        certificate_store,
+        await async_load_certificates(certificate_store),
+        certificate_dir=Path(hass.config.path(CERTIFICATE_DIR)),
+        own_ca=options.get(CONF_CERTIFICATES) != CERTIFICATES_FILES,
+    )
+    entry.async_on_unload(central.subscribe(certificates))
 
     # Kept across reloads: after a reload every station reconnects, and a verified password costs no new scrypt
     # run; failures counted before the reload still count.
@@ -178,8 +194,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
         commands=commands,
         entity_detail=detail,
         entity_limit=entity_limit,
+        certificates=certificates,
     )
     entry.async_on_unload(variables.async_start())
+    entry.async_on_unload(certificates.async_start())
+    entry.async_on_unload(async_dispatcher_connect(hass, station_removed_signal(entry.entry_id), certificates.forget))
     entry.async_on_unload(entity_limit.cancel)
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
@@ -242,6 +261,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) ->
     await data.trust.async_save_now()
     await data.authorization.async_save_now()
     await data.runtimes.async_save_now()
+    await data.certificates.async_save_now()
     return unloaded
 
 
@@ -256,7 +276,10 @@ async def async_remove_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) ->
         await async_remove_station_stores(hass, record.station_id)
     await store.async_remove()
     await Authorization.token_store(hass).async_remove()
-    await hass.async_add_executor_job(remove_generated_certificates, Path(hass.config.path(CERTIFICATE_DIR)))
+    await StationCertificates.storage(hass).async_remove()
+    await hass.async_add_executor_job(
+        remove_generated_certificates, Path(hass.config.path(CERTIFICATE_DIR)), CA_GENERATED_FILES
+    )
     _LOGGER.info("OCPP central system removed: trusted stations, ID tokens and generated certificates deleted")
 
 

@@ -71,6 +71,7 @@ def _station_diagnostics(data: OcppCsmsRuntimeData, station_id: str) -> dict[str
         }
         found["transaction_gaps"] = runtime.transactions.gaps
         found["charging_profiles"] = runtime.charging_profiles
+    found["certificates"] = data.certificates.diagnostics(station_id)  # public data only: no key is held
     return async_redact_data(found, TO_REDACT)
 
 

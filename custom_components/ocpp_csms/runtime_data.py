@@ -16,6 +16,7 @@ from .devices import StationDevices
 from .entity_detail import EntityDetail, EntityLimitCheck
 from .inventory import InventoryReader
 from .sessions import ChargingSessions
+from .station_certificates import StationCertificates
 from .station_commands import StationCommands
 from .station_runtime import StationRuntimes
 from .station_trust import StationTrust
@@ -38,6 +39,8 @@ class OcppCsmsRuntimeData:
     commands: StationCommands
     entity_detail: EntityDetail
     entity_limit: EntityLimitCheck
+    # ---- issue 17: station certificates, ISO 15118, security profile upgrades ----
+    certificates: StationCertificates
 
     @property
     def central(self) -> CentralSystem:

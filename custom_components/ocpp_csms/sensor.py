@@ -47,7 +47,7 @@ CONNECTOR_STATUSES = [status.value.lower() for status in ConnectorStatus]
 class OcppSensorEntityDescription(SensorEntityDescription, OcppEntityDescription):
     """How a sensor reads its state (and attributes); `restore`: its last value survives restarts until a new one."""
 
-    value_fn: Callable[[StationView], StateType]
+    value_fn: Callable[[StationView], StateType | datetime]
     attributes_fn: Callable[[StationView], dict[str, Any] | None] = lambda _view: None
     restore: bool = True
 
@@ -290,6 +290,30 @@ EXTERNAL_LIMIT = OcppSensorEntityDescription(
     restore=False,
 )
 
+# ---- certificates (A02-A03, M03) ----------------------------------------------------------------------------
+
+
+def _certificate_expiry(view: StationView) -> datetime | None:
+    nearest = view.data.certificates.nearest_expiry(view.station_id)
+    return nearest[0] if nearest else None
+
+
+def _certificate_attributes(view: StationView) -> dict[str, Any] | None:
+    nearest = view.data.certificates.nearest_expiry(view.station_id)
+    return {"certificate_type": nearest[1]} if nearest else None
+
+
+CERTIFICATE_EXPIRY = OcppSensorEntityDescription(
+    key="certificate_expiry",
+    translation_key="certificate_expiry",
+    device_class=SensorDeviceClass.TIMESTAMP,
+    entity_category=EntityCategory.DIAGNOSTIC,
+    value_fn=_certificate_expiry,
+    attributes_fn=_certificate_attributes,
+    available_fn=lambda _view: True,  # known from what the integration issued, installed or was shown
+    restore=False,
+)
+
 VARIABLE_SENSOR_KINDS = frozenset(
     {EntityKind.SENSOR_NUMERIC, EntityKind.SENSOR_ENUM, EntityKind.SENSOR_TEXT, EntityKind.SENSOR_TIMESTAMP}
 )
@@ -302,7 +326,7 @@ async def async_setup_entry(
 ) -> None:
     """Add the sensors of every EVSE, the station's external limit, and a sensor per read-only variable."""
     async_add_evse_entities(entry, async_add_entities, OcppSensor, (*EVSE_SENSORS, EXTERNAL_LIMIT))
-    async_add_station_entities(entry, async_add_entities, OcppSensor, (EXTERNAL_LIMIT,))
+    async_add_station_entities(entry, async_add_entities, OcppSensor, (EXTERNAL_LIMIT, CERTIFICATE_EXPIRY))
     async_add_variable_entities(entry, async_add_entities, VARIABLE_SENSOR_KINDS, OcppVariableSensor)
 
 
@@ -314,7 +338,7 @@ class OcppSensor(OcppEntity, RestoreSensor):
 
     @property
     @override
-    def native_value(self) -> StateType:
+    def native_value(self) -> StateType | datetime:
         """The value now, or (where the description says) the one restored from before the restart."""
         value = self.entity_description.value_fn(self.view)
         return self._restored if value is None else value

@@ -27,7 +27,9 @@ from .helpers import translated_errors, user_error
 from .protocol.v201.enums import (
     ChargingProfilePurpose,
     ChargingRateUnit,
+    GetCertificateIdUse,
     IdTokenEnum,
+    InstallCertificateUse,
     MessageTrigger,
     RecurrencyKind,
     Reset,
@@ -487,6 +489,52 @@ async def _list_id_tokens(call: ServiceCall) -> ServiceResponse:
     }
 
 
+# ---- issue 17: station certificates (M03-M05) --------------------------------------------------------------
+
+ATTR_CERTIFICATE_TYPE: Final = "certificate_type"
+ATTR_CERTIFICATE: Final = "certificate"
+ATTR_CERTIFICATE_TYPES: Final = "certificate_types"
+ATTR_SERIAL_NUMBER: Final = "serial_number"
+
+INSTALL_CERTIFICATE_SCHEMA = probatio.Schema(
+    {
+        **TARGET,
+        probatio.Required(ATTR_CERTIFICATE_TYPE): probatio.In([use.value for use in InstallCertificateUse]),
+        # InstallCertificateRequest.certificate is a PEM string of at most 5500 characters.
+        probatio.Optional(ATTR_CERTIFICATE): _text(5500),
+    }
+)
+LIST_CERTIFICATES_SCHEMA = probatio.Schema(
+    {
+        **TARGET,
+        probatio.Optional(ATTR_CERTIFICATE_TYPES): probatio.All(
+            cv.ensure_list, probatio.Length(min=1), [probatio.In([use.value for use in GetCertificateIdUse])]
+        ),
+    }
+)
+DELETE_CERTIFICATE_SCHEMA = probatio.Schema({**TARGET, probatio.Required(ATTR_SERIAL_NUMBER): _text(40)})
+
+
+async def _install_certificate(call: ServiceCall) -> ServiceResponse:
+    data, station_id = _station(call)
+    status = await data.certificates.async_install(
+        station_id, InstallCertificateUse(call.data[ATTR_CERTIFICATE_TYPE]), call.data.get(ATTR_CERTIFICATE)
+    )
+    return {"status": status}
+
+
+async def _get_installed_certificate_ids(call: ServiceCall) -> ServiceResponse:
+    data, station_id = _station(call)
+    types = [GetCertificateIdUse(kind) for kind in call.data.get(ATTR_CERTIFICATE_TYPES, [])]
+    certificates = await data.certificates.async_list(station_id, types or None)
+    return {"certificates": cast(list[JsonValueType], certificates)}
+
+
+async def _delete_certificate(call: ServiceCall) -> ServiceResponse:
+    data, station_id = _station(call)
+    return {"status": await data.certificates.async_delete(station_id, call.data[ATTR_SERIAL_NUMBER])}
+
+
 type Handler = Callable[[ServiceCall], Coroutine[Any, Any, ServiceResponse]]
 
 #: name: (handler, schema, response, admin only)
@@ -510,6 +558,15 @@ SERVICES: Final[dict[str, tuple[Handler, probatio.Schema, SupportsResponse, bool
     "add_id_token": (_add_id_token, ADD_ID_TOKEN_SCHEMA, SupportsResponse.NONE, True),
     "remove_id_token": (_remove_id_token, REMOVE_ID_TOKEN_SCHEMA, SupportsResponse.NONE, True),
     "list_id_tokens": (_list_id_tokens, LIST_ID_TOKENS_SCHEMA, SupportsResponse.ONLY, False),
+    # ---- issue 17: station certificates ----
+    "install_certificate": (_install_certificate, INSTALL_CERTIFICATE_SCHEMA, SupportsResponse.OPTIONAL, True),
+    "get_installed_certificate_ids": (
+        _get_installed_certificate_ids,
+        LIST_CERTIFICATES_SCHEMA,
+        SupportsResponse.ONLY,
+        False,
+    ),
+    "delete_certificate": (_delete_certificate, DELETE_CERTIFICATE_SCHEMA, SupportsResponse.OPTIONAL, True),
 }
 
 
