@@ -54,7 +54,7 @@ async def test_the_options_menu_offers_settings_id_tokens_and_tls(
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.MENU
     assert result["step_id"] == "init"
-    assert result["menu_options"] == ["settings", "id_tokens", "tls"]
+    assert result["menu_options"] == ["settings", "id_tokens", "tls", "iso15118"]
 
 
 # ---- ID tokens ----------------------------------------------------------------------------------------------
@@ -267,3 +267,23 @@ async def test_tls_step_takes_a_second_certificate_of_the_other_key_type(
     await hass.async_block_till_done()
     assert entry.options[CONF_SECOND_KEY_FILE] == str(rsa_key)
     assert [listener.tls for listener in entry.runtime_data.listeners] == [False, True]
+
+
+async def test_iso15118_step_takes_an_http_provider_url(
+    hass: HomeAssistant, setup_integration: SetupIntegration
+) -> None:
+    from custom_components.ocpp_csms.const import CONF_CONTRACT_PROVIDER_URL  # noqa: PLC0415
+
+    entry = await setup_integration()
+    result = await options_step(hass, entry, "iso15118")
+    assert result["step_id"] == "iso15118"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_CONTRACT_PROVIDER_URL: "file:///etc/passwd"}
+    )
+    assert result["errors"] == {CONF_CONTRACT_PROVIDER_URL: "invalid_url"}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_CONTRACT_PROVIDER_URL: " https://pnc.example/ocpp "}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert entry.options[CONF_CONTRACT_PROVIDER_URL] == "https://pnc.example/ocpp"

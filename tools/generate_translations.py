@@ -139,6 +139,10 @@ FIXED_ICONS: dict[str, dict[str, str]] = {
         "transaction_id": "mdi:identifier",
         # issue 17: certificates, ISO 15118
         "certificate_expiry": "mdi:certificate-outline",
+        "ev_departure_time": "mdi:clock-end",
+        "ev_max_current": "mdi:current-ac",
+        "ev_requested_energy": "mdi:battery-arrow-up",
+        "ev_state_of_charge": "mdi:battery-charging-outline",
     },
     "switch": {
         "availability": "mdi:power-plug",
@@ -215,6 +219,11 @@ FIXED: dict[str, dict[str, Any]] = {
         "external_charging_limit": {"name": "External charging limit"},
         # issue 17: certificates, ISO 15118
         "certificate_expiry": {"name": "Certificate expiry"},
+        "ev_requested_energy": {"name": "EV requested energy"},
+        "ev_departure_time": {"name": "EV departure time"},
+        "ev_max_current": {"name": "EV maximum current"},
+        "ev_max_power": {"name": "EV maximum power"},
+        "ev_state_of_charge": {"name": "EV state of charge"},
     },
 }
 

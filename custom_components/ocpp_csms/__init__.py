@@ -28,6 +28,7 @@ from .const import (
     CERTIFICATE_DIR,
     CERTIFICATES_FILES,
     CONF_CERTIFICATES,
+    CONF_CONTRACT_PROVIDER_URL,
     CONF_HEARTBEAT_INTERVAL,
     CONF_PORT,
     CONF_REMOTE_ID_TOKEN,
@@ -49,6 +50,7 @@ from .csms.throttle import FailureThrottle
 from .devices import StationDevices
 from .entity_detail import EntityLimitCheck, async_check_entity_limit, entity_detail_from
 from .inventory import InventoryReader
+from .iso15118 import Iso15118
 from .runtime_data import OcppCsmsConfigEntry, OcppCsmsRuntimeData
 from .services import async_setup_services
 from .sessions import ChargingSessions
@@ -117,10 +119,17 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
     tokens = await Authorization.async_load_tokens(
         token_store, UnknownTokenPolicy(options.get(CONF_UNKNOWN_TOKENS, "reject"))
     )
-    authorization = Authorization(context, token_store, tokens)
     devices = StationDevices(context)
     variables = VariableSync(context)
     charging = ChargingControl(context)
+    # ---- issue 17: ISO 15118 (OCSP, contract certificates, EV charging needs) ----
+    iso15118 = Iso15118(
+        context,
+        provider_url=options.get(CONF_CONTRACT_PROVIDER_URL),
+        ev_schedule=charging.async_ev_schedule,
+        has_transaction=lambda station_id, evse_id: evse_id in charging.transactions(station_id, evse_id),
+    )
+    authorization = Authorization(context, token_store, tokens, contract_check=iso15118.check_contract)
     commands = StationCommands(
         context,
         remote_id_token=options.get(CONF_REMOTE_ID_TOKEN) or DEFAULT_REMOTE_ID_TOKEN,
@@ -195,6 +204,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
         entity_detail=detail,
         entity_limit=entity_limit,
         certificates=certificates,
+        iso15118=iso15118,
     )
     entry.async_on_unload(variables.async_start())
     entry.async_on_unload(certificates.async_start())

@@ -9,6 +9,7 @@ decision again within TOKEN_EVENT_DEBOUNCE_S fire nothing new: Authorize and the
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
@@ -24,6 +25,9 @@ from .protocol.v201.enums import AuthorizationStatus, IdTokenEnum
 from .protocol.v201.messages import AuthorizeRequest, AuthorizeResponse
 from .signals import TokenPresented, token_signal
 from .station.id_tokens import IdTokenList, UnknownTokenPolicy
+
+type ContractCheck = Callable[[str, AuthorizeRequest, IdTokenInfo], Awaitable[AuthorizeResponse]]
+"""Decides an Authorize with a contract certificate (C07): station id, request, the token's decision."""
 
 #: The same token presented again this soon fires no new event.
 TOKEN_EVENT_DEBOUNCE_S: Final = 30.0
@@ -46,9 +50,21 @@ class _RemoteStart:
 class Authorization:
     """Decides on the ID tokens of one config entry's stations, from the user's list."""
 
-    def __init__(self, context: StationContext, store: Store[dict[str, Any]], tokens: IdTokenList) -> None:
-        """Serve Authorize; `tokens` is the stored list (`async_load_tokens`)."""
+    def __init__(
+        self,
+        context: StationContext,
+        store: Store[dict[str, Any]],
+        tokens: IdTokenList,
+        *,
+        contract_check: ContractCheck | None = None,
+    ) -> None:
+        """Serve Authorize; `tokens` is the stored list (`async_load_tokens`).
+
+        `contract_check` decides an Authorize that carries an ISO 15118 contract certificate (C07), given the
+        token's own decision.
+        """
         self.context = context
+        self._contract_check = contract_check
         self.store = store
         self.tokens = tokens
         #: Per station, the remote starts Home Assistant made: their transactions are authorized (F01.FR.01-03).
@@ -134,7 +150,10 @@ class Authorization:
         return info
 
     async def _authorize_request(self, station: Station, request: AuthorizeRequest) -> AuthorizeResponse:
-        return AuthorizeResponse(id_token_info=self.authorize(station.station_id, None, request.id_token, False))
+        info = self.authorize(station.station_id, None, request.id_token, False)
+        if self._contract_check is not None and (request.iso15118_certificate_hash_data or request.certificate):
+            return await self._contract_check(station.station_id, request, info)  # C07
+        return AuthorizeResponse(id_token_info=info)
 
     @callback
     def _presented(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 import socket
-from typing import Any
+from typing import Any, Final
+from urllib.parse import urlparse
 
 from homeassistant.config_entries import (
     SOURCE_RECONFIGURE,
@@ -25,6 +26,8 @@ from homeassistant.helpers.selector import (
     SelectSelectorConfig,
     SelectSelectorMode,
     TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
 )
 from homeassistant.helpers.typing import DiscoveryInfoType
 from homeassistant.util import dt as dt_util
@@ -36,6 +39,7 @@ from .const import (
     CONF_CA_FILE,
     CONF_CERT_FILE,
     CONF_CERTIFICATES,
+    CONF_CONTRACT_PROVIDER_URL,
     CONF_ENTITY_DETAIL,
     CONF_HEARTBEAT_INTERVAL,
     CONF_KEY_FILE,
@@ -204,12 +208,16 @@ class OcppCsmsConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_abort(reason="station_approved", description_placeholders=self._station)
 
 
+#: Options steps of issue 17 (ISO 15118 contract certificates).
+ISSUE17_STEPS: Final = ["iso15118"]
+
+
 class OcppCsmsOptionsFlow(OptionsFlow):
     """How stations are served: policy, heartbeat, TLS listener."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Choose what to change."""
-        return self.async_show_menu(step_id="init", menu_options=["settings", "id_tokens", "tls"])
+        return self.async_show_menu(step_id="init", menu_options=["settings", "id_tokens", "tls", *ISSUE17_STEPS])
 
     async def async_step_settings(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Unknown-station and unknown-token policies, heartbeat interval, entity detail, remote-start token."""
@@ -366,6 +374,32 @@ class OcppCsmsOptionsFlow(OptionsFlow):
                     }
                 ),
                 suggested,
+            ),
+            errors=errors,
+        )
+
+    # ---- issue 17: ISO 15118 ---------------------------------------------------------------------------------
+
+    async def async_step_iso15118(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Where the stations' contract certificate requests (Get15118EVCertificate) go: a provider's URL."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            url = user_input.get(CONF_CONTRACT_PROVIDER_URL, "").strip()
+            if url and urlparse(url).scheme not in ("http", "https"):
+                errors[CONF_CONTRACT_PROVIDER_URL] = "invalid_url"
+            else:
+                return self.async_create_entry(data={**self.config_entry.options, CONF_CONTRACT_PROVIDER_URL: url})
+        return self.async_show_form(
+            step_id="iso15118",
+            data_schema=self.add_suggested_values_to_schema(
+                probatio.Schema(
+                    {
+                        probatio.Optional(CONF_CONTRACT_PROVIDER_URL): TextSelector(
+                            TextSelectorConfig(type=TextSelectorType.URL)
+                        )
+                    }
+                ),
+                {CONF_CONTRACT_PROVIDER_URL: self.config_entry.options.get(CONF_CONTRACT_PROVIDER_URL, "")},
             ),
             errors=errors,
         )

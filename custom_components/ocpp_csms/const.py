@@ -42,3 +42,6 @@ DISCOVERY_UNIQUE_ID_PREFIX: Final = "station:"
 
 ATTR_DEVICE_ID: Final = "device_id"
 SERVICE_ROTATE_PASSWORD: Final = "rotate_password"
+
+# ISO 15118 (issue 17): where Get15118EVCertificate requests go (a contract certificate provider's proxy).
+CONF_CONTRACT_PROVIDER_URL: Final = "contract_provider_url"

@@ -15,6 +15,7 @@ from .csms.registry import StationRegistry
 from .devices import StationDevices
 from .entity_detail import EntityDetail, EntityLimitCheck
 from .inventory import InventoryReader
+from .iso15118 import Iso15118
 from .sessions import ChargingSessions
 from .station_certificates import StationCertificates
 from .station_commands import StationCommands
@@ -41,6 +42,7 @@ class OcppCsmsRuntimeData:
     entity_limit: EntityLimitCheck
     # ---- issue 17: station certificates, ISO 15118, security profile upgrades ----
     certificates: StationCertificates
+    iso15118: Iso15118
 
     @property
     def central(self) -> CentralSystem:

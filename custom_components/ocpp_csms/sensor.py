@@ -28,6 +28,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
 from .entity import OcppEntity, OcppEntityDescription, StationView, essential
+from .iso15118 import EvNeeds
 from .platform import async_add_evse_entities, async_add_station_entities, async_add_variable_entities
 from .protocol.v201.enums import ChargingRateUnit, ChargingState, ConnectorStatus, Phase
 from .runtime_data import OcppCsmsConfigEntry, OcppCsmsRuntimeData
@@ -115,11 +116,14 @@ def _limit_in_force(view: StationView) -> StateType:
 
 
 def _limit_attributes(view: StationView) -> dict[str, Any] | None:
-    """The composite schedule's periods, and how the limit in force compares with the one asked for."""
+    """The composite schedule's periods, how the limit in force compares with the one asked for, the EV's schedule."""
     composite = view.limits.composite
+    chosen = view.data.iso15118.schedules.get((view.station_id, view.evse_id))  # K15: the EV's own schedule
     if composite is None:
-        return None
+        return {"ev_schedule": chosen.attributes()} if chosen is not None else None
     attributes = composite.attributes()
+    if chosen is not None:
+        attributes["ev_schedule"] = chosen.attributes()
     if (check := view.data.charging.readback(view.station_id, view.evse_id)) is not None:
         attributes |= {
             "requested_limit": check.requested,
@@ -314,6 +318,69 @@ CERTIFICATE_EXPIRY = OcppSensorEntityDescription(
     restore=False,
 )
 
+# ---- ISO 15118 charging needs (K15-K17) ------------------------------------------------------------------------
+
+
+def _ev_need(read: Callable[[EvNeeds], float | datetime | None]) -> Callable[[StationView], StateType | datetime]:
+    """What the EV on the EVSE said it needs, while its session runs."""
+
+    def value(view: StationView) -> StateType | datetime:
+        needs = view.data.iso15118.needs.get((view.station_id, view.evse_id))
+        if needs is None or not view.session.active:
+            return None
+        return read(needs)
+
+    return value
+
+
+EV_NEEDS_SENSORS: tuple[OcppSensorEntityDescription, ...] = (
+    OcppSensorEntityDescription(
+        key="ev_requested_energy",
+        translation_key="ev_requested_energy",
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=1,
+        value_fn=_ev_need(lambda needs: _kwh(needs.requested_energy_wh)),
+        restore=False,
+    ),
+    OcppSensorEntityDescription(
+        key="ev_departure_time",
+        translation_key="ev_departure_time",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=_ev_need(lambda needs: needs.departure_time),
+        restore=False,
+    ),
+    OcppSensorEntityDescription(
+        key="ev_max_current",
+        translation_key="ev_max_current",
+        device_class=SensorDeviceClass.CURRENT,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+        entity_registry_enabled_default=False,
+        value_fn=_ev_need(lambda needs: needs.max_current_a),
+        restore=False,
+    ),
+    OcppSensorEntityDescription(
+        key="ev_max_power",
+        translation_key="ev_max_power",
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+        entity_registry_enabled_default=False,
+        value_fn=_ev_need(lambda needs: needs.max_power_w),
+        restore=False,
+    ),
+    OcppSensorEntityDescription(
+        key="ev_state_of_charge",
+        translation_key="ev_state_of_charge",
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=PERCENTAGE,
+        value_fn=_ev_need(lambda needs: needs.state_of_charge),
+        restore=False,
+    ),
+)
+
 VARIABLE_SENSOR_KINDS = frozenset(
     {EntityKind.SENSOR_NUMERIC, EntityKind.SENSOR_ENUM, EntityKind.SENSOR_TEXT, EntityKind.SENSOR_TIMESTAMP}
 )
@@ -325,7 +392,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the sensors of every EVSE, the station's external limit, and a sensor per read-only variable."""
-    async_add_evse_entities(entry, async_add_entities, OcppSensor, (*EVSE_SENSORS, EXTERNAL_LIMIT))
+    async_add_evse_entities(entry, async_add_entities, OcppSensor, (*EVSE_SENSORS, EXTERNAL_LIMIT, *EV_NEEDS_SENSORS))
     async_add_station_entities(entry, async_add_entities, OcppSensor, (EXTERNAL_LIMIT, CERTIFICATE_EXPIRY))
     async_add_variable_entities(entry, async_add_entities, VARIABLE_SENSOR_KINDS, OcppVariableSensor)
 

@@ -27,7 +27,7 @@ from collections.abc import Callable, Coroutine
 import contextlib
 import dataclasses
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 import hashlib
 import logging
 from pathlib import Path
@@ -884,6 +884,8 @@ class SimStation(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
             info = getattr(response, "id_token_info", None) or {}
             status = info.get("status", "Accepted")
             if status == "Accepted":
+                if evse.car is not None and evse.car.iso15118 and evse.tx is tx:
+                    self.spawn_conn(self.notify_ev_charging_needs(evse))  # K15: once the transaction started
                 return
             if id_token is not None:
                 self._card_refused(id_token, "TransactionEvent", str(status))
@@ -901,6 +903,25 @@ class SimStation(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
         tx.meter_task = self.spawn_power(self._meter_loop(evse, tx))
         self.log.info("%s: transaction %s started on EVSE %d (%s)", self.station_id, tx.id, evse.id, trigger)
         return tx
+
+    async def notify_ev_charging_needs(self, evse: Evse) -> Any | None:
+        """NotifyEVChargingNeeds (K15.FR.01) of an ISO 15118 car: AC parameters and its departure time."""
+        car = evse.car
+        if car is None:
+            return None
+        needs = {
+            "requested_energy_transfer": "AC_three_phase" if car.phases == 3 else "AC_single_phase",
+            "departure_time": iso(datetime.now(UTC) + timedelta(seconds=car.departure_in)),
+            "ac_charging_parameters": {
+                "energy_amount": round(car.battery_wh * (100.0 - car.soc) / 100.0),
+                "ev_min_current": 6,
+                "ev_max_current": round(car.max_current),
+                "ev_max_voltage": 400 if car.phases == 3 else 230,
+            },
+        }
+        response = await self.send(call.NotifyEVChargingNeeds(charging_needs=needs, evse_id=evse.id))
+        self.stats.received["NotifyEVChargingNeedsResponse"] += 1 if response is not None else 0
+        return response
 
     async def _meter_loop(self, evse: Evse, tx: Transaction) -> None:
         while evse.tx is tx:
