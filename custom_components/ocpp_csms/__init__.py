@@ -32,6 +32,7 @@ from .const import (
     CONF_HEARTBEAT_INTERVAL,
     CONF_PORT,
     CONF_REMOTE_ID_TOKEN,
+    CONF_TLS_HOSTS,
     CONF_TLS_PORT,
     CONF_UNKNOWN_STATIONS,
     CONF_UNKNOWN_TOKENS,
@@ -52,6 +53,7 @@ from .entity_detail import EntityLimitCheck, async_check_entity_limit, entity_de
 from .inventory import InventoryReader
 from .iso15118 import Iso15118
 from .runtime_data import OcppCsmsConfigEntry, OcppCsmsRuntimeData
+from .security_upgrade import SecurityUpgrade
 from .services import async_setup_services
 from .sessions import ChargingSessions
 from .signals import station_removed_signal
@@ -60,7 +62,7 @@ from .station_certificates import StationCertificates, async_load_certificates
 from .station_commands import StationCommands
 from .station_runtime import StationRuntimes, async_remove_station_stores
 from .station_trust import StationTrust, async_load_registry, is_ignored, registry_store
-from .tls_setup import CertificateError, build_server_context, remove_generated_certificates
+from .tls_setup import CertificateError, build_server_context, parse_hosts, remove_generated_certificates
 from .variable_sync import VariableSync
 
 _LOGGER = logging.getLogger(__name__)
@@ -159,6 +161,14 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
         own_ca=options.get(CONF_CERTIFICATES) != CERTIFICATES_FILES,
     )
     entry.async_on_unload(central.subscribe(certificates))
+    hosts = parse_hosts(options.get(CONF_TLS_HOSTS, "")) or ["homeassistant.local"]  # as tls_setup generates
+    upgrade = SecurityUpgrade(
+        context,
+        tls_url=f"wss://{hosts[0]}:{tls_port}" if tls_port and hosts else None,
+        install_root=certificates.async_install,
+        has_new_certificate=certificates.has_new_certificate,
+        reset=commands.async_reset,
+    )
 
     # Kept across reloads: after a reload every station reconnects, and a verified password costs no new scrypt
     # run; failures counted before the reload still count.
@@ -205,6 +215,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
         entity_limit=entity_limit,
         certificates=certificates,
         iso15118=iso15118,
+        upgrade=upgrade,
     )
     entry.async_on_unload(variables.async_start())
     entry.async_on_unload(certificates.async_start())

@@ -16,6 +16,7 @@ from .devices import StationDevices
 from .entity_detail import EntityDetail, EntityLimitCheck
 from .inventory import InventoryReader
 from .iso15118 import Iso15118
+from .security_upgrade import SecurityUpgrade
 from .sessions import ChargingSessions
 from .station_certificates import StationCertificates
 from .station_commands import StationCommands
@@ -43,6 +44,7 @@ class OcppCsmsRuntimeData:
     # ---- issue 17: station certificates, ISO 15118, security profile upgrades ----
     certificates: StationCertificates
     iso15118: Iso15118
+    upgrade: SecurityUpgrade
 
     @property
     def central(self) -> CentralSystem:

@@ -31,6 +31,7 @@ from .protocol.v201.enums import (
     IdTokenEnum,
     InstallCertificateUse,
     MessageTrigger,
+    OCPPInterface,
     RecurrencyKind,
     Reset,
 )
@@ -535,6 +536,34 @@ async def _delete_certificate(call: ServiceCall) -> ServiceResponse:
     return {"status": await data.certificates.async_delete(station_id, call.data[ATTR_SERIAL_NUMBER])}
 
 
+ATTR_PROFILE: Final = "security_profile"
+ATTR_INTERFACE: Final = "interface"
+ATTR_TIMEOUT: Final = "timeout"
+UPGRADE_SCHEMA = probatio.Schema(
+    {
+        **TARGET,
+        probatio.Required(ATTR_PROFILE): probatio.All(probatio.Coerce(int), probatio.In([2, 3])),
+        probatio.Optional(ATTR_INTERFACE, default=OCPPInterface.WIRED0.value): probatio.In(
+            [kind.value for kind in OCPPInterface]
+        ),
+        probatio.Optional(ATTR_TIMEOUT, default=300): probatio.All(
+            probatio.Coerce(float), probatio.Range(min=1, max=3600)
+        ),
+    }
+)
+
+
+async def _upgrade_security_profile(call: ServiceCall) -> ServiceResponse:
+    data, station_id = _station(call)
+    result = await data.upgrade.async_upgrade(
+        station_id,
+        call.data[ATTR_PROFILE],
+        interface=OCPPInterface(call.data[ATTR_INTERFACE]),
+        within=call.data[ATTR_TIMEOUT],
+    )
+    return cast(dict[str, JsonValueType], result)
+
+
 type Handler = Callable[[ServiceCall], Coroutine[Any, Any, ServiceResponse]]
 
 #: name: (handler, schema, response, admin only)
@@ -567,6 +596,7 @@ SERVICES: Final[dict[str, tuple[Handler, probatio.Schema, SupportsResponse, bool
         False,
     ),
     "delete_certificate": (_delete_certificate, DELETE_CERTIFICATE_SCHEMA, SupportsResponse.OPTIONAL, True),
+    "upgrade_security_profile": (_upgrade_security_profile, UPGRADE_SCHEMA, SupportsResponse.OPTIONAL, True),
 }
 
 

@@ -132,6 +132,8 @@ class StationCertificates(StationListener):
         #: Renewals triggered and not done yet: (station, type) -> when.
         self._renewing: dict[tuple[str, CertificateSigningUse], datetime] = {}
         self._sign_lock = asyncio.Lock()
+        #: When (loop time) each station last accepted a station certificate from us.
+        self._accepted_at: dict[tuple[str, CertificateSigningUse], float] = {}
         context.central.handle(SignCertificateRequest, self._sign_certificate)
 
     @staticmethod
@@ -239,6 +241,7 @@ class StationCertificates(StationListener):
         station["issued"][use.value] = record
         station["known"]["|".join(summary.hash_data.key())] = record
         self._renewing.pop((station_id, use), None)
+        self._accepted_at[station_id, use] = asyncio.get_running_loop().time()
         ir.async_delete_issue(self.context.hass, DOMAIN, renewal_issue_id(station_id, use))
         _LOGGER.info("%s: new %s installed, valid until %s", station_id, use.value, record["not_valid_after"])
         self._changed(station_id)
@@ -257,6 +260,10 @@ class StationCertificates(StationListener):
             translation_placeholders={"station": station_id, "certificate": use.value, "step": step, "status": status},
             data={"station_id": station_id},
         )
+
+    def has_new_certificate(self, station_id: str, since: float) -> bool:
+        """Whether the station accepted a station certificate from us after `since` (loop time)."""
+        return self._accepted_at.get((station_id, CS), float("-inf")) > since
 
     # ---- renewal ---------------------------------------------------------------------------------------------
 
