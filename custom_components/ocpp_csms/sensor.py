@@ -376,6 +376,7 @@ EV_NEEDS_SENSORS: tuple[OcppSensorEntityDescription, ...] = (
         translation_key="ev_state_of_charge",
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=PERCENTAGE,
+        entity_registry_enabled_default=False,  # DC only; the meter values' State of charge says it already
         value_fn=_ev_need(lambda needs: needs.state_of_charge),
         restore=False,
     ),
