@@ -9,13 +9,11 @@ many variables go out in requests of at most the station's ItemsPerMessage.
 from __future__ import annotations
 
 import contextlib
-
 from typing import Any
 
 from homeassistant.auth.const import GROUP_ID_USER
-from homeassistant.exceptions import HomeAssistantError
 from homeassistant.core import Context, HomeAssistant, SupportsResponse
-from homeassistant.exceptions import ServiceValidationError, Unauthorized
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError, Unauthorized
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from ocpp.v201 import call
 import probatio
