@@ -13,6 +13,9 @@ from typing import Any
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
+from ocpp.routing import on
+from ocpp.v201 import call_result
+from ocpp.v201.enums import Action
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from websockets.asyncio.client import connect
@@ -29,8 +32,9 @@ from custom_components.ocpp_csms.const import (
 from custom_components.ocpp_csms.csms.registry import SecurityProfile
 from tools.simulator import SimStation, StationConfig
 
+from .certificate_station import CertificateStation
 from .conftest import STATION_PASSWORD, SetupIntegration, free_port, trusted_station, wait_for, ws_url
-from .station_peer import SUBPROTOCOL, basic_auth_header
+from .station_peer import SUBPROTOCOL, basic_auth_header, station_connection
 
 
 def station_config(entry: MockConfigEntry) -> StationConfig:
@@ -172,3 +176,59 @@ async def test_a05_needs_the_tls_listener(hass: HomeAssistant, setup_integration
     with pytest.raises(ServiceValidationError) as err:
         await upgrade(hass, entry, 2)
     assert err.value.translation_key == "tls_listener_required"
+
+
+class NetworkStation(CertificateStation):
+    """A station peer whose SetNetworkProfile answer the test chooses."""
+
+    network_status = "Rejected"
+
+    @on(Action.set_network_profile)
+    def on_set_network_profile(self, configuration_slot: int, connection_data: dict[str, Any], **_: Any) -> Any:
+        self.received.put_nowait(("SetNetworkProfile", {"configuration_slot": configuration_slot, **connection_data}))
+        return call_result.SetNetworkProfile(status=self.network_status)
+
+
+async def test_a05_each_refusal_names_its_step(hass: HomeAssistant, setup_integration: SetupIntegration) -> None:
+    tls_port = free_port()
+    entry = await setup_integration(
+        options={CONF_TLS_PORT: tls_port, CONF_CERTIFICATES: CERTIFICATES_GENERATE, CONF_TLS_HOSTS: "localhost"},
+        stations=[trusted_station("sim-001")],
+    )
+    upgrader = entry.runtime_data.upgrade
+
+    async def step(profile: int = 2) -> str:
+        with pytest.raises(HomeAssistantError) as err:
+            await upgrader.async_upgrade("sim-001", profile, within=1)
+        assert err.value.translation_placeholders is not None
+        return str(err.value.translation_placeholders["step"])
+
+    with pytest.raises(ServiceValidationError):
+        await upgrader.async_upgrade("unknown", 2)
+    async with station_connection(
+        ws_url(entry), "sim-001", password=STATION_PASSWORD, peer_class=NetworkStation, serial_number="sim-001"
+    ) as station:
+        assert isinstance(station, NetworkStation)
+        await station.boot()
+        station.install_status = "Rejected"
+        assert await step() == "InstallCertificate"
+        station.install_status = "Accepted"
+        assert await step() == "GetVariables"  # the station does not know NetworkConfigurationPriority
+        station.variables["OCPPCommCtrlr", "NetworkConfigurationPriority"] = "0"
+        assert await step() == "SetNetworkProfile"
+        station.network_status = "Accepted"
+        station.set_variables_status = "Rejected"
+        assert await step() == "SetVariables"
+        station.trigger_status = "Rejected"
+        assert await step(3) == "TriggerMessage"
+        station.set_variables_status = "Accepted"
+        assert await step() == "Reconnect"  # reset accepted, but the station never comes back: priority restored
+        written = []
+        while not station.received.empty():
+            name, request = station.received.get_nowait()
+            if name == "SetVariables":
+                written.append(request["set_variable_data"][0]["attribute_value"])
+        assert written[-2:] == ["1,0", "0"]  # the new priority, then the old one restored
+    record = entry.runtime_data.registry.get("sim-001")
+    assert record is not None
+    assert record.security_profile is SecurityProfile.BASIC_AUTH
