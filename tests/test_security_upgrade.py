@@ -185,6 +185,7 @@ class NetworkStation(CertificateStation):
 
     @on(Action.set_network_profile)
     def on_set_network_profile(self, configuration_slot: int, connection_data: dict[str, Any], **_: Any) -> Any:
+        """Answer `network_status` (B09)."""
         self.received.put_nowait(("SetNetworkProfile", {"configuration_slot": configuration_slot, **connection_data}))
         return call_result.SetNetworkProfile(status=self.network_status)
 
