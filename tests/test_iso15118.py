@@ -254,8 +254,7 @@ async def test_m01_m02_contract_certificate_through_the_configured_provider(
 
 def _sensor(hass: HomeAssistant, key: str) -> str | None:
     entity_id = er.async_get(hass).async_get_entity_id("sensor", DOMAIN, f"sim-001_evse_1_{key}")
-    assert entity_id is not None
-    state = hass.states.get(entity_id)
+    state = hass.states.get(entity_id) if entity_id is not None else None  # the EVSE's entities may come later
     return state.state if state is not None else None
 
 
