@@ -8,11 +8,12 @@ many variables go out in requests of at most the station's ItemsPerMessage.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from homeassistant.auth.const import GROUP_ID_USER
 from homeassistant.core import Context, HomeAssistant, SupportsResponse
-from homeassistant.exceptions import ServiceValidationError, Unauthorized
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError, Unauthorized
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from ocpp.v201 import call
 import probatio
@@ -31,8 +32,21 @@ from .station_peer import StationPeer, station_connection
 from .test_control_surface import device_id, ready_station
 from .test_transactions import START, event, send
 
-ADMIN_ACTIONS = {"reset", "set_variables", "data_transfer", "rotate_password", "add_id_token", "remove_id_token"}
-ADMIN_ACTIONS |= {"update_id_token", "sync_local_list"}  # authorization (C, D)
+ADMIN_ACTIONS = {
+    "reset",
+    "set_variables",
+    "data_transfer",
+    "rotate_password",
+    "add_id_token",
+    "remove_id_token",
+    # authorization (C, D)
+    "update_id_token",
+    "sync_local_list",
+    # issue 17: what a station trusts (its certificates) and how it connects
+    "install_certificate",
+    "delete_certificate",
+    "upgrade_security_profile",
+}
 
 
 async def normal_user(hass: HomeAssistant) -> MockUser:
@@ -91,6 +105,9 @@ async def test_admin_actions_refuse_a_user_who_is_no_administrator(
             "remove_id_token": {"id_token": "KEEP"},
             "update_id_token": {"id_token": "KEEP", "status": "Blocked"},
             "sync_local_list": {"device_id": station_device},
+            "install_certificate": {"device_id": station_device, "certificate_type": "CSMSRootCertificate"},
+            "delete_certificate": {"device_id": station_device, "serial_number": "1"},
+            "upgrade_security_profile": {"device_id": station_device, "security_profile": 2},
         }
         assert calls.keys() == ADMIN_ACTIONS
         record = entry.runtime_data.registry.get("CP-1")
@@ -99,7 +116,9 @@ async def test_admin_actions_refuse_a_user_who_is_no_administrator(
             with pytest.raises(Unauthorized):
                 await hass.services.async_call(DOMAIN, action, data, blocking=True, context=Context(user_id=user.id))
         await hass.async_block_till_done()
-        assert not {"Reset", "SetVariables", "DataTransfer"} & set(sent_actions(station))
+        assert not {"Reset", "SetVariables", "DataTransfer", "InstallCertificate", "DeleteCertificate"} & set(
+            sent_actions(station)
+        )
     assert [token.id_token for token in entry.runtime_data.authorization.tokens] == ["KEEP"]
     assert entry.runtime_data.authorization.tokens.get("KEEP").status.value == "Accepted"  # type: ignore[union-attr]
     assert entry.runtime_data.registry.get("CP-1") == record  # the password is the same
@@ -147,18 +166,22 @@ async def test_the_other_actions_work_for_a_user_who_is_no_administrator(
             "clear_cache": ({"device_id": device_id(hass, entry, "CP-1")}, "ClearCache"),
             "reserve": ({"device_id": evse, "id_token": "ANNA"}, "ReserveNow"),
             "cancel_reservation": ({"device_id": evse}, "CancelReservation"),
+            "get_installed_certificate_ids": ({"device_id": device_id(hass, entry, "CP-1")}, None),
         }
         assert calls.keys() == SERVICES.keys() - ADMIN_ACTIONS
         for action, (data, request) in calls.items():
             sent_actions(station)
-            await hass.services.async_call(
-                DOMAIN,
-                action,
-                data,
-                blocking=True,
-                context=context,
-                return_response=SERVICES[action][2] is not SupportsResponse.NONE,
-            )
+            # This test station does not implement M03: it answers a CALLERROR, the action a translated error.
+            failing = action == "get_installed_certificate_ids"
+            with pytest.raises(HomeAssistantError) if failing else contextlib.nullcontext():
+                await hass.services.async_call(
+                    DOMAIN,
+                    action,
+                    data,
+                    blocking=True,
+                    context=context,
+                    return_response=SERVICES[action][2] is not SupportsResponse.NONE,
+                )
             if request is not None:
                 assert request in sent_actions(station), action
 

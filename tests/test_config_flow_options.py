@@ -54,7 +54,7 @@ async def test_the_options_menu_offers_settings_id_tokens_and_tls(
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.MENU
     assert result["step_id"] == "init"
-    assert result["menu_options"] == ["settings", "id_tokens", "tls"]
+    assert result["menu_options"] == ["settings", "id_tokens", "tls", "iso15118"]
 
 
 # ---- ID tokens ----------------------------------------------------------------------------------------------
@@ -244,3 +244,59 @@ async def test_discovery_of_a_station_already_offered_or_ignored_is_not_offered_
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == ("already_configured" if source == "ignore" else "already_in_progress")
+
+
+async def test_tls_step_takes_a_second_certificate_of_the_other_key_type(
+    hass: HomeAssistant, setup_integration: SetupIntegration, tmp_path: Path
+) -> None:
+    """A00.FR.318 with the user's own files: an EC and an RSA certificate, each with its key; a half pair is refused."""
+    from custom_components.ocpp_csms.const import CONF_SECOND_CERT_FILE, CONF_SECOND_KEY_FILE  # noqa: PLC0415
+    from custom_components.ocpp_csms.csms.certificates import (  # noqa: PLC0415
+        generate_ca,
+        generate_server_certificate,
+        write_key_pair,
+    )
+
+    ca = generate_ca("Own CA")
+    ec_cert, ec_key = write_key_pair(tmp_path, "ec", *generate_server_certificate(*ca, ["localhost"]))
+    rsa_cert, rsa_key = write_key_pair(
+        tmp_path, "rsa", *generate_server_certificate(*ca, ["localhost"], key_type="rsa")
+    )
+    entry = await setup_integration()
+    result = await options_step(hass, entry, "tls")
+    own = {
+        CONF_TLS_PORT: free_port(),
+        CONF_CERTIFICATES: CERTIFICATES_FILES,
+        CONF_CERT_FILE: str(ec_cert),
+        CONF_KEY_FILE: str(ec_key),
+        CONF_SECOND_CERT_FILE: str(rsa_cert),
+    }
+    result = await hass.config_entries.options.async_configure(result["flow_id"], own)
+    assert result["errors"] == {CONF_SECOND_KEY_FILE: "file_required"}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**own, CONF_SECOND_KEY_FILE: str(rsa_key)}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert entry.options[CONF_SECOND_KEY_FILE] == str(rsa_key)
+    assert [listener.tls for listener in entry.runtime_data.listeners] == [False, True]
+
+
+async def test_iso15118_step_takes_an_http_provider_url(
+    hass: HomeAssistant, setup_integration: SetupIntegration
+) -> None:
+    from custom_components.ocpp_csms.const import CONF_CONTRACT_PROVIDER_URL  # noqa: PLC0415
+
+    entry = await setup_integration()
+    result = await options_step(hass, entry, "iso15118")
+    assert result["step_id"] == "iso15118"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_CONTRACT_PROVIDER_URL: "file:///etc/passwd"}
+    )
+    assert result["errors"] == {CONF_CONTRACT_PROVIDER_URL: "invalid_url"}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_CONTRACT_PROVIDER_URL: " https://pnc.example/ocpp "}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert entry.options[CONF_CONTRACT_PROVIDER_URL] == "https://pnc.example/ocpp"

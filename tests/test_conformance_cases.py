@@ -13,7 +13,6 @@ from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import Context, HomeAssistant
-from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import entity_registry as er
 from hypothesis import Phase, given, settings
 from ocpp.v201 import call
@@ -135,23 +134,26 @@ async def test_f01_fr_03_the_remote_token_is_accepted_for_that_start_only(
 # ---- F06: TriggerMessage ---------------------------------------------------------------------------------
 
 
-async def test_f06_what_is_not_served_is_never_triggered(
+async def test_f06_sign_certificate_triggers_are_allowed_once_signing_is_served(
     hass: HomeAssistant, setup_integration: SetupIntegration
 ) -> None:
+    """Only messages the central system serves are triggered: SignCertificate is served (A02), so its triggers go."""
     entry = await setup_integration(stations=[trusted_station("CP-1")])
     async with station_connection(ws_url(entry), "CP-1", password=STATION_PASSWORD) as station:
         await station.boot()
         await hass.async_block_till_done()
         sent(station, "TriggerMessage")
-        with pytest.raises(ServiceValidationError) as refused:
-            await hass.services.async_call(
-                DOMAIN,
-                "trigger_message",
-                {"device_id": device_id(hass, entry, "CP-1"), "message": "SignChargingStationCertificate"},
-                blocking=True,
-            )
-        assert refused.value.translation_key == "trigger_not_served"
-        assert sent(station, "TriggerMessage") == []
+        answer = await hass.services.async_call(
+            DOMAIN,
+            "trigger_message",
+            {"device_id": device_id(hass, entry, "CP-1"), "message": "SignChargingStationCertificate"},
+            blocking=True,
+            return_response=True,
+        )
+        assert answer == {"status": "Accepted"}
+        assert [item["requested_message"] for item in sent(station, "TriggerMessage")] == [
+            "SignChargingStationCertificate"
+        ]
 
 
 # ---- every station-initiated action gets a response ------------------------------------------------------

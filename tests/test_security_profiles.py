@@ -233,3 +233,33 @@ async def test_generated_certificates_are_kept_and_reissued_for_new_hosts(
     await hass.async_block_till_done()
     assert (directory / "ca.crt").read_bytes() == ca  # stations keep trusting the same CA
     assert (directory / "server.crt").read_bytes() != server
+
+
+# ---- the four cipher suites of A00.FR.318 / A00.FR.421 on the integration's own listener --------------------
+
+
+@pytest.mark.parametrize(
+    "suite",
+    [
+        pytest.param("ECDHE-ECDSA-AES128-GCM-SHA256", id="TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"),
+        pytest.param("ECDHE-ECDSA-AES256-GCM-SHA384", id="TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"),
+        pytest.param("AES128-GCM-SHA256", id="TLS_RSA_WITH_AES_128_GCM_SHA256"),
+        pytest.param("AES256-GCM-SHA384", id="TLS_RSA_WITH_AES_256_GCM_SHA384"),
+    ],
+)
+async def test_a00_fr_318_each_mandatory_suite_alone_reaches_the_generated_listener(
+    hass: HomeAssistant, setup_integration: SetupIntegration, tmp_path: Path, suite: str
+) -> None:
+    """The generated EC and RSA server certificates side by side: a station limited to any one suite connects."""
+    entry = await setup_integration(
+        options=tls_options(), stations=[trusted_station("CP-1", SecurityProfile.TLS_BASIC_AUTH)]
+    )
+    context = client_context(hass, tmp_path=tmp_path)
+    context.maximum_version = ssl.TLSVersion.TLSv1_2
+    context.set_ciphers(suite)
+    async with station_connection(wss_url(entry), "CP-1", password=STATION_PASSWORD, ssl_context=context) as station:
+        assert (await station.boot()).status == "Accepted"
+        ssl_object = station._connection.transport.get_extra_info("ssl_object")
+        assert ssl_object.cipher()[0] == suite
+    directory = Path(hass.config.path(CERTIFICATE_DIR))
+    assert (directory / "server-rsa.key").stat().st_mode & 0o777 == 0o600

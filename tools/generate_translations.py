@@ -151,6 +151,12 @@ FIXED_ICONS: dict[str, dict[str, str]] = {
         # Authorization (C, D, H)
         "local_auth_list": "mdi:format-list-checks",
         "reservation": "mdi:calendar-clock",
+        # issue 17: certificates, ISO 15118
+        "certificate_expiry": "mdi:certificate-outline",
+        "ev_departure_time": "mdi:clock-end",
+        "ev_max_current": "mdi:current-ac",
+        "ev_requested_energy": "mdi:battery-arrow-up",
+        "ev_state_of_charge": "mdi:battery-charging-outline",
     },
     "switch": {
         "availability": "mdi:power-plug",
@@ -262,6 +268,13 @@ FIXED: dict[str, dict[str, Any]] = {
         # Authorization (C, D, H)
         "local_auth_list": {"name": "Local list version"},
         "reservation": {"name": "Reservation", "state": {"none": "None", "reserved": "Reserved"}},
+        # issue 17: certificates, ISO 15118
+        "certificate_expiry": {"name": "Certificate expiry"},
+        "ev_requested_energy": {"name": "EV requested energy"},
+        "ev_departure_time": {"name": "EV departure time"},
+        "ev_max_current": {"name": "EV maximum current"},
+        "ev_max_power": {"name": "EV maximum power"},
+        "ev_state_of_charge": {"name": "EV state of charge"},
     },
 }
 

@@ -8,6 +8,7 @@ data that entities and actions use.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from functools import partial
 import logging
 from pathlib import Path
@@ -18,6 +19,7 @@ from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv, device_registry as dr, issue_registry as ir
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.typing import ConfigType
 from homeassistant.util.hass_dict import HassKey
 
@@ -26,10 +28,14 @@ from .availability import StationAvailability
 from .charging_control import ChargingControl
 from .const import (
     CERTIFICATE_DIR,
+    CERTIFICATES_FILES,
+    CONF_CERTIFICATES,
+    CONF_CONTRACT_PROVIDER_URL,
     CONF_HEARTBEAT_INTERVAL,
     CONF_LOCAL_AUTH_LIST,
     CONF_PORT,
     CONF_REMOTE_ID_TOKEN,
+    CONF_TLS_HOSTS,
     CONF_TLS_PORT,
     CONF_UNKNOWN_STATIONS,
     CONF_UNKNOWN_TOKENS,
@@ -41,6 +47,7 @@ from .const import (
 )
 from .context import StationContext
 from .csms.central_system import CentralSystem, CentralSystemConfig, StationListener
+from .csms.certificate_authority import GENERATED_FILES as CA_GENERATED_FILES
 from .csms.listener import OcppListener
 from .csms.passwords import PasswordVerifier
 from .csms.registry import UnknownStationPolicy
@@ -48,16 +55,21 @@ from .csms.throttle import FailureThrottle
 from .devices import StationDevices
 from .entity_detail import EntityLimitCheck, async_check_entity_limit, entity_detail_from
 from .inventory import InventoryReader
+from .iso15118 import Iso15118
 from .local_auth_list import LocalAuthLists
+from .protocol.v201.enums import Reset
 from .reservations import StationReservations
 from .runtime_data import OcppCsmsConfigEntry, OcppCsmsRuntimeData
+from .security_upgrade import SecurityUpgrade
 from .services import async_setup_services
 from .sessions import ChargingSessions
+from .signals import station_removed_signal
 from .station.id_tokens import UnknownTokenPolicy
+from .station_certificates import StationCertificates, async_load_certificates
 from .station_commands import StationCommands
 from .station_runtime import StationRuntimes, async_remove_station_stores
 from .station_trust import StationTrust, async_load_registry, is_ignored, registry_store
-from .tls_setup import CertificateError, build_server_context, remove_generated_certificates
+from .tls_setup import CertificateError, build_server_context, parse_hosts, remove_generated_certificates
 from .variable_sync import VariableSync
 
 # station management: firmware (L), logs, monitoring and customer information (N), display messages (O)
@@ -137,13 +149,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
         await LocalAuthLists.async_load_states(list_store),
         enabled=bool(options.get(CONF_LOCAL_AUTH_LIST, DEFAULT_LOCAL_AUTH_LIST)),
     )
-    authorization = Authorization(
-        context,
-        token_store,
-        tokens,
-        check_capacity=local_lists.check_capacity,
-        tokens_changed=local_lists.tokens_changed,
-    )
     reservation_store = StationReservations.reservation_store(hass)
     reservations = StationReservations(
         context, reservation_store, await StationReservations.async_load_book(reservation_store)
@@ -151,6 +156,21 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
     devices = StationDevices(context)
     variables = VariableSync(context)
     charging = ChargingControl(context)
+    # ---- issue 17: ISO 15118 (OCSP, contract certificates, EV charging needs) ----
+    iso15118 = Iso15118(
+        context,
+        provider_url=options.get(CONF_CONTRACT_PROVIDER_URL),
+        ev_schedule=charging.async_ev_schedule,
+        has_transaction=lambda station_id, evse_id: evse_id in charging.transactions(station_id, evse_id),
+    )
+    authorization = Authorization(
+        context,
+        token_store,
+        tokens,
+        check_capacity=local_lists.check_capacity,
+        tokens_changed=local_lists.tokens_changed,
+        contract_check=iso15118.check_contract,
+    )
     commands = StationCommands(
         context,
         remote_id_token=options.get(CONF_REMOTE_ID_TOKEN) or DEFAULT_REMOTE_ID_TOKEN,
@@ -174,7 +194,48 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
     entry.async_on_unload(central.subscribe(local_lists))
 
     management = await _async_setup_station_management(hass, entry, context, variables)
+    certificates, upgrade = await _async_setup_certificates(hass, entry, context, tls_port, commands.async_reset)
 
+    listeners = await _async_start_listeners(hass, central, ports)
+
+    detail = entity_detail_from(options)
+    entity_limit = EntityLimitCheck(hass, entry.entry_id, detail)
+    entry.runtime_data = OcppCsmsRuntimeData(
+        context=context,
+        listeners=tuple(listeners),
+        trust=trust,
+        devices=devices,
+        inventory=inventory,
+        sessions=sessions,
+        authorization=authorization,
+        variables=variables,
+        charging=charging,
+        commands=commands,
+        entity_detail=detail,
+        entity_limit=entity_limit,
+        **management,
+        local_lists=local_lists,
+        reservations=reservations,
+        certificates=certificates,
+        iso15118=iso15118,
+        upgrade=upgrade,
+    )
+    entry.async_on_unload(variables.async_start())
+    entry.async_on_unload(local_lists.async_start())
+    entry.async_on_unload(reservations.async_start())
+    entry.async_on_unload(certificates.async_start())
+    entry.async_on_unload(async_dispatcher_connect(hass, station_removed_signal(entry.entry_id), certificates.forget))
+    entry.async_on_unload(entity_limit.cancel)
+    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    async_check_entity_limit(hass, entry.entry_id, detail)
+    return True
+
+
+async def _async_start_listeners(
+    hass: HomeAssistant, central: CentralSystem, ports: list[tuple[int, ssl.SSLContext | None]]
+) -> list[OcppListener]:
+    """A listener per port; a repair and a retry later when a port cannot be bound."""
     # Kept across reloads: after a reload every station reconnects, and a verified password costs no new scrypt
     # run; failures counted before the reload still count.
     verifier, throttle = hass.data.get(DATA_AUTH) or _async_create_auth(hass)
@@ -202,34 +263,36 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
             ) from err
         ir.async_delete_issue(hass, DOMAIN, f"port_unavailable_{port}")
         listeners.append(listener)
+    return listeners
 
-    detail = entity_detail_from(options)
-    entity_limit = EntityLimitCheck(hass, entry.entry_id, detail)
-    entry.runtime_data = OcppCsmsRuntimeData(
-        context=context,
-        listeners=tuple(listeners),
-        trust=trust,
-        devices=devices,
-        inventory=inventory,
-        sessions=sessions,
-        authorization=authorization,
-        variables=variables,
-        charging=charging,
-        commands=commands,
-        entity_detail=detail,
-        entity_limit=entity_limit,
-        **management,
-        local_lists=local_lists,
-        reservations=reservations,
+
+async def _async_setup_certificates(
+    hass: HomeAssistant,
+    entry: OcppCsmsConfigEntry,
+    context: StationContext,
+    tls_port: int,
+    reset: Callable[[str, Reset], Awaitable[str]],
+) -> tuple[StationCertificates, SecurityUpgrade]:
+    """Station certificates (A02-A03, M03-M05) and security profile upgrades (A05)."""
+    options = entry.options
+    certificate_store = StationCertificates.storage(hass)
+    certificates = StationCertificates(
+        context,
+        certificate_store,
+        await async_load_certificates(certificate_store),
+        certificate_dir=Path(hass.config.path(CERTIFICATE_DIR)),
+        own_ca=options.get(CONF_CERTIFICATES) != CERTIFICATES_FILES,
     )
-    entry.async_on_unload(variables.async_start())
-    entry.async_on_unload(local_lists.async_start())
-    entry.async_on_unload(reservations.async_start())
-    entry.async_on_unload(entity_limit.cancel)
-    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
-    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    async_check_entity_limit(hass, entry.entry_id, detail)
-    return True
+    entry.async_on_unload(context.central.subscribe(certificates))
+    hosts = parse_hosts(options.get(CONF_TLS_HOSTS, "")) or ["homeassistant.local"]  # as tls_setup generates
+    upgrade = SecurityUpgrade(
+        context,
+        tls_url=f"wss://{hosts[0]}:{tls_port}" if tls_port and hosts else None,
+        install_root=certificates.async_install,
+        has_new_certificate=certificates.has_new_certificate,
+        reset=reset,
+    )
+    return certificates, upgrade
 
 
 async def _async_setup_station_management(
@@ -327,6 +390,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) ->
     await data.reservations.async_save_now()
     await data.runtimes.async_save_now()
     await data.firmware.async_save_now()
+    await data.certificates.async_save_now()
     return unloaded
 
 
@@ -346,7 +410,10 @@ async def async_remove_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) ->
     await async_remove_all_logs(hass)
     await LocalAuthLists.list_store(hass).async_remove()
     await StationReservations.reservation_store(hass).async_remove()
-    await hass.async_add_executor_job(remove_generated_certificates, Path(hass.config.path(CERTIFICATE_DIR)))
+    await StationCertificates.storage(hass).async_remove()
+    await hass.async_add_executor_job(
+        remove_generated_certificates, Path(hass.config.path(CERTIFICATE_DIR)), CA_GENERATED_FILES
+    )
     _LOGGER.info("OCPP central system removed: trusted stations, ID tokens and generated certificates deleted")
 
 

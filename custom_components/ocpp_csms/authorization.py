@@ -12,7 +12,7 @@ station's authorization cache.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, override
@@ -29,6 +29,9 @@ from .protocol.v201.enums import AuthorizationStatus, ClearCacheStatus, IdTokenE
 from .protocol.v201.messages import AuthorizeRequest, AuthorizeResponse, ClearCacheRequest, ClearCacheResponse
 from .signals import TokenPresented, token_signal
 from .station.id_tokens import IdTokenEntry, IdTokenList, Purpose, UnknownTokenPolicy, migrate_v1
+
+type ContractCheck = Callable[[str, AuthorizeRequest, IdTokenInfo], Awaitable[AuthorizeResponse]]
+"""Decides an Authorize with a contract certificate (C07): station id, request, the token's decision."""
 
 #: The same token presented again this soon fires no new event.
 TOKEN_EVENT_DEBOUNCE_S: Final = 30.0
@@ -71,13 +74,16 @@ class Authorization:
         *,
         check_capacity: Callable[[int], None] = lambda _count: None,
         tokens_changed: Callable[[], None] = lambda: None,
+        contract_check: ContractCheck | None = None,
     ) -> None:
         """Serve Authorize; `tokens` is the stored list (`async_load_tokens`).
 
         `check_capacity(count)` raises a translated error when a station's local list cannot hold `count` tokens;
-        `tokens_changed()` is called after every change of the list.
+        `tokens_changed()` is called after every change of the list; `contract_check` decides an Authorize that
+        carries an ISO 15118 contract certificate (C07), given the token's own decision.
         """
         self.context = context
+        self._contract_check = contract_check
         self.store = store
         self.tokens = tokens
         self._check_capacity = check_capacity
@@ -207,7 +213,10 @@ class Authorization:
         return info.value if info is not None and info.value else None
 
     async def _authorize_request(self, station: Station, request: AuthorizeRequest) -> AuthorizeResponse:
-        return AuthorizeResponse(id_token_info=self.authorize(station.station_id, None, request.id_token, False))
+        info = self.authorize(station.station_id, None, request.id_token, False)
+        if self._contract_check is not None and (request.iso15118_certificate_hash_data or request.certificate):
+            return await self._contract_check(station.station_id, request, info)  # C07
+        return AuthorizeResponse(id_token_info=info)
 
     @callback
     def _presented(

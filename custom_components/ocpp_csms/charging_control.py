@@ -537,6 +537,43 @@ class ChargingControl:
 
         await self._send_profiles(station, evse_id, build)
 
+    async def async_ev_schedule(self, station_id: str, evse_id: int, ev_limit: float, unit: ChargingRateUnit) -> float:
+        """A TxProfile for the EVSE's transaction within the EV's limit (K15.FR.07, K17.FR.07); the limit sent.
+
+        The limit is the lowest of the EV's maximum, the limit in force on the EVSE (the user's) and the EVSE's
+        own maximum; one schedule of one period (K15.FR.18, within any maxScheduleTuples).
+        """
+        station = self.context.connected(station_id)
+        await self._async_probe(station_id)
+        transaction = self.transactions(station_id, evse_id).get(evse_id)
+        if transaction is None or evse_id <= 0:
+            raise station_error("no_transaction", station_id, evse=str(evse_id))
+        voltage, phases = self.electrics(station_id, evse_id, None)
+        ceiling = convert(
+            self.max_current(station_id, evse_id), ChargingRateUnit.A, unit, voltage=voltage, phases=phases
+        )
+        own = self.in_force(station_id, evse_id, unit)
+        limit = round(min(value for value in (ev_limit, own, ceiling) if value is not None), 1)
+
+        def build() -> list[SetChargingProfileRequest]:
+            return [
+                limit_profile(
+                    self.allocator(station_id),
+                    self.capabilities(station_id),
+                    evse_id=evse_id,
+                    limit=limit,
+                    unit=unit,
+                    now=datetime.now(UTC),
+                    purpose=ChargingProfilePurpose.TX_PROFILE,
+                    role=ProfileRole.LIMIT,
+                    transaction_id=transaction,
+                    voltage=voltage,
+                )
+            ]
+
+        await self._send_profiles(station, evse_id, build)
+        return limit
+
     def start_profile(self, station_id: str, evse_id: int, value: float, unit: ChargingRateUnit) -> ChargingProfile:
         """The TxProfile a remote start on the EVSE carries (F01.FR.08-11), with our id and stack level."""
         allocator = self.allocator(station_id)

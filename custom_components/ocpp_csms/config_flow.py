@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 import socket
 from typing import Any
+from urllib.parse import urlparse
 
 from homeassistant.config_entries import (
     SOURCE_RECONFIGURE,
@@ -29,6 +30,7 @@ from homeassistant.helpers.selector import (
     SelectSelectorMode,
     TextSelector,
     TextSelectorConfig,
+    TextSelectorType,
 )
 from homeassistant.helpers.typing import DiscoveryInfoType
 from homeassistant.util import dt as dt_util
@@ -40,12 +42,15 @@ from .const import (
     CONF_CA_FILE,
     CONF_CERT_FILE,
     CONF_CERTIFICATES,
+    CONF_CONTRACT_PROVIDER_URL,
     CONF_ENTITY_DETAIL,
     CONF_HEARTBEAT_INTERVAL,
     CONF_KEY_FILE,
     CONF_LOCAL_AUTH_LIST,
     CONF_PORT,
     CONF_REMOTE_ID_TOKEN,
+    CONF_SECOND_CERT_FILE,
+    CONF_SECOND_KEY_FILE,
     CONF_TLS_HOSTS,
     CONF_TLS_PORT,
     CONF_UNKNOWN_STATIONS,
@@ -257,7 +262,7 @@ class OcppCsmsOptionsFlow(OptionsFlow):
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Choose what to change."""
-        return self.async_show_menu(step_id="init", menu_options=["settings", "id_tokens", "tls"])
+        return self.async_show_menu(step_id="init", menu_options=["settings", "id_tokens", "tls", "iso15118"])
 
     async def async_step_settings(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Unknown-station and unknown-token policies, heartbeat interval, entity detail, remote-start token."""
@@ -451,7 +456,13 @@ class OcppCsmsOptionsFlow(OptionsFlow):
                     for key in (CONF_CERT_FILE, CONF_KEY_FILE):
                         if not user_input.get(key):
                             errors[key] = "file_required"
-                    files = {key: user_input.get(key, "") for key in (CONF_CERT_FILE, CONF_KEY_FILE, CONF_CA_FILE)}
+                    # The second certificate (the other key type, A00.FR.318) comes with its key, or not at all.
+                    second = (CONF_SECOND_CERT_FILE, CONF_SECOND_KEY_FILE)
+                    if any(user_input.get(key) for key in second):
+                        errors |= {key: "file_required" for key in second if not user_input.get(key)}
+                    files = {
+                        key: user_input.get(key, "") for key in (CONF_CERT_FILE, CONF_KEY_FILE, CONF_CA_FILE, *second)
+                    }
                     errors |= {
                         key: value
                         for key, value in (await self.hass.async_add_executor_job(_files_missing, files)).items()
@@ -469,6 +480,8 @@ class OcppCsmsOptionsFlow(OptionsFlow):
                         CONF_CERT_FILE: user_input.get(CONF_CERT_FILE, ""),
                         CONF_KEY_FILE: user_input.get(CONF_KEY_FILE, ""),
                         CONF_CA_FILE: user_input.get(CONF_CA_FILE, ""),
+                        CONF_SECOND_CERT_FILE: user_input.get(CONF_SECOND_CERT_FILE, ""),
+                        CONF_SECOND_KEY_FILE: user_input.get(CONF_SECOND_KEY_FILE, ""),
                     }
                 )
         suggested = user_input or {
@@ -478,6 +491,8 @@ class OcppCsmsOptionsFlow(OptionsFlow):
             CONF_CERT_FILE: options.get(CONF_CERT_FILE, ""),
             CONF_KEY_FILE: options.get(CONF_KEY_FILE, ""),
             CONF_CA_FILE: options.get(CONF_CA_FILE, ""),
+            CONF_SECOND_CERT_FILE: options.get(CONF_SECOND_CERT_FILE, ""),
+            CONF_SECOND_KEY_FILE: options.get(CONF_SECOND_KEY_FILE, ""),
         }
         return self.async_show_form(
             step_id="tls",
@@ -490,9 +505,35 @@ class OcppCsmsOptionsFlow(OptionsFlow):
                         probatio.Optional(CONF_CERT_FILE): TextSelector(),
                         probatio.Optional(CONF_KEY_FILE): TextSelector(),
                         probatio.Optional(CONF_CA_FILE): TextSelector(),
+                        probatio.Optional(CONF_SECOND_CERT_FILE): TextSelector(),
+                        probatio.Optional(CONF_SECOND_KEY_FILE): TextSelector(),
                     }
                 ),
                 suggested,
+            ),
+            errors=errors,
+        )
+
+    async def async_step_iso15118(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Where the stations' contract certificate requests (Get15118EVCertificate) go: a provider's URL."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            url = user_input.get(CONF_CONTRACT_PROVIDER_URL, "").strip()
+            if url and urlparse(url).scheme not in ("http", "https"):
+                errors[CONF_CONTRACT_PROVIDER_URL] = "invalid_url"
+            else:
+                return self.async_create_entry(data={**self.config_entry.options, CONF_CONTRACT_PROVIDER_URL: url})
+        return self.async_show_form(
+            step_id="iso15118",
+            data_schema=self.add_suggested_values_to_schema(
+                probatio.Schema(
+                    {
+                        probatio.Optional(CONF_CONTRACT_PROVIDER_URL): TextSelector(
+                            TextSelectorConfig(type=TextSelectorType.URL)
+                        )
+                    }
+                ),
+                {CONF_CONTRACT_PROVIDER_URL: self.config_entry.options.get(CONF_CONTRACT_PROVIDER_URL, "")},
             ),
             errors=errors,
         )

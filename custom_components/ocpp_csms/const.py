@@ -22,6 +22,9 @@ CONF_TLS_HOSTS: Final = "tls_hosts"
 CONF_CERT_FILE: Final = "cert_file"
 CONF_KEY_FILE: Final = "key_file"
 CONF_CA_FILE: Final = "ca_file"  # CA that station certificates (security profile 3) must chain to
+# A second server certificate of the other key type (EC beside RSA), A00.FR.318: the user's own files.
+CONF_SECOND_CERT_FILE: Final = "second_cert_file"
+CONF_SECOND_KEY_FILE: Final = "second_key_file"
 
 # Where generated certificates live, below the Home Assistant config dir.
 CERTIFICATE_DIR: Final = "ocpp_csms"
@@ -48,3 +51,5 @@ DEFAULT_PROBLEM_SEVERITY: Final = 3  # 3 "Critical": 0 Danger ... 9 Debug (SetMo
 # Authorization (C, D, H): the stations' local authorization lists follow the ID tokens (on by default).
 CONF_LOCAL_AUTH_LIST: Final = "local_auth_list"
 DEFAULT_LOCAL_AUTH_LIST: Final = True
+# ISO 15118 (issue 17): where Get15118EVCertificate requests go (a contract certificate provider's proxy).
+CONF_CONTRACT_PROVIDER_URL: Final = "contract_provider_url"

@@ -105,6 +105,7 @@ def _station_diagnostics(data: OcppCsmsRuntimeData, station_id: str) -> dict[str
             "entries": len(local_list.entries),
         }
     found["reservations"] = [reservation.to_dict() for reservation in data.reservations.book.of_station(station_id)]
+    found["certificates"] = data.certificates.diagnostics(station_id)  # public data only: no key is held
     return async_redact_data(found, TO_REDACT)
 
 

@@ -19,10 +19,13 @@ from .entity_detail import EntityDetail, EntityLimitCheck
 from .file_transfer import FileTransfer
 from .firmware_updates import FirmwareUpdates
 from .inventory import InventoryReader
+from .iso15118 import Iso15118
 from .local_auth_list import LocalAuthLists
 from .monitoring import StationMonitoring
 from .reservations import StationReservations
+from .security_upgrade import SecurityUpgrade
 from .sessions import ChargingSessions
+from .station_certificates import StationCertificates
 from .station_commands import StationCommands
 from .station_logs import StationLogs
 from .station_runtime import StationRuntimes
@@ -56,6 +59,10 @@ class OcppCsmsRuntimeData:
     # Authorization (C, D, H)
     local_lists: LocalAuthLists
     reservations: StationReservations
+    # ---- issue 17: station certificates, ISO 15118, security profile upgrades ----
+    certificates: StationCertificates
+    iso15118: Iso15118
+    upgrade: SecurityUpgrade
 
     @property
     def central(self) -> CentralSystem:

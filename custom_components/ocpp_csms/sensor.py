@@ -28,6 +28,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
 from .entity import OcppEntity, OcppEntityDescription, StationView, essential
+from .iso15118 import EvNeeds
 from .platform import async_add_evse_entities, async_add_station_entities, async_add_variable_entities
 from .protocol.v201.enums import ChargingRateUnit, ChargingState, ConnectorStatus, FirmwareStatus, Phase
 from .runtime_data import OcppCsmsConfigEntry, OcppCsmsRuntimeData
@@ -47,7 +48,7 @@ CONNECTOR_STATUSES = [status.value.lower() for status in ConnectorStatus]
 class OcppSensorEntityDescription(SensorEntityDescription, OcppEntityDescription):
     """How a sensor reads its state (and attributes); `restore`: its last value survives restarts until a new one."""
 
-    value_fn: Callable[[StationView], StateType]
+    value_fn: Callable[[StationView], StateType | datetime]
     attributes_fn: Callable[[StationView], dict[str, Any] | None] = lambda _view: None
     restore: bool = True
 
@@ -125,11 +126,14 @@ def _limit_in_force(view: StationView) -> StateType:
 
 
 def _limit_attributes(view: StationView) -> dict[str, Any] | None:
-    """The composite schedule's periods, and how the limit in force compares with the one asked for."""
+    """The composite schedule's periods, how the limit in force compares with the one asked for, the EV's schedule."""
     composite = view.limits.composite
+    chosen = view.data.iso15118.schedules.get((view.station_id, view.evse_id))  # K15: the EV's own schedule
     if composite is None:
-        return None
+        return {"ev_schedule": chosen.attributes()} if chosen is not None else None
     attributes = composite.attributes()
+    if chosen is not None:
+        attributes["ev_schedule"] = chosen.attributes()
     if (check := view.data.charging.readback(view.station_id, view.evse_id)) is not None:
         attributes |= {
             "requested_limit": check.requested,
@@ -381,6 +385,94 @@ FIRMWARE_STATUS = OcppSensorEntityDescription(
     restore=False,
 )
 
+# ---- certificates (A02-A03, M03) ----------------------------------------------------------------------------
+
+
+def _certificate_expiry(view: StationView) -> datetime | None:
+    nearest = view.data.certificates.nearest_expiry(view.station_id)
+    return nearest[0] if nearest else None
+
+
+def _certificate_attributes(view: StationView) -> dict[str, Any] | None:
+    nearest = view.data.certificates.nearest_expiry(view.station_id)
+    return {"certificate_type": nearest[1]} if nearest else None
+
+
+CERTIFICATE_EXPIRY = OcppSensorEntityDescription(
+    key="certificate_expiry",
+    translation_key="certificate_expiry",
+    device_class=SensorDeviceClass.TIMESTAMP,
+    entity_category=EntityCategory.DIAGNOSTIC,
+    value_fn=_certificate_expiry,
+    attributes_fn=_certificate_attributes,
+    available_fn=lambda _view: True,  # known from what the integration issued, installed or was shown
+    restore=False,
+)
+
+# ---- ISO 15118 charging needs (K15-K17) ------------------------------------------------------------------------
+
+
+def _ev_need(read: Callable[[EvNeeds], float | datetime | None]) -> Callable[[StationView], StateType | datetime]:
+    """What the EV on the EVSE said it needs, while its session runs."""
+
+    def value(view: StationView) -> StateType | datetime:
+        needs = view.data.iso15118.needs.get((view.station_id, view.evse_id))
+        if needs is None or not view.session.active:
+            return None
+        return read(needs)
+
+    return value
+
+
+EV_NEEDS_SENSORS: tuple[OcppSensorEntityDescription, ...] = (
+    OcppSensorEntityDescription(
+        key="ev_requested_energy",
+        translation_key="ev_requested_energy",
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=1,
+        value_fn=_ev_need(lambda needs: _kwh(needs.requested_energy_wh)),
+        restore=False,
+    ),
+    OcppSensorEntityDescription(
+        key="ev_departure_time",
+        translation_key="ev_departure_time",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=_ev_need(lambda needs: needs.departure_time),
+        restore=False,
+    ),
+    OcppSensorEntityDescription(
+        key="ev_max_current",
+        translation_key="ev_max_current",
+        device_class=SensorDeviceClass.CURRENT,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+        entity_registry_enabled_default=False,
+        value_fn=_ev_need(lambda needs: needs.max_current_a),
+        restore=False,
+    ),
+    OcppSensorEntityDescription(
+        key="ev_max_power",
+        translation_key="ev_max_power",
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+        entity_registry_enabled_default=False,
+        value_fn=_ev_need(lambda needs: needs.max_power_w),
+        restore=False,
+    ),
+    OcppSensorEntityDescription(
+        key="ev_state_of_charge",
+        translation_key="ev_state_of_charge",
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=PERCENTAGE,
+        entity_registry_enabled_default=False,  # DC only; the meter values' State of charge says it already
+        value_fn=_ev_need(lambda needs: needs.state_of_charge),
+        restore=False,
+    ),
+)
+
 VARIABLE_SENSOR_KINDS = frozenset(
     {EntityKind.SENSOR_NUMERIC, EntityKind.SENSOR_ENUM, EntityKind.SENSOR_TEXT, EntityKind.SENSOR_TIMESTAMP}
 )
@@ -391,13 +483,15 @@ async def async_setup_entry(
     entry: OcppCsmsConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the sensors of every EVSE, the station's (external limit, firmware, local list, reservations), variables."""
-    async_add_evse_entities(entry, async_add_entities, OcppSensor, (*EVSE_SENSORS, EXTERNAL_LIMIT, RESERVATION))
+    """Add the sensors of every EVSE (with the EV's needs), the station's own, and a sensor per read-only variable."""
+    async_add_evse_entities(
+        entry, async_add_entities, OcppSensor, (*EVSE_SENSORS, EXTERNAL_LIMIT, RESERVATION, *EV_NEEDS_SENSORS)
+    )
     async_add_station_entities(
         entry,
         async_add_entities,
         OcppSensor,
-        (STATION_STATUS, EXTERNAL_LIMIT, FIRMWARE_STATUS, LOCAL_AUTH_LIST, RESERVATION),
+        (STATION_STATUS, EXTERNAL_LIMIT, FIRMWARE_STATUS, LOCAL_AUTH_LIST, RESERVATION, CERTIFICATE_EXPIRY),
     )
     async_add_variable_entities(entry, async_add_entities, VARIABLE_SENSOR_KINDS, OcppVariableSensor)
 
@@ -410,7 +504,7 @@ class OcppSensor(OcppEntity, RestoreSensor):
 
     @property
     @override
-    def native_value(self) -> StateType:
+    def native_value(self) -> StateType | datetime:
         """The value now, or (where the description says) the one restored from before the restart."""
         value = self.entity_description.value_fn(self.view)
         return self._restored if value is None else value

@@ -36,7 +36,9 @@ from .protocol.v201.enums import (
     ChargingProfilePurpose,
     ChargingRateUnit,
     Connector,
+    GetCertificateIdUse,
     IdTokenEnum,
+    InstallCertificateUse,
     Log,
     MessageFormat,
     MessagePriority,
@@ -45,6 +47,7 @@ from .protocol.v201.enums import (
     Monitor,
     MonitoringBase,
     MonitoringCriterion,
+    OCPPInterface,
     RecurrencyKind,
     Reset,
 )
@@ -637,6 +640,80 @@ async def _cancel_reservation(call: ServiceCall) -> ServiceResponse:
     return {"reservation_id": cancelled.id}
 
 
+# ---- issue 17: station certificates (M03-M05) --------------------------------------------------------------
+
+ATTR_CERTIFICATE_TYPE: Final = "certificate_type"
+ATTR_CERTIFICATE: Final = "certificate"
+ATTR_CERTIFICATE_TYPES: Final = "certificate_types"
+ATTR_SERIAL_NUMBER: Final = "serial_number"
+
+INSTALL_CERTIFICATE_SCHEMA = probatio.Schema(
+    {
+        **TARGET,
+        probatio.Required(ATTR_CERTIFICATE_TYPE): probatio.In([use.value for use in InstallCertificateUse]),
+        # InstallCertificateRequest.certificate is a PEM string of at most 5500 characters.
+        probatio.Optional(ATTR_CERTIFICATE): _text(5500),
+    }
+)
+LIST_CERTIFICATES_SCHEMA = probatio.Schema(
+    {
+        **TARGET,
+        probatio.Optional(ATTR_CERTIFICATE_TYPES): probatio.All(
+            cv.ensure_list, probatio.Length(min=1), [probatio.In([use.value for use in GetCertificateIdUse])]
+        ),
+    }
+)
+DELETE_CERTIFICATE_SCHEMA = probatio.Schema({**TARGET, probatio.Required(ATTR_SERIAL_NUMBER): _text(40)})
+
+
+async def _install_certificate(call: ServiceCall) -> ServiceResponse:
+    data, station_id = _station(call)
+    status = await data.certificates.async_install(
+        station_id, InstallCertificateUse(call.data[ATTR_CERTIFICATE_TYPE]), call.data.get(ATTR_CERTIFICATE)
+    )
+    return {"status": status}
+
+
+async def _get_installed_certificate_ids(call: ServiceCall) -> ServiceResponse:
+    data, station_id = _station(call)
+    types = [GetCertificateIdUse(kind) for kind in call.data.get(ATTR_CERTIFICATE_TYPES, [])]
+    certificates = await data.certificates.async_list(station_id, types or None)
+    return {"certificates": cast(list[JsonValueType], certificates)}
+
+
+async def _delete_certificate(call: ServiceCall) -> ServiceResponse:
+    data, station_id = _station(call)
+    return {"status": await data.certificates.async_delete(station_id, call.data[ATTR_SERIAL_NUMBER])}
+
+
+ATTR_PROFILE: Final = "security_profile"
+ATTR_INTERFACE: Final = "interface"
+ATTR_TIMEOUT: Final = "timeout"
+UPGRADE_SCHEMA = probatio.Schema(
+    {
+        **TARGET,
+        probatio.Required(ATTR_PROFILE): probatio.All(probatio.Coerce(int), probatio.In([2, 3])),
+        probatio.Optional(ATTR_INTERFACE, default=OCPPInterface.WIRED0.value): probatio.In(
+            [kind.value for kind in OCPPInterface]
+        ),
+        probatio.Optional(ATTR_TIMEOUT, default=300): probatio.All(
+            probatio.Coerce(float), probatio.Range(min=1, max=3600)
+        ),
+    }
+)
+
+
+async def _upgrade_security_profile(call: ServiceCall) -> ServiceResponse:
+    data, station_id = _station(call)
+    result = await data.upgrade.async_upgrade(
+        station_id,
+        call.data[ATTR_PROFILE],
+        interface=OCPPInterface(call.data[ATTR_INTERFACE]),
+        within=call.data[ATTR_TIMEOUT],
+    )
+    return cast(dict[str, JsonValueType], result)
+
+
 type Handler = Callable[[ServiceCall], Coroutine[Any, Any, ServiceResponse]]
 
 #: name: (handler, schema, response, admin only)
@@ -666,6 +743,16 @@ SERVICES: Final[dict[str, tuple[Handler, probatio.Schema, SupportsResponse, bool
     "sync_local_list": (_sync_local_list, SYNC_LOCAL_LIST_SCHEMA, SupportsResponse.OPTIONAL, True),
     "reserve": (_reserve, RESERVE_SCHEMA, SupportsResponse.OPTIONAL, False),
     "cancel_reservation": (_cancel_reservation, CANCEL_RESERVATION_SCHEMA, SupportsResponse.OPTIONAL, False),
+    # Certificates (A02-A05, M03-M05)
+    "install_certificate": (_install_certificate, INSTALL_CERTIFICATE_SCHEMA, SupportsResponse.OPTIONAL, True),
+    "get_installed_certificate_ids": (
+        _get_installed_certificate_ids,
+        LIST_CERTIFICATES_SCHEMA,
+        SupportsResponse.ONLY,
+        False,
+    ),
+    "delete_certificate": (_delete_certificate, DELETE_CERTIFICATE_SCHEMA, SupportsResponse.OPTIONAL, True),
+    "upgrade_security_profile": (_upgrade_security_profile, UPGRADE_SCHEMA, SupportsResponse.OPTIONAL, True),
 }
 
 
@@ -684,7 +771,6 @@ ATTR_INSTALL: Final = "install"
 ATTR_LOG_TYPE: Final = "log_type"
 ATTR_OLDEST: Final = "oldest"
 ATTR_LATEST: Final = "latest"
-ATTR_TIMEOUT: Final = "timeout"
 ATTR_BASE: Final = "base"
 ATTR_MONITORS: Final = "monitors"
 ATTR_IDS: Final = "ids"

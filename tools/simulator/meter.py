@@ -37,6 +37,10 @@ class Car:
     phases: int = 3
     battery_wh: float = 60_000.0
     soc: float = 30.0  # %
+    #: speaks ISO 15118 (high-level communication): the station reports its charging needs (K15).
+    iso15118: bool = False
+    #: when the driver leaves, seconds after plugging in (ISO 15118 departure time).
+    departure_in: float = 8 * 3600.0
 
     @classmethod
     def random(cls, rng: random.Random) -> Car:

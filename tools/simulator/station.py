@@ -33,6 +33,7 @@ import logging
 from pathlib import Path
 import random
 import ssl
+import tempfile
 import time
 from typing import Any, Final, cast
 import uuid
@@ -278,6 +279,13 @@ class SimStation(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
         if not config.display:
             self.device_model.remove_component("DisplayMessageCtrlr")
         self.network_profiles: dict[int, dict[str, Any]] = {}
+        self.security_profile = config.security_profile
+        #: Signed certificates with their keys, per type (A02/A03); the keys never leave the station (A02.FR.05).
+        self.identities: dict[str, tuple[str, bytes]] = {}
+        self._csr_keys: dict[str, ec.EllipticCurvePrivateKey] = {}
+        self._profile_fallback = 0
+        self._connect_failures = 0
+        self._target_profile = config.security_profile
         self.pending_reset = False
         self._init_runtime()
         for name, value in config.variables.items():
@@ -367,7 +375,6 @@ class SimStation(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
         try:
             loop = asyncio.get_running_loop()
             # Reading certificate files is blocking I/O: done once, off the event loop.
-            self._ssl = await loop.run_in_executor(None, self._ssl_context)
             if self.config.serial_number is None and (
                 common_name := await loop.run_in_executor(None, _certificate_cn, self.config)
             ):
@@ -378,9 +385,14 @@ class SimStation(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
             while not self._stopping:
                 try:
                     websocket = await self._connect()
-                except (OSError, InvalidHandshake, TimeoutError) as err:
+                except (OSError, InvalidHandshake, TimeoutError, ssl.SSLError) as err:
                     self.stats.connect_failures += 1
                     attempt += 1
+                    self._connect_failures += 1
+                    attempts = int(self.device_model.number("OCPPCommCtrlr", "NetworkProfileConnectionAttempts", 3))
+                    if self._connect_failures >= attempts and len(self._priority()) > self._profile_fallback + 1:
+                        self._profile_fallback += 1  # the next connection profile by priority
+                        self._connect_failures = 0
                     delay = self._backoff(attempt)
                     level = logging.WARNING if isinstance(err, InvalidStatus) else logging.INFO
                     self.log.log(level, "%s: cannot connect (%s); retrying in %.1f s", self.station_id, err, delay)
@@ -420,21 +432,87 @@ class SimStation(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
         return self.config.backoff_min * 2.0**doublings + self.rng.uniform(0, self.config.backoff_range)
 
     def _ssl_context(self) -> ssl.SSLContext | None:
-        if not self.config.url.startswith("wss://"):
+        url, profile = self.connection_target()
+        if not url.startswith("wss://"):
             return None
         context = ssl.create_default_context(cafile=str(self.config.ca_file) if self.config.ca_file else None)
         context.minimum_version = ssl.TLSVersion.TLSv1_2  # A00.FR.309
-        if self.config.security_profile == 3 and self.config.cert_file is not None:
+        roots = [pem for kind, pem in self.certificates.values() if kind == "CSMSRootCertificate"]
+        if roots:  # installed with InstallCertificate (M05): trusted for the CSMS's server certificate
+            context.load_verify_locations(cadata="".join(roots))
+        if profile == 3 and "ChargingStationCertificate" in self.identities:
+            context.load_cert_chain(*self._identity_files())
+        elif profile == 3 and self.config.cert_file is not None:
             context.load_cert_chain(self.config.cert_file, self.config.key_file)
         return context
 
+    # ---- network connection profiles (B09, A05) and station certificates (A02, A03) ---------------------------
+
+    def connection_target(self) -> tuple[str, int]:
+        """The CSMS URL and security profile of the connection profile in use (A05.FR.05: the first by priority)."""
+        slots = [int(slot) for slot in self._priority() if slot.strip().isdigit()]
+        if self._profile_fallback < len(slots) and (data := self.network_profiles.get(slots[self._profile_fallback])):
+            return str(data["ocpp_csms_url"]), int(data["security_profile"])
+        return self.config.url, self.security_profile
+
+    def _priority(self) -> list[str]:
+        variable = self.device_model.find("OCPPCommCtrlr", "NetworkConfigurationPriority")
+        return (variable.value if variable is not None else "0").split(",")
+
+    def _identity_files(self) -> tuple[Path, Path]:
+        """The signed station certificate and its key as files for TLS (private, 0600). Blocking: an executor."""
+        chain, key_pem = self.identities["ChargingStationCertificate"]
+        directory = Path(tempfile.mkdtemp(prefix=f"sim-{self.station_id}-"))
+        cert_file, key_file = directory / "station.crt", directory / "station.key"
+        cert_file.write_text(chain)
+        key_file.touch(mode=0o600)
+        key_file.write_bytes(key_pem)
+        return cert_file, key_file
+
+    def _connected_on(self, profile: int) -> None:
+        """A05.FR.06: connected on a higher profile: it becomes SecurityProfile, lower connection profiles go."""
+        if profile <= self.security_profile:
+            return
+        self.log.info("%s: now on security profile %d", self.station_id, profile)
+        self.security_profile = profile
+        self.device_model.update(self.device_model.find("SecurityCtrlr", "SecurityProfile"), str(profile))
+        kept = [
+            slot
+            for slot in self._priority()
+            if slot.isdigit() and int(self.network_profiles.get(int(slot), {}).get("security_profile", 0)) >= profile
+        ]
+        self.device_model.update(
+            self.device_model.find("OCPPCommCtrlr", "NetworkConfigurationPriority"), ",".join(kept)
+        )
+        self._profile_fallback = 0
+
+    def _priority_refused(self, value: str) -> str | None:
+        """A05.FR.02-03: a higher profile first needs a CSMS root, and for profile 3 a station certificate."""
+        first = value.split(",", maxsplit=1)[0]
+        data = self.network_profiles.get(int(first)) if first.isdigit() else None
+        profile = int(data["security_profile"]) if data is not None else self.security_profile
+        if profile <= self.security_profile:
+            return None
+        has_root = self.config.ca_file is not None or any(
+            k == "CSMSRootCertificate" for k, _ in self.certificates.values()
+        )
+        if profile >= 2 and not has_root:
+            return "no CSMSRootCertificate installed"
+        if profile == 3 and "ChargingStationCertificate" not in self.identities and self.config.cert_file is None:
+            return "no ChargingStationCertificate installed"
+        return None
+
     async def _connect(self) -> ClientConnection:
+        url, profile = self.connection_target()
+        loop = asyncio.get_running_loop()
+        self._ssl = await loop.run_in_executor(None, self._ssl_context)
         headers = None
-        if self.password is not None and self.config.security_profile in (1, 2):
+        if self.password is not None and profile in (1, 2):
             headers = basic_auth_header(self.station_id, self.password)
         ping = int(self.device_model.number("OCPPCommCtrlr", "WebSocketPingInterval", 0))
+        self._target_profile = profile
         websocket = await connect(
-            self.config.endpoint,
+            f"{url.rstrip('/')}/{self.station_id}",
             subprotocols=[SUBPROTOCOL],
             additional_headers=headers,
             ssl=self._ssl,
@@ -456,8 +534,10 @@ class SimStation(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
         self._response_queue: asyncio.Queue[Any] = asyncio.Queue()
         self._call_lock = asyncio.Lock()
         self.stats.connects += 1
+        self._connect_failures = 0
+        self._connected_on(self._target_profile)
         self.connected.set()
-        self.log.info("%s: connected to %s", self.station_id, self.config.endpoint)
+        self.log.info("%s: connected to %s", self.station_id, self.connection_target()[0])
         reader = self.spawn_conn(self._read(websocket))
         self.spawn_conn(self._on_connected())
         try:
@@ -1020,6 +1100,8 @@ class SimStation(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
                 self.auth_cache[_card_key(id_token)] = dict(info)  # C10.FR.05
             if status == "Accepted":
                 tx.group_id_token = info.get("group_id_token") or tx.group_id_token
+                if evse.car is not None and evse.car.iso15118 and evse.tx is tx:
+                    self.spawn_conn(self.notify_ev_charging_needs(evse))  # K15: once the transaction started
                 return
             if id_token is not None:
                 self._card_refused(id_token, "TransactionEvent", str(status))
@@ -1055,6 +1137,25 @@ class SimStation(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
             tx.energy_cap_wh = self.device_model.number("TxCtrlr", "MaxEnergyOnInvalidId", 0)
             self._advance(evse)
             self._queue_updated(evse, "Deauthorized")
+
+    async def notify_ev_charging_needs(self, evse: Evse) -> Any | None:
+        """NotifyEVChargingNeeds (K15.FR.01) of an ISO 15118 car: AC parameters and its departure time."""
+        car = evse.car
+        if car is None:
+            return None
+        needs = {
+            "requested_energy_transfer": "AC_three_phase" if car.phases == 3 else "AC_single_phase",
+            "departure_time": iso(datetime.now(UTC) + timedelta(seconds=car.departure_in)),
+            "ac_charging_parameters": {
+                "energy_amount": round(car.battery_wh * (100.0 - car.soc) / 100.0),
+                "ev_min_current": 6,
+                "ev_max_current": round(car.max_current),
+                "ev_max_voltage": 400 if car.phases == 3 else 230,
+            },
+        }
+        response = await self.send(call.NotifyEVChargingNeeds(charging_needs=needs, evse_id=evse.id))
+        self.stats.received["NotifyEVChargingNeedsResponse"] += 1 if response is not None else 0
+        return response
 
     async def _meter_loop(self, evse: Evse, tx: Transaction) -> None:
         while evse.tx is tx:
@@ -1293,9 +1394,23 @@ class SimStation(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
         limit = self.device_model.number("DeviceDataCtrlr", "ItemsPerMessage", 25, instance="SetVariables")
         if len(set_variable_data) > limit:
             raise OccurrenceConstraintViolationError(description=f"at most {limit:.0f} items")
-        return call_result.SetVariables(
-            set_variable_result=[self.device_model.set_variable(item) for item in set_variable_data]
-        )
+        results = []
+        for item in set_variable_data:
+            names = (item["component"]["name"], item["variable"]["name"])
+            if names == ("OCPPCommCtrlr", "NetworkConfigurationPriority") and (
+                problem := self._priority_refused(str(item["attribute_value"]))
+            ):
+                results.append(
+                    {
+                        "attribute_status": "Rejected",
+                        "component": item["component"],
+                        "variable": item["variable"],
+                        "attribute_status_info": {"reason_code": "InvalidValue", "additional_info": problem},
+                    }
+                )
+                continue
+            results.append(self.device_model.set_variable(item))
+        return call_result.SetVariables(set_variable_result=results)
 
     def _variable_set(self, variable: Variable, _old: str) -> None:
         """Side effects of a value the CSMS set."""
@@ -1692,7 +1807,7 @@ class SimStation(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
                     return call_result.TriggerMessage(status="Rejected", status_info={"reason_code": "NoTransaction"})
             case "Heartbeat" | "StatusNotification" | "MeterValues" | "FirmwareStatusNotification":
                 pass
-            case "LogStatusNotification" | "SignChargingStationCertificate":
+            case "LogStatusNotification" | "SignChargingStationCertificate" | "SignV2GCertificate":
                 pass
             case _:  # SignV2GCertificate, SignCombinedCertificate (no ISO 15118), PublishFirmwareStatusNotification
                 return call_result.TriggerMessage(status="NotImplemented")  # F06.FR.08
@@ -1741,6 +1856,10 @@ class SimStation(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
                 await self.send(call.LogStatusNotification(status=self.log_status))
             case "SignChargingStationCertificate":
                 await self.send(call.SignCertificate(csr=self._csr(), certificate_type="ChargingStationCertificate"))
+            case "SignV2GCertificate":
+                await self.send(
+                    call.SignCertificate(csr=self._csr("V2GCertificate"), certificate_type="V2GCertificate")
+                )
 
     # ---- CSMS-initiated: authorization, reservation (C, D, H) --------------------------------------------------
 
@@ -1872,8 +1991,9 @@ class SimStation(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
 
     # ---- CSMS-initiated: security (A, M) -----------------------------------------------------------------------
 
-    def _csr(self) -> str:
+    def _csr(self, use: str = "ChargingStationCertificate") -> str:
         key = ec.generate_private_key(ec.SECP256R1())
+        self._csr_keys[use] = key  # kept for the certificate CertificateSigned brings (A02.FR.05)
         organization = self.device_model.value("SecurityCtrlr", "OrganizationName", "OCPP CSMS Simulator")
         subject = x509.Name(
             [
@@ -1886,11 +2006,23 @@ class SimStation(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
 
     @on_action(Action.certificate_signed)
     def on_certificate_signed(self, certificate_chain: str, certificate_type: str | None = None, **_: Any) -> Any:
-        """CertificateSigned (A02): Accepted when the chain parses."""
+        """CertificateSigned (A02): Accepted when the chain parses and holds the key of the last CSR."""
         self.stats.received["CertificateSigned"] += 1
         parsed = _certificate_hash_data(certificate_chain)
         if parsed is None:
             return call_result.CertificateSigned(status="Rejected", status_info={"reason_code": "InvalidCertificate"})
+        use = certificate_type or "ChargingStationCertificate"
+        key = self._csr_keys.get(use)
+        leaf = x509.load_pem_x509_certificates(certificate_chain.encode())[0]
+        if key is None or leaf.public_key() != key.public_key():
+            return call_result.CertificateSigned(status="Rejected", status_info={"reason_code": "InvalidCertificate"})
+        del self._csr_keys[use]
+        self.identities[use] = (
+            certificate_chain,
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            ),
+        )
         self.certificates[parsed["serial_number"]] = (
             certificate_type or "ChargingStationCertificate",
             certificate_chain,

@@ -31,6 +31,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 type KeyType = Literal["ec", "rsa"]
 type PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+type PublicKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey
 
 DEFAULT_ORGANIZATION: Final = "Home Assistant OCPP CSMS"
 #: Backdating of notBefore, for stations whose clock runs a little behind (errata 2025-09 on A02.FR.06).
@@ -49,6 +50,11 @@ def _key_pem(key: PrivateKey) -> bytes:
     return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
+
+
+def load_ca(ca_cert_pem: bytes, ca_key_pem: bytes) -> tuple[x509.Certificate, PrivateKey]:
+    """A CA's certificate and key from PEM; TypeError/ValueError when they are no EC/RSA pair."""
+    return _load_ca(ca_cert_pem, ca_key_pem)
 
 
 def _load_ca(ca_cert_pem: bytes, ca_key_pem: bytes) -> tuple[x509.Certificate, PrivateKey]:
@@ -79,20 +85,30 @@ def _name(common_name: str, organization: str) -> x509.Name:
 
 
 def _leaf_builder(
-    issuer: x509.Certificate, key: PrivateKey, subject: x509.Name, valid_days: int
+    issuer: x509.Certificate,
+    key: PrivateKey | PublicKey,
+    subject: x509.Name,
+    valid_days: int,
+    *,
+    ca: bool = False,
 ) -> x509.CertificateBuilder:
+    """A certificate issued by `issuer` for `key` (a private key, or the public key of a CSR).
+
+    `ca`: a sub-CA that signs leaf certificates only (path length 0), else a leaf.
+    """
+    public_key = key if isinstance(key, ec.EllipticCurvePublicKey | rsa.RSAPublicKey) else key.public_key()
     now = datetime.now(UTC)
     issuer_ski = issuer.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
     return (
         x509.CertificateBuilder()
         .subject_name(subject)
         .issuer_name(issuer.subject)
-        .public_key(key.public_key())
+        .public_key(public_key)
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - CLOCK_SKEW)
         .not_valid_after(now + timedelta(days=valid_days))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=0 if ca else None), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(issuer_ski), critical=False)
     )
 
@@ -117,10 +133,12 @@ def generate_ca(
     *,
     organization: str = DEFAULT_ORGANIZATION,
     key_type: KeyType = "ec",
+    path_length: int = 0,
 ) -> tuple[bytes, bytes]:
-    """A self-signed CA: (certificate PEM, private key PEM). It signs certificates directly (path length 0).
+    """A self-signed CA: (certificate PEM, private key PEM).
 
-    CPU work: run it in an executor.
+    By default it signs certificates directly (path length 0); a root above sub-CAs (the V2G root of ISO 15118)
+    takes `path_length=1`. CPU work: run it in an executor.
     """
     key = _new_key(key_type)
     now = datetime.now(UTC)
@@ -134,13 +152,41 @@ def generate_ca(
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - CLOCK_SKEW)
         .not_valid_after(now + timedelta(days=valid_days))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
         .add_extension(_key_usage(digital_signature=True, ca=True), critical=True)
         .add_extension(ski, critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False)
     )
     certificate = _sign(builder, key)
     return certificate.public_bytes(serialization.Encoding.PEM), _key_pem(key)
+
+
+def generate_sub_ca(
+    issuer_cert_pem: bytes,
+    issuer_key_pem: bytes,
+    common_name: str,
+    valid_days: int = 1825,
+    *,
+    organization: str = DEFAULT_ORGANIZATION,
+    domain_component: str | None = None,
+) -> tuple[bytes, bytes]:
+    """A sub-CA signed by a CA (path length 0: it signs leaf certificates only): (certificate PEM, key PEM).
+
+    ISO 15118-2 marks its sub-CAs with a domainComponent ("CPO" for the charge point operator's, "MO" for a
+    mobility operator's). EC P-256, as ISO 15118-2 requires. CPU work: run it in an executor.
+    """
+    issuer, issuer_key = _load_ca(issuer_cert_pem, issuer_key_pem)
+    key = _new_key("ec")
+    attributes = [
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization),
+        x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+    ]
+    if domain_component is not None:
+        attributes.append(x509.NameAttribute(NameOID.DOMAIN_COMPONENT, domain_component))
+    builder = _leaf_builder(issuer, key, x509.Name(attributes), valid_days, ca=True).add_extension(
+        _key_usage(digital_signature=True, ca=True), critical=True
+    )
+    return _sign(builder, issuer_key).public_bytes(serialization.Encoding.PEM), _key_pem(key)
 
 
 def _san_entries(hosts: list[str]) -> list[x509.GeneralName]:
@@ -211,6 +257,36 @@ def generate_client_certificate(
     if extended_key_usage:
         builder = builder.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
     return _sign(builder, ca_key).public_bytes(serialization.Encoding.PEM), _key_pem(key)
+
+
+def issue_leaf(
+    issuer: x509.Certificate,
+    issuer_key: PrivateKey,
+    public_key: PublicKey,
+    subject: x509.Name,
+    valid_days: int,
+    *,
+    key_agreement: bool = False,
+) -> x509.Certificate:
+    """A leaf certificate for another party's public key (a station's CSR), signed by `issuer`.
+
+    Key Usage digitalSignature (TLS client authentication signs), keyEncipherment for RSA keys, keyAgreement
+    where asked (an ISO 15118 SECC certificate's EC key agrees on keys with the EV). No Extended Key Usage
+    (A00.FR.514). CPU work: run it in an executor.
+    """
+    usage = x509.KeyUsage(
+        digital_signature=True,
+        content_commitment=False,
+        key_encipherment=isinstance(public_key, rsa.RSAPublicKey),
+        data_encipherment=False,
+        key_agreement=key_agreement,
+        key_cert_sign=False,
+        crl_sign=False,
+        encipher_only=False,
+        decipher_only=False,
+    )
+    builder = _leaf_builder(issuer, public_key, subject, valid_days).add_extension(usage, critical=True)
+    return _sign(builder, issuer_key)
 
 
 def load_certificate(cert: bytes | x509.Certificate) -> x509.Certificate:

@@ -199,7 +199,13 @@ class OcppListener:
                 password_hash = await self.verifier.async_hash(basic[1])
             if profile is SecurityProfile.TLS_BASIC_AUTH and basic is None:
                 return _unauthorized(connection)
-            return Credentials(profile, password_hash, peer.common_name if peer else None, address)
+            return Credentials(
+                profile,
+                password_hash,
+                peer.common_name if peer else None,
+                address,
+                peer.not_valid_after if peer else None,
+            )
 
         required = record.security_profile
         if (required >= SecurityProfile.TLS_BASIC_AUTH and not self.tls) or (
@@ -213,7 +219,13 @@ class OcppListener:
             )
             return connection.respond(HTTPStatus.FORBIDDEN, "Security profile downgrade refused.\n")
         if profile is SecurityProfile.TLS_CLIENT_CERTIFICATE:
-            return Credentials(profile, record.password_hash, peer.common_name if peer else None, address)
+            return Credentials(
+                profile,
+                record.password_hash,
+                peer.common_name if peer else None,
+                address,
+                peer.not_valid_after if peer else None,
+            )
         if record.password_hash is None:
             return Credentials(profile, None, None, address)
         if basic is None:

@@ -117,6 +117,8 @@ class Credentials:
     password_hash: str | None = None
     certificate_cn: str | None = None
     remote_address: str | None = None
+    #: The end of validity of the TLS client certificate presented (profile 3): renewal is due before it (A03).
+    certificate_not_after: datetime | None = None
 
 
 @dataclass(slots=True)
