@@ -123,8 +123,8 @@ async def test_near_the_entity_limit_a_repair_offers_essential(
     issue = issues.async_get_issue(DOMAIN, ENTITY_LIMIT_ISSUE)
     assert issue is not None
     assert issue.is_fixable
-    # (91: the availability states, EVSE power and external limit sensors that repeat others are disabled)
-    assert issue.translation_placeholders == {"enabled": "91", "limit": "10000"}
+    # (92: the availability states, EVSE power and external limit sensors that repeat others are disabled)
+    assert issue.translation_placeholders == {"enabled": "92", "limit": "10000"}
 
     flows = repairs_flow_manager(hass)
     assert flows is not None

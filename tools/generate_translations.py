@@ -118,7 +118,11 @@ CURATED_ICONS = {
 }
 
 FIXED_ICONS: dict[str, dict[str, str]] = {
-    "button": {"rotate_password": "mdi:key-change", "unlock_connector": "mdi:lock-open-variant"},
+    "button": {
+        "refresh_inventory": "mdi:database-refresh",
+        "rotate_password": "mdi:key-change",
+        "unlock_connector": "mdi:lock-open-variant",
+    },
     "event": {"external_charging_limit": "mdi:transmission-tower", "token_presented": "mdi:card-account-details"},
     "number": {
         "charging_current_limit": "mdi:current-ac",
@@ -150,6 +154,7 @@ FIXED: dict[str, dict[str, Any]] = {
         "rotate_password": {"name": "Rotate password"},
         "reset_on_idle": {"name": "Reboot when idle"},
         "reset_immediate": {"name": "Reboot now"},
+        "refresh_inventory": {"name": "Refresh inventory"},
         "unlock_connector": {"name": "Unlock connector"},
     },
     "number": {

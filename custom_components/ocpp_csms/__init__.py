@@ -50,6 +50,7 @@ from .services import async_setup_services
 from .sessions import ChargingSessions
 from .station.id_tokens import UnknownTokenPolicy
 from .station_commands import StationCommands
+from .station_requests import StationRequests
 from .station_runtime import StationRuntimes, async_remove_station_stores
 from .station_trust import StationTrust, async_load_registry, is_ignored, registry_store
 from .tls_setup import CertificateError, build_server_context, remove_generated_certificates
@@ -124,6 +125,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
     inventory = InventoryReader(
         context, evse_reported=devices.evse_reported, inventory_received=variables.async_inventory_received
     )
+    requests = StationRequests(
+        context,
+        profiles_changed=charging.async_read_back,
+        variables_written=variables.async_written,
+        send_report_request=inventory.async_send_report_request,
+    )
     sessions = ChargingSessions(
         context,
         evse_changed=devices.evse_changed,
@@ -176,6 +183,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
         variables=variables,
         charging=charging,
         commands=commands,
+        requests=requests,
         entity_detail=detail,
         entity_limit=entity_limit,
     )

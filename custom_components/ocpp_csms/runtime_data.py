@@ -17,6 +17,7 @@ from .entity_detail import EntityDetail, EntityLimitCheck
 from .inventory import InventoryReader
 from .sessions import ChargingSessions
 from .station_commands import StationCommands
+from .station_requests import StationRequests
 from .station_runtime import StationRuntimes
 from .station_trust import StationTrust
 from .variable_sync import VariableSync
@@ -36,6 +37,7 @@ class OcppCsmsRuntimeData:
     variables: VariableSync
     charging: ChargingControl
     commands: StationCommands
+    requests: StationRequests
     entity_detail: EntityDetail
     entity_limit: EntityLimitCheck
 
