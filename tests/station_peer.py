@@ -49,6 +49,8 @@ class StationPeer(ChargePoint):  # type: ignore[misc]
         self.unlock_status = "Unlocked"
         self.transaction_ongoing = True
         self.report_part_size = 40
+        #: The reports accepted and not sent yet, by requestId: what the station held when it accepted.
+        self.accepted_reports: dict[int, list[dict[str, Any]]] = {}
         #: Messages the station sends on its own after answering a request (cancelled when the test is done).
         self.background: set[asyncio.Task[Any]] = set()
 
@@ -114,19 +116,90 @@ class StationPeer(ChargePoint):  # type: ignore[misc]
                     key = (item["component"]["name"], item["variable"]["name"])
                     self.variables.setdefault(key, attribute["value"])
 
+    def base_report(self, report_base: str) -> list[dict[str, Any]]:
+        """The inventory's variables a base report holds: all, the writable ones, or the availability summary."""
+        if report_base == "ConfigurationInventory":
+            return [item for item in self.inventory if item["variableAttribute"][0].get("mutability") != "ReadOnly"]
+        if report_base == "SummaryInventory":
+            return [item for item in self.inventory if item["variable"]["name"] in ("AvailabilityState", "Problem")]
+        return self.inventory
+
+    def component_report(
+        self, component_variable: list[dict[str, Any]] | None, component_criteria: list[str] | None
+    ) -> list[dict[str, Any]]:
+        """The inventory's variables of the components asked for (B08): by name and, where given, the rest."""
+
+        def component_matches(item: dict[str, Any], wanted: dict[str, Any]) -> bool:
+            component, asked = item["component"], wanted["component"]
+            evse, asked_evse = component.get("evse", {}), asked.get("evse", {})
+            variable, asked_variable = item["variable"], wanted.get("variable")
+            return (
+                component["name"] == asked["name"]
+                and ("instance" not in asked or component.get("instance") == asked["instance"])
+                and ("id" not in asked_evse or evse.get("id") == asked_evse["id"])
+                and ("connector_id" not in asked_evse or evse.get("connectorId") == asked_evse["connector_id"])
+                and (asked_variable is None or variable["name"] == asked_variable["name"])
+                and (
+                    asked_variable is None
+                    or "instance" not in asked_variable
+                    or variable.get("instance") == asked_variable["instance"]
+                )
+            )
+
+        def where(item: dict[str, Any]) -> tuple[Any, ...]:
+            component = item["component"]
+            return component["name"], component.get("instance"), repr(component.get("evse"))
+
+        items = self.inventory
+        if component_variable:
+            items = [item for item in items if any(component_matches(item, wanted) for wanted in component_variable)]
+        if component_criteria:
+            # A component meets a criterion when its variable of that name is "true" (Active, Enabled, ...).
+            meeting = {
+                where(item)
+                for item in self.inventory
+                if item["variable"]["name"] in component_criteria
+                and item["variableAttribute"][0].get("value") == "true"
+            }
+            items = [item for item in items if where(item) in meeting]
+        return items
+
     @on(Action.get_base_report)
     def on_get_base_report(self, request_id: int, report_base: str, **kwargs: Any) -> call_result.GetBaseReport:
-        """Accept; the report follows in parts."""
+        """Accept with an inventory (NotSupported without); the report, as it is now, follows in parts."""
         self.received.put_nowait(("GetBaseReport", {"request_id": request_id, "report_base": report_base}))
-        return call_result.GetBaseReport(status="Accepted" if self.inventory else "NotSupported")
+        if not self.inventory:
+            return call_result.GetBaseReport(status="NotSupported")
+        self.accepted_reports[request_id] = self.base_report(report_base)
+        return call_result.GetBaseReport(status="Accepted")
 
     @after(Action.get_base_report)
     async def after_get_base_report(self, request_id: int, **_kwargs: Any) -> None:
-        """Send the inventory in NotifyReport parts of `report_part_size` items (B07.FR.04)."""
+        """Send the report accepted in NotifyReport parts of `report_part_size` items (B07.FR.04)."""
+        if (items := self.accepted_reports.pop(request_id, None)) is not None:
+            await self.send_report(request_id, items)
+
+    @on(Action.get_report)
+    def on_get_report(self, request_id: int, **kwargs: Any) -> call_result.GetReport:
+        """Accept when something matches (EmptyResultSet otherwise); the report follows in parts (B08)."""
+        self.received.put_nowait(("GetReport", {"request_id": request_id, **kwargs}))
+        items = self.component_report(kwargs.get("component_variable"), kwargs.get("component_criteria"))
+        if not items:
+            return call_result.GetReport(status="EmptyResultSet")
+        self.accepted_reports[request_id] = items
+        return call_result.GetReport(status="Accepted")
+
+    @after(Action.get_report)
+    async def after_get_report(self, request_id: int, **_kwargs: Any) -> None:
+        """Send the report accepted in NotifyReport parts of `report_part_size` items (B08.FR.04)."""
+        if (items := self.accepted_reports.pop(request_id, None)) is not None:
+            await self.send_report(request_id, items)
+
+    async def send_report(self, request_id: int, data: list[dict[str, Any]]) -> None:
+        """NotifyReport parts of `report_part_size` items, the last with tbc false."""
         if (task := asyncio.current_task()) is not None:
             self.background.add(task)
             task.add_done_callback(self.background.discard)
-        data = self.inventory
         size = self.report_part_size
         chunks = [data[index : index + size] for index in range(0, len(data), size)]
         with contextlib.suppress(ConnectionClosed):

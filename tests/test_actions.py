@@ -1,9 +1,9 @@
 """The actions' contract: who may call them, what they target, what their schemas refuse, how they batch.
 
-Actions that change what a station trusts or is (resets, variables, vendor data, passwords, ID tokens) are for
-administrators; the others are for every user. Each targets a device of this integration, on a loaded entry. The
-schemas hold OCPP's string lengths, so a request the station would refuse is never built. Reads and writes of
-many variables go out in requests of at most the station's ItemsPerMessage.
+Actions that change what a station trusts or is (resets, variables, vendor data, any request sent as given,
+passwords, ID tokens) are for administrators; the others are for every user. Each targets a device of this
+integration, on a loaded entry. The schemas hold OCPP's string lengths, so a request the station would refuse is
+never built. Reads and writes of many variables go out in requests of at most the station's ItemsPerMessage.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ ADMIN_ACTIONS = {
     "reset",
     "set_variables",
     "data_transfer",
+    "send_request",
     "rotate_password",
     "add_id_token",
     "remove_id_token",
@@ -100,6 +101,7 @@ async def test_admin_actions_refuse_a_user_who_is_no_administrator(
                 "variables": [{"component": "OCPPCommCtrlr", "variable": "HeartbeatInterval", "value": "1"}],
             },
             "data_transfer": {"device_id": station_device, "vendor_id": "test"},
+            "send_request": {"device_id": station_device, "action": "Reset", "payload": {"type": "Immediate"}},
             "rotate_password": {"device_id": station_device},
             "add_id_token": {"id_token": "MINE"},
             "remove_id_token": {"id_token": "KEEP"},
@@ -159,6 +161,7 @@ async def test_the_other_actions_work_for_a_user_who_is_no_administrator(
                 },
                 "GetVariables",
             ),
+            "get_report": ({"device_id": evse, "report_base": "SummaryInventory"}, "GetBaseReport"),
             "list_id_tokens": ({}, None),
             "get_charging_profiles": ({"device_id": evse}, "GetChargingProfiles"),
             "get_transaction_status": ({"device_id": evse}, "GetTransactionStatus"),

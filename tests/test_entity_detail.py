@@ -123,10 +123,11 @@ async def test_near_the_entity_limit_a_repair_offers_essential(
     issue = issues.async_get_issue(DOMAIN, ENTITY_LIMIT_ISSUE)
     assert issue is not None
     assert issue.is_fixable
-    # (109: the availability states, EVSE power and external limit sensors that repeat others are disabled; the
-    # station status, firmware, firmware status, display, monitoring level, problem, local list, reservation and
-    # certificate expiry entities, and per EVSE an ISO 15118 car's requested energy and departure time, are in)
-    assert issue.translation_placeholders == {"enabled": "109", "limit": "10000"}
+    # (110: the availability states, EVSE power and external limit sensors that repeat others are disabled; the
+    # station status, firmware, firmware status, display, monitoring level, problem, local list, reservation,
+    # certificate expiry and refresh inventory entities, and per EVSE an ISO 15118 car's requested energy and
+    # departure time, are in)
+    assert issue.translation_placeholders == {"enabled": "110", "limit": "10000"}
 
     flows = repairs_flow_manager(hass)
     assert flows is not None

@@ -160,7 +160,8 @@ async def test_reconfigure_changes_the_port(hass: HomeAssistant, setup_integrati
     result = await entry.start_reconfigure_flow(hass)
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_PORT: port})
     assert result["reason"] == "reconfigure_successful"
-    await hass.async_block_till_done()  # the reload it schedules ends before the test does (no lingering timer)
+    await hass.async_block_till_done()  # the reload it started is done before Home Assistant stops
+    assert [listener.port for listener in entry.runtime_data.listeners] == [port]
 
 
 async def test_options_settings(hass: HomeAssistant, setup_integration: SetupIntegration) -> None:

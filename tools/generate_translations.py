@@ -121,6 +121,7 @@ CURATED_ICONS = {
 
 FIXED_ICONS: dict[str, dict[str, str]] = {
     "button": {
+        "refresh_inventory": "mdi:database-refresh",
         "rotate_password": "mdi:key-change",
         "unlock_connector": "mdi:lock-open-variant",
         "clear_cache": "mdi:cached",  # authorization (C, D, H)
@@ -170,6 +171,7 @@ FIXED: dict[str, dict[str, Any]] = {
         "rotate_password": {"name": "Rotate password"},
         "reset_on_idle": {"name": "Reboot when idle"},
         "reset_immediate": {"name": "Reboot now"},
+        "refresh_inventory": {"name": "Refresh inventory"},
         "unlock_connector": {"name": "Unlock connector"},
         "clear_cache": {"name": "Clear authorization cache"},  # authorization (C, D, H)
     },

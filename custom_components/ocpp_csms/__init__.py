@@ -67,6 +67,7 @@ from .signals import station_removed_signal
 from .station.id_tokens import UnknownTokenPolicy
 from .station_certificates import StationCertificates, async_load_certificates
 from .station_commands import StationCommands
+from .station_requests import StationRequests
 from .station_runtime import StationRuntimes, async_remove_station_stores
 from .station_trust import StationTrust, async_load_registry, is_ignored, registry_store
 from .tls_setup import CertificateError, build_server_context, parse_hosts, remove_generated_certificates
@@ -180,6 +181,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
     inventory = InventoryReader(
         context, evse_reported=devices.evse_reported, inventory_received=variables.async_inventory_received
     )
+    requests = StationRequests(
+        context,
+        profiles_changed=charging.async_read_back,
+        variables_written=variables.async_written,
+        send_report_request=inventory.async_send_report_request,
+    )
     sessions = ChargingSessions(
         context,
         evse_changed=devices.evse_changed,
@@ -211,6 +218,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
         variables=variables,
         charging=charging,
         commands=commands,
+        requests=requests,
         entity_detail=detail,
         entity_limit=entity_limit,
         **management,

@@ -1,4 +1,4 @@
-"""Buttons: a station's password rotation, resets and authorization cache, and unlocking an EVSE's connector."""
+"""Buttons: a station's password rotation, resets, authorization cache and inventory refresh; unlocking a connector."""
 
 from __future__ import annotations
 
@@ -48,6 +48,12 @@ STATION_BUTTONS: tuple[OcppButtonEntityDescription, ...] = (
         entity_category=EntityCategory.CONFIG,
         entity_registry_enabled_default=False,
         press_fn=lambda view: view.data.commands.async_reset(view.station_id, Reset.IMMEDIATE),
+    ),
+    OcppButtonEntityDescription(
+        key="refresh_inventory",
+        translation_key="refresh_inventory",
+        entity_category=EntityCategory.CONFIG,
+        press_fn=lambda view: view.data.inventory.async_refresh(view.station_id),
     ),
 )
 #: ClearCache (C11): the station forgets the tokens it cached (the local list stays).

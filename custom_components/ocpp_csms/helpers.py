@@ -89,6 +89,13 @@ def invalid_request(err: ValidationError) -> ServiceValidationError:
     return user_error("invalid_request", field=field, problem=first["type"])
 
 
+def invalid_payload(action: str, err: ValidationError) -> ServiceValidationError:
+    """A payload given for `action` is no valid request of it: where the first problem is, and its kind."""
+    first = err.errors()[0]
+    field = ".".join(str(part) for part in first["loc"]) or "-"
+    return user_error("invalid_payload", action=action, field=field, problem=first["type"])
+
+
 @contextmanager
 def translated_errors(station_id: str) -> Iterator[None]:
     """Raise what the HA-free core raises about `station_id` as translated Home Assistant errors."""

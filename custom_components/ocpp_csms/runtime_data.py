@@ -28,6 +28,7 @@ from .sessions import ChargingSessions
 from .station_certificates import StationCertificates
 from .station_commands import StationCommands
 from .station_logs import StationLogs
+from .station_requests import StationRequests
 from .station_runtime import StationRuntimes
 from .station_trust import StationTrust
 from .variable_sync import VariableSync
@@ -47,6 +48,7 @@ class OcppCsmsRuntimeData:
     variables: VariableSync
     charging: ChargingControl
     commands: StationCommands
+    requests: StationRequests
     entity_detail: EntityDetail
     entity_limit: EntityLimitCheck
     # station management: firmware (L), logs and monitoring (N), display messages (O)

@@ -4,8 +4,8 @@ Most target a device: a station's device, or an EVSE's ("CP-1 EVSE 1"). Station-
 the station's device is the TxDefaultProfile of EVSE 0, the default of every EVSE; with `station_cap` it is the
 ChargingStationMaxProfile that bounds the whole station). The ID-token actions concern the central system itself;
 a reservation is of an EVSE, or of any EVSE of a station. Actions that change what a station trusts or is (ID
-tokens, local lists, passwords, variables, resets, vendor data) are for administrators. Lengths and formats are
-checked by the schemas; errors are translated.
+tokens, local lists, passwords, certificates, variables, resets, vendor data, any request sent as given) are for
+administrators. Lengths and formats are checked by the schemas; errors are translated.
 """
 
 from __future__ import annotations
@@ -30,11 +30,12 @@ from .const import ATTR_DEVICE_ID, DOMAIN, EVSE_SEPARATOR, SERVICE_ROTATE_PASSWO
 from .display_messages import DisplayMessage
 from .helpers import translated_errors, user_error
 from .monitoring import MonitorRequest
-from .protocol.v201.datatypes import IdToken
+from .protocol.v201.datatypes import EVSE, Component, ComponentVariable, IdToken, Variable
 from .protocol.v201.enums import (
     AuthorizationStatus,
     ChargingProfilePurpose,
     ChargingRateUnit,
+    ComponentCriterion,
     Connector,
     GetCertificateIdUse,
     IdTokenEnum,
@@ -49,6 +50,7 @@ from .protocol.v201.enums import (
     MonitoringCriterion,
     OCPPInterface,
     RecurrencyKind,
+    ReportBase,
     Reset,
 )
 from .runtime_data import OcppCsmsConfigEntry, OcppCsmsRuntimeData
@@ -64,6 +66,7 @@ from .station.id_tokens import (
 )
 from .station.local_list import DEFAULT_LIST_TYPE
 from .station.monitors import DEFAULT_MONITOR_SEVERITY
+from .station_requests import CSMS_ACTIONS
 
 ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
 ATTR_CURRENT: Final = "current"
@@ -100,6 +103,11 @@ ATTR_EVSES: Final = "evses"
 ATTR_FULL: Final = "full"
 ATTR_CONNECTOR_TYPE: Final = "connector_type"
 ATTR_RESERVATION_ID: Final = "reservation_id"
+ATTR_ACTION: Final = "action"
+ATTR_PAYLOAD: Final = "payload"
+ATTR_REPORT_BASE: Final = "report_base"
+ATTR_COMPONENT_CRITERIA: Final = "component_criteria"
+ATTR_COMPONENT_VARIABLES: Final = "component_variables"
 
 UNITS: Final = {"current": ChargingRateUnit.A, "power": ChargingRateUnit.W}
 #: How long a reservation lasts when the action gives neither an end nor a duration.
@@ -247,6 +255,36 @@ SET_VARIABLES_SCHEMA = probatio.Schema(
             # attributeValue is a string of at most 1000 characters.
             [{**VARIABLE_REF, probatio.Required("value"): _text(1000, min_length=0)}],
         ),
+    }
+)
+#: A component, and optionally one of its variables, whose report GetReport asks for (ComponentVariableType).
+COMPONENT_VARIABLE_REF: Final = {
+    probatio.Required("component"): _text(50),
+    probatio.Optional("variable"): _text(50),
+    probatio.Optional("component_instance"): _text(50),
+    probatio.Optional("variable_instance"): _text(50),
+    probatio.Optional("evse_id"): NON_NEGATIVE_INT,
+    probatio.Optional("connector_id"): NON_NEGATIVE_INT,
+}
+GET_REPORT_SCHEMA = probatio.Schema(
+    {
+        **TARGET,
+        probatio.Optional(ATTR_REPORT_BASE): probatio.In([base.value for base in ReportBase]),
+        probatio.Optional(ATTR_COMPONENT_CRITERIA): probatio.All(
+            cv.ensure_list,
+            probatio.Length(min=1, max=len(ComponentCriterion)),
+            [probatio.In([criterion.value for criterion in ComponentCriterion])],
+        ),
+        probatio.Optional(ATTR_COMPONENT_VARIABLES): probatio.All(
+            cv.ensure_list, probatio.Length(min=1), [COMPONENT_VARIABLE_REF]
+        ),
+    }
+)
+SEND_REQUEST_SCHEMA = probatio.Schema(
+    {
+        **TARGET,
+        probatio.Required(ATTR_ACTION): probatio.In(list(CSMS_ACTIONS)),
+        probatio.Optional(ATTR_PAYLOAD, default=dict): dict,
     }
 )
 DATA_TRANSFER_SCHEMA = probatio.Schema(
@@ -516,6 +554,40 @@ async def _set_variables(call: ServiceCall) -> ServiceResponse:
     return {"results": [result.to_payload() for result in results]}
 
 
+def _component_variable(item: dict[str, Any]) -> ComponentVariable:
+    evse = EVSE(id=item["evse_id"], connector_id=item.get("connector_id")) if "evse_id" in item else None
+    return ComponentVariable(
+        component=Component(name=item["component"], instance=item.get("component_instance"), evse=evse),
+        variable=Variable(name=item["variable"], instance=item.get("variable_instance"))
+        if "variable" in item
+        else None,
+    )
+
+
+async def _get_report(call: ServiceCall) -> ServiceResponse:
+    data, station_id, _ = resolve_target(call.hass, call.data[ATTR_DEVICE_ID])
+    criteria = call.data.get(ATTR_COMPONENT_CRITERIA)
+    variables = call.data.get(ATTR_COMPONENT_VARIABLES)
+    if not criteria and not variables:
+        report_base = ReportBase(call.data.get(ATTR_REPORT_BASE, ReportBase.FULL_INVENTORY))
+        return await data.inventory.async_get_base_report(station_id, report_base)
+    if ATTR_REPORT_BASE in call.data:
+        raise user_error("report_base_or_criteria")
+    return await data.inventory.async_get_report(
+        station_id,
+        criteria=[ComponentCriterion(criterion) for criterion in criteria] if criteria else None,
+        component_variables=[_component_variable(item) for item in variables] if variables else None,
+    )
+
+
+# ---- any request --------------------------------------------------------------------------------------
+
+
+async def _send_request(call: ServiceCall) -> ServiceResponse:
+    data, station_id = _station(call)
+    return await data.requests.async_send(station_id, call.data[ATTR_ACTION], call.data[ATTR_PAYLOAD])
+
+
 # ---- ID tokens ----------------------------------------------------------------------------------------
 
 
@@ -732,7 +804,9 @@ SERVICES: Final[dict[str, tuple[Handler, probatio.Schema, SupportsResponse, bool
     "trigger_message": (_trigger_message, TRIGGER_SCHEMA, SupportsResponse.OPTIONAL, False),
     "get_variables": (_get_variables, GET_VARIABLES_SCHEMA, SupportsResponse.ONLY, False),
     "set_variables": (_set_variables, SET_VARIABLES_SCHEMA, SupportsResponse.OPTIONAL, True),
+    "get_report": (_get_report, GET_REPORT_SCHEMA, SupportsResponse.ONLY, False),
     "data_transfer": (_data_transfer, DATA_TRANSFER_SCHEMA, SupportsResponse.OPTIONAL, True),
+    "send_request": (_send_request, SEND_REQUEST_SCHEMA, SupportsResponse.OPTIONAL, True),
     SERVICE_ROTATE_PASSWORD: (_rotate_password, STATION_SCHEMA, SupportsResponse.NONE, True),
     "add_id_token": (_add_id_token, ADD_ID_TOKEN_SCHEMA, SupportsResponse.NONE, True),
     "remove_id_token": (_remove_id_token, REMOVE_ID_TOKEN_SCHEMA, SupportsResponse.NONE, True),

@@ -37,7 +37,7 @@ from .protocol.v201.datatypes import (
     SetVariableData,
     SetVariableResult,
 )
-from .protocol.v201.enums import Monitor, SetMonitoringStatus, SetVariableStatus
+from .protocol.v201.enums import Attribute, Monitor, SetMonitoringStatus, SetVariableStatus
 from .protocol.v201.messages import (
     GetVariablesRequest,
     GetVariablesResponse,
@@ -182,6 +182,40 @@ class VariableSync(StationListener):
                 self._reboot_required(station_id, write.key)
             results.append(outcome)
         return results
+
+    async def async_written(
+        self, station_id: str, request: SetVariablesRequest, response: SetVariablesResponse
+    ) -> None:
+        """SetVariables sent as it was given (the `send_request` action): its entities show what the station holds.
+
+        The values it accepted are recorded and read back with GetVariables (one that cannot be read back keeps
+        the value written); a value that needs a reboot opens the repair.
+        """
+        runtime = await self.context.runtimes.async_get(station_id)
+        model = runtime.device_model
+        if model.apply_set_variable_results(request.set_variable_data, response.set_variable_result):
+            self._changed(runtime)
+        read_back: list[GetVariableData] = []
+        for result in response.set_variable_result:
+            key = VariableKey.from_ocpp(result.component, result.variable)
+            if result.attribute_status is SetVariableStatus.REBOOT_REQUIRED:
+                self._reboot_required(station_id, key)
+            elif result.attribute_status is SetVariableStatus.ACCEPTED and (info := model.get(key)) is not None:
+                attribute = info.attributes.get(result.attribute_type or Attribute.ACTUAL)
+                if attribute is None or attribute.readable:
+                    read_back.append(
+                        GetVariableData(
+                            component=result.component,
+                            variable=result.variable,
+                            attribute_type=result.attribute_type,
+                        )
+                    )
+        if not read_back or not self.context.is_connected(station_id):
+            return
+        try:
+            await self._async_get_data(station_id, read_back)
+        except CallFailed as err:
+            _LOGGER.debug("%s: variables written not read back: %s", station_id, err)
 
     @callback
     def _reboot_required(self, station_id: str, key: VariableKey) -> None:
@@ -338,10 +372,13 @@ class VariableSync(StationListener):
 
         Raises CallFailed when a request is not answered; the values read before are kept.
         """
+        data = [GetVariableData(component=key.to_component(), variable=key.to_variable()) for key in keys]
+        return await self._async_get_data(station_id, data)
+
+    async def _async_get_data(self, station_id: str, data: list[GetVariableData]) -> list[GetVariableResult]:
         runtime = await self.context.runtimes.async_get(station_id)
         model = runtime.device_model
         session = self.context.connected(station_id).session
-        data = [GetVariableData(component=key.to_component(), variable=key.to_variable()) for key in keys]
         results: list[GetVariableResult] = []
         for group in batches(
             data,

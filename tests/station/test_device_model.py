@@ -343,6 +343,20 @@ def test_merge_copies_another_model() -> None:
     assert other.merge(model) == []
 
 
+def test_merge_keeps_characteristics_a_report_does_not_carry() -> None:
+    """B08: a report of values only updates the values; what the inventory knew of the variable stays."""
+    model = full_model()
+    key = VariableKey("OCPPCommCtrlr", "HeartbeatInterval")
+    known = model[key].characteristics
+    report = DeviceModel({key: VariableInfo(attributes={ACTUAL: AttributeInfo(value="45")})})
+    assert model.merge(report) == [key]
+    assert model.value(key) == "45"
+    assert model[key].characteristics == known is not None
+    new = VariableKey("VendorCtrlr", "FanSpeed")
+    assert model.merge(DeviceModel({new: VariableInfo()})) == [new]
+    assert model[new].characteristics is None
+
+
 # Report assembly
 
 
@@ -417,6 +431,25 @@ def test_b07_fr_04_a_new_request_id_supersedes_the_pending_report() -> None:
     assert assembler.request_id == 3
     assembler.expect(3)
     assert assembler.request_id == 3
+
+
+def test_a_request_id_used_before_is_taken_again_and_an_ignored_one_is_dropped() -> None:
+    """A report asked for with a finished report's requestId is assembled; parts of an ignored one are not."""
+    first = parts(request_id=1, per_part=40)
+    assembler = ReportAssembler()
+    assert feed_all(assembler, first)[-1] == full_model()
+    assert assembler.feed(first[0]) is None  # late: ignored
+    assembler.expect(1)
+    assert feed_all(assembler, first)[-1] == full_model()
+
+    assembler.expect(2)
+    assembler.ignore(2)  # the pending report is not affected
+    assembler.ignore(3)
+    assembler.ignore(3)
+    assert assembler.request_id == 2
+    assert assembler.feed(parts(request_id=3)[0]) is None
+    assert assembler.request_id == 2  # a part of an ignored report does not supersede the pending one
+    assert feed_all(assembler, parts(request_id=2))[-1] == full_model()
 
 
 def test_report_merges_into_a_base_model() -> None:

@@ -429,8 +429,18 @@ class DeviceModel(Mapping[VariableKey, VariableInfo]):
         return changed
 
     def merge(self, other: DeviceModel) -> list[VariableKey]:
-        """Put every variable of another model into this one; the keys that changed."""
-        return [key for key, info in other.items() if self.put(key, info)]
+        """Put every variable of another model (a report, B08) into this one; the keys that changed.
+
+        As with `merge_report_data`, characteristics a variable of `other` does not carry are kept.
+        """
+        changed: list[VariableKey] = []
+        for key, reported in other.items():
+            info = reported
+            if info.characteristics is None and (known := self._infos.get(key.slug)) is not None:
+                info = replace(info, characteristics=known.characteristics)
+            if self.put(key, info):
+                changed.append(key)
+        return changed
 
     def update_value(
         self, key: VariableKey, attribute_type: Attribute, value: str, *, at: datetime | None = None
@@ -624,10 +634,23 @@ class ReportAssembler:
         return [seq_no for seq_no in range(end + 1) if seq_no not in self._parts]
 
     def expect(self, request_id: int) -> None:
-        """Start a report before its first part arrives (superseding any pending one)."""
+        """Start a report before its first part arrives (superseding any pending one).
+
+        A requestId used before is taken again: its parts are assembled, not ignored as late ones.
+        """
         if request_id != self._request_id:
             self._close()
             self._request_id = request_id
+            if request_id in self._closed:
+                self._closed.remove(request_id)
+
+    def ignore(self, request_id: int) -> None:
+        """Drop the parts of report `request_id` from now on (it was assembled elsewhere, or given up).
+
+        The pending report is not affected: its parts are still assembled.
+        """
+        if request_id != self._request_id and request_id not in self._closed:
+            self._closed.append(request_id)
 
     def feed(self, part: NotifyReportRequest, *, base: DeviceModel | None = None) -> DeviceModel | None:
         """Take one part; when it completes the report, the assembled model, else None.
