@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from datetime import timedelta
 import json
 import os
 from typing import Any
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
@@ -19,6 +21,7 @@ from ocpp.routing import on
 from ocpp.v201 import call, call_result
 from ocpp.v201.enums import Action
 import pytest
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.ocpp_csms import sessions
 from custom_components.ocpp_csms.charging.habits import Fallback
@@ -510,3 +513,107 @@ def drain(station: StationPeer) -> list[tuple[str, dict[str, Any]]]:
     while not station.received.empty():
         found.append(station.received.get_nowait())
     return found
+
+
+# ---- meter values and time stamps ------------------------------------------------------------------------
+
+LIFETIME = "sensor.cp_1_evse_1_energy"
+POWER = "sensor.cp_1_evse_1_power"
+
+
+def bare_reading(at: str, register: float, power: float, unit: str | None = None) -> list[dict[str, Any]]:
+    """Autel: Power.Active.Import as a float without unitOfMeasure; the register in Wh or kWh as told."""
+    energy: dict[str, Any] = {"value": register, "measurand": "Energy.Active.Import.Register"}
+    if unit is not None:
+        energy["unit_of_measure"] = {"unit": unit}
+    return [{"timestamp": at, "sampled_value": [energy, {"value": power, "measurand": "Power.Active.Import"}]}]
+
+
+async def test_measurands_without_a_unit_take_the_spec_default_and_kwh_equals_wh(
+    hass: HomeAssistant, setup_integration: SetupIntegration
+) -> None:
+    """Autel sends Power.Active.Import without a unit (W by default); a register in Wh and one in kWh agree."""
+    entry = await setup_integration(stations=[trusted_station("CP-1")])
+    async with station_connection(ws_url(entry), "CP-1", password=STATION_PASSWORD) as station:
+        await station.boot()
+        started = event("T1", 0, "Started", START, 0, 0)
+        await send(station, {**started, "meter_value": bare_reading("2026-11-21T18:00:00Z", 10_000, 7360.5)})
+        await hass.async_block_till_done()
+        assert number(hass, LIFETIME) == pytest.approx(10.0)  # kWh from 10,000 Wh (no unit: Wh)
+        power = hass.states.get(POWER)
+        assert power is not None
+        assert float(power.state) * (1000 if power.attributes["unit_of_measurement"] == "kW" else 1) == pytest.approx(
+            7360.5
+        )
+        updated = event("T1", 1, "Updated", START.replace(minute=10), 0, 0)
+        await send(station, {**updated, "meter_value": bare_reading("2026-11-21T18:10:00Z", 11.25, 7000, "kWh")})
+        await hass.async_block_till_done()
+        assert number(hass, LIFETIME) == pytest.approx(11.25)
+        assert number(hass, SESSION) == pytest.approx(1.25)
+
+
+async def test_time_stamps_without_a_time_zone_and_a_register_that_drops_to_0(
+    hass: HomeAssistant, setup_integration: SetupIntegration
+) -> None:
+    """Growatt Thor: time stamps without a zone, and a register that drops to 0 for a reading.
+
+    The time stamps are read as UTC in lenient mode (named in diagnostics); the lifetime energy never decreases
+    nor counts twice.
+    """
+    entry = await setup_integration(stations=[{**trusted_station("CP-1"), "lenient": True}])
+    seen: list[float] = []
+
+    async def send_naive(seq_no: int, event_type: str, minute: int, register: float, **kwargs: Any) -> None:
+        payload = event("T1", seq_no, event_type, START.replace(minute=minute), register, 3000, **kwargs)
+        naive = START.replace(minute=minute, tzinfo=None).isoformat()
+        payload["timestamp"] = naive
+        payload["meter_value"][0]["timestamp"] = naive
+        await send(station, payload)
+        await hass.async_block_till_done()
+        seen.append(number(hass, LIFETIME))
+        assert seen == sorted(seen), "the lifetime energy decreased"
+
+    async with station_connection(ws_url(entry), "CP-1", password=STATION_PASSWORD) as station:
+        await station.boot()
+        await send_naive(0, "Started", 0, 5000)
+        await send_naive(1, "Updated", 10, 5500)
+        await send_naive(2, "Updated", 11, 0)  # a reading of 0 for an instant
+        await send_naive(3, "Updated", 20, 6000)
+        await send_naive(4, "Ended", 30, 6500, state="Idle")
+        assert number(hass, SESSION) == pytest.approx(1.5)
+        assert seen[-1] == pytest.approx(6.5)
+        found = await station_diagnostics(hass, entry)
+    repaired = {violation["kind"] for violation in found["last_violations"]}
+    assert repaired == {"timezone_missing"}
+
+
+async def test_a_long_reconnect_gap_loses_neither_the_session_nor_its_energy(
+    hass: HomeAssistant, setup_integration: SetupIntegration, freezer: FrozenDateTimeFactory
+) -> None:
+    """FoxESS: reconnect gaps of 6-19 minutes mid-session; the station replays what it queued (offline)."""
+    freezer.move_to(START)
+    entry = await setup_integration(stations=[trusted_station("CP-1")])
+    async with station_connection(ws_url(entry), "CP-1", password=STATION_PASSWORD) as station:
+        await station.boot()
+        await send(station, event("T1", 0, "Started", START, 1000, 7000))
+        await send(station, event("T1", 1, "Updated", START.replace(minute=5), 1500, 7000))
+        await hass.async_block_till_done()
+    freezer.tick(timedelta(minutes=19))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert state(hass, CHARGING) == "unavailable"
+    async with station_connection(ws_url(entry), "CP-1", password=STATION_PASSWORD) as station:
+        await station.boot()
+        for seq_no, minute in enumerate((10, 15, 20), start=2):
+            at = START.replace(minute=minute)
+            replayed = event("T1", seq_no, "Updated", at, 1000 + 100 * minute, 7000, offline=True)
+            await send(station, replayed)
+        await send(station, event("T1", 5, "Updated", START.replace(minute=24), 3400, 7000))
+        await hass.async_block_till_done()
+        assert state(hass, CHARGING) == "on"
+        assert number(hass, SESSION) == pytest.approx(2.4)
+        assert number(hass, LIFETIME) == pytest.approx(3.4)
+        await send(station, event("T1", 6, "Ended", START.replace(minute=30), 4000, 0, state="Idle"))
+        await hass.async_block_till_done()
+        assert number(hass, SESSION) == pytest.approx(3.0)
+        assert state(hass, CHARGING) == "off"

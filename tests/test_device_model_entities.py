@@ -10,7 +10,7 @@ from homeassistant.components.repairs import repairs_flow_manager
 from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.setup import async_setup_component
 from ocpp.routing import after
@@ -119,6 +119,13 @@ async def test_writes_go_out_as_set_variables(hass: HomeAssistant, setup_integra
         }
         await hass.async_block_till_done()
         assert hass.states.get(switch).state == "off"  # type: ignore[union-attr]
+        assert hass.states.get(text).state == "EV connected, Power path closed"  # type: ignore[union-attr]
+
+        # An empty list is never written back (charger-quirks.md: `valuesList` absent, TxUpdatedMeasurands).
+        with pytest.raises(ServiceValidationError) as empty:
+            await hass.services.async_call("text", "set_value", {ATTR_ENTITY_ID: text, "value": " , "}, blocking=True)
+        assert empty.value.translation_key == "empty_list"
+        assert station.received.empty()
         assert hass.states.get(text).state == "EV connected, Power path closed"  # type: ignore[union-attr]
 
         # A rejected write names the status and leaves the value.

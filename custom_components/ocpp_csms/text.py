@@ -10,6 +10,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .entity import OcppEntityDescription
+from .helpers import user_error
 from .platform import async_add_variable_entities
 from .protocol.v201.enums import Data
 from .runtime_data import OcppCsmsConfigEntry, OcppCsmsRuntimeData
@@ -63,4 +64,10 @@ class OcppVariableText(OcppVariableEntity, TextEntity):
         """Write the new text; a list's members may be given by name or OCPP value."""
         info = self.info
         data_type = info.characteristics.data_type if info and info.characteristics else None
-        await self.async_write_value(list_members(value) if data_type in LIST_TYPES else value)
+        if data_type not in LIST_TYPES:
+            await self.async_write_value(value)
+            return
+        members = list_members(value)
+        if not members:  # e.g. TxUpdatedMeasurands: never leave the station with nothing to sample
+            raise user_error("empty_list", variable=self.key.variable)
+        await self.async_write_value(members)

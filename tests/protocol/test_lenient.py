@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -10,7 +11,7 @@ import orjson
 from pydantic import ConfigDict, Field
 
 from custom_components.ocpp_csms.protocol.lenient import Violation, ViolationKind, repair
-from custom_components.ocpp_csms.protocol.model import OcppModel
+from custom_components.ocpp_csms.protocol.model import DateTime, OcppModel, Opt
 
 
 class Status(StrEnum):
@@ -137,3 +138,21 @@ def test_what_cannot_be_understood_is_left_alone() -> None:
         {"status": 1, "connectorId": 1.5, "samples": 3},
         [],
     )
+
+
+class Stamped(OcppModel):
+    """A model with a date-time, as the generated models have them."""
+
+    timestamp: DateTime
+    until: Opt[DateTime] = None
+
+
+def test_a_date_time_without_a_time_zone_is_read_as_utc() -> None:
+    """Growatt sends timestamps without a time zone (charger-quirks.md); lenient mode reads them as UTC."""
+    payload = {"timestamp": "2026-05-01T10:00:00", "until": "2026-05-01T11:00:00.5+02:00"}
+    repaired, violations = repair(Stamped, payload)
+    assert repaired == {"timestamp": "2026-05-01T10:00:00+00:00", "until": "2026-05-01T11:00:00.5+02:00"}
+    assert kinds(violations) == [("timestamp", ViolationKind.TIMEZONE_MISSING)]
+    assert Stamped.model_validate_json(orjson.dumps(repaired)).timestamp == datetime(2026, 5, 1, 10, tzinfo=UTC)
+    assert repair(Stamped, {"timestamp": "yesterday"}) == ({"timestamp": "yesterday"}, [])
+    assert repair(Stamped, {"timestamp": 5}) == ({"timestamp": 5}, [])

@@ -152,3 +152,46 @@ def test_session_energy_folds_old_readings_in_long_sessions() -> None:
     assert restored.energy_wh == 300.0
     assert SessionEnergy.from_dict(SessionEnergy().to_dict()) == SessionEnergy()
     assert session != object()
+
+
+def test_a_register_that_drops_to_0_for_a_moment_is_counted_once() -> None:
+    """Growatt, Pulsar (charger-quirks.md): a reading of 0 between two true ones is a glitch, not a reset."""
+    points = [(at(0), 5000.0), (at(10), 5500.0), (at(11), 0.0), (at(20), 6000.0), (at(30), 6500.0)]
+    in_order = SessionEnergy()
+    for timestamp, value in points:
+        previous = in_order.energy_wh
+        in_order.add(value, timestamp)
+        assert in_order.energy_wh >= previous
+    for order in itertools.permutations(points):
+        # A late reading can show an earlier one to be a dip: the total then comes down to the right value.
+        session = SessionEnergy()
+        for timestamp, value in order:
+            session.add(value, timestamp)
+        assert session.energy_wh == 1500.0
+    lifetime = LifetimeEnergy()
+    for timestamp, value in [*points[:3], (at(12), 0.0), *points[3:]]:  # within one transaction, two low readings
+        lifetime.feed(1, value, timestamp, "T1")
+    assert lifetime.total_wh(1) == 6500.0
+    restored = LifetimeEnergy.from_dict(json.loads(json.dumps(lifetime.to_dict())))
+    assert restored == lifetime
+
+
+def test_a_drop_within_a_transaction_that_stays_low_is_a_reset() -> None:
+    lifetime = LifetimeEnergy()
+    for minute, value in [(0, 5000.0), (10, 5500.0), (11, 0.0)]:
+        lifetime.feed(1, value, at(minute), "T1")
+    restored = LifetimeEnergy.from_dict(json.loads(json.dumps(lifetime.to_dict())))
+    assert restored == lifetime  # the level before the drop is kept across a restart
+    for energy in (lifetime, restored):
+        energy.feed(1, 200.0, at(12), "T1")  # rising from the new baseline: the meter was reset
+        energy.feed(1, 6000.0, at(20), "T1")  # and further, past the old level: counted from the new baseline
+        assert energy.total_wh(1) == 5500.0 + 6000.0
+
+
+def test_a_drop_between_transactions_is_a_per_session_register() -> None:
+    lifetime = LifetimeEnergy()
+    lifetime.feed(1, 0.0, at(0), "T1")
+    lifetime.feed(1, 3000.0, at(60), "T1")
+    lifetime.feed(1, 0.0, at(120), "T2")
+    lifetime.feed(1, 4000.0, at(180), "T2")
+    assert lifetime.total_wh(1) == 7000.0

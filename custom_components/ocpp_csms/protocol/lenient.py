@@ -8,7 +8,8 @@ decoded payload along the model's fields and fixes what can be understood unambi
 - enum values in the wrong case (`"accepted"` → `"Accepted"`);
 - numbers sent as strings (`"16.0"` for a decimal, `"5"` or `"5.0"` for an integer), integral floats for an
   integer (`5.0`), numbers for a string (`12345` for an id), `"true"`/`"false"` for a boolean;
-- a single object where the schema wants an array of them.
+- a single object where the schema wants an array of them;
+- a date-time without a time zone (`2026-05-01T10:00:00`, seen from Growatt), read as UTC.
 
 The repaired payload is validated again, strictly; whatever is still wrong is reported as usual.
 """
@@ -16,6 +17,7 @@ The repaired payload is validated again, strictly; whatever is still wrong is re
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from enum import Enum, StrEnum
 from functools import cache
@@ -23,7 +25,7 @@ import math
 import types
 from typing import Annotated, Any, Union, get_args, get_origin
 
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel
 
 
 class ViolationKind(StrEnum):
@@ -38,6 +40,7 @@ class ViolationKind(StrEnum):
     NUMBER_FOR_STRING = "number_for_string"
     BOOLEAN_AS_STRING = "boolean_as_string"
     OBJECT_FOR_ARRAY = "object_for_array"
+    TIMEZONE_MISSING = "timezone_missing"
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +144,8 @@ def _repair_value(annotation: Any, value: Any, path: str, out: list[Violation]) 
         return value
     if annotation is int:
         return _repair_int(value, path, out)
+    if annotation is AwareDatetime:
+        return _repair_date_time(value, path, out)
     if annotation is float or annotation is Decimal:
         number = _number(value) if isinstance(value, str) else None
         if number is not None:
@@ -200,3 +205,16 @@ def _repair_int(value: Any, path: str, out: list[Violation]) -> Any:
         out.append(Violation(path, ViolationKind.FLOAT_FOR_INTEGER, f"{value!r}"))
         return int(value)
     return value
+
+
+def _repair_date_time(value: Any, path: str, out: list[Violation]) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return value
+    if moment.tzinfo is not None:
+        return value
+    out.append(Violation(path, ViolationKind.TIMEZONE_MISSING, f"{value!r} read as UTC"))
+    return moment.replace(tzinfo=UTC).isoformat()

@@ -14,9 +14,18 @@ higher register): it starts a new baseline instead of being counted.
 
 `SessionEnergy` keeps every reading of one session in time order and sums the increases between neighbours: the
 result depends only on the set of readings, not the order they came in, and inserting a plausible reading never
-lowers it (for a between b and c, max(0, c-b) <= max(0, b-a') + max(0, c-b') by the triangle inequality). An
+lowers it except for the dip rule below (for a between b and c, max(0, c-b) <= max(0, b-a') + max(0, c-b') by the
+triangle inequality). An
 increase between neighbours that no charger could deliver in the time between them (the same `max_power_w` rule as
 the lifetime's: 250 kWh in 15 s) is not counted.
+
+A register that drops for a moment and comes back (Growatt, Pulsar: a reading of 0 between two true ones) is a
+glitch, not a reset: when the reading after a drop is back at or above the level before it, the increase counts
+from that level, so the energy around the dip is counted once. Both totals apply this rule: the lifetime to any run
+of low readings within one transaction (a drop between transactions is a per-session register starting again),
+the session to a single low reading between two others. A session's readings arriving out of order can then
+lower its energy once: a late reading that shows an earlier one to be a dip takes back what the dip let count
+twice (the session sensor is a `total`, which may go down; the lifetime takes readings in time order only).
 
 Arithmetic is decimal, so totals are exact and independent of the order of additions.
 """
@@ -28,7 +37,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from itertools import pairwise
 from typing import Any, Final, Self
 
 #: No charger delivers more (MCS tops out at 3.75 MW): a faster register rise is a glitch, not energy.
@@ -44,7 +52,10 @@ def _decimal(value: float) -> Decimal:
 _DEFAULT_MAX_WH_PER_S: Final = Decimal(repr(DEFAULT_MAX_POWER_W)) / 3600
 
 
-def _increase(earlier: tuple[datetime, Decimal], later: tuple[datetime, Decimal]) -> Decimal:
+type _Point = tuple[datetime, Decimal]
+
+
+def _increase(earlier: _Point, later: _Point) -> Decimal:
     """The energy counted between two neighbouring readings: the rise, unless no charger could deliver it."""
     delta = later[1] - earlier[1]
     if delta <= 0:
@@ -53,11 +64,29 @@ def _increase(earlier: tuple[datetime, Decimal], later: tuple[datetime, Decimal]
     return delta if delta <= _DEFAULT_MAX_WH_PER_S * elapsed + JUMP_SLACK_WH else Decimal(0)
 
 
+def _gain(points: list[_Point], index: int) -> Decimal:
+    """What the reading at `index` adds to a session: the rise from its neighbour, or over a one-reading dip."""
+    if index <= 0:
+        return Decimal(0)
+    before, point = points[index - 1], points[index]
+    if index >= 2:
+        level = points[index - 2]
+        if before[1] < level[1] <= point[1]:
+            return _increase(level, point)  # the neighbour was a dip: counted from the level before it
+    return _increase(before, point)
+
+
+def _gains(points: list[_Point]) -> Decimal:
+    return sum((_gain(points, index) for index in range(1, len(points))), Decimal(0))
+
+
 @dataclass(slots=True)
 class _Register:
     total: Decimal
     last_value: Decimal
     last_timestamp: datetime
+    session: str | None = None  # the transaction of the last reading
+    before_drop: Decimal | None = None  # the level before a drop within a transaction, until a reading rises
 
 
 class LifetimeEnergy:
@@ -88,16 +117,31 @@ class LifetimeEnergy:
         state = self._registers.get(evse_id)
         return float(state.total) if state is not None else None
 
-    def feed(self, evse_id: int, value_wh: float, timestamp: datetime) -> bool:
-        """Take one reading of an EVSE's register; whether the total changed. Not newer than the last: ignored."""
+    def feed(self, evse_id: int, value_wh: float, timestamp: datetime, session: str | None = None) -> bool:
+        """Take one reading of an EVSE's register; whether the total changed. Not newer than the last: ignored.
+
+        `session` is the transaction the reading was taken in, if any: a drop within one transaction that comes
+        back is a glitch; a drop between transactions is a per-session register starting again.
+        """
         value = _decimal(value_wh)
         state = self._registers.get(evse_id)
         if state is None:
-            self._registers[evse_id] = _Register(max(value, Decimal(0)), value, timestamp)
+            self._registers[evse_id] = _Register(max(value, Decimal(0)), value, timestamp, session)
             return value > 0
         if timestamp <= state.last_timestamp:
             return False  # a replay, or older than what we counted already
-        delta = value - state.last_value
+        same_session = session is not None and session == state.session
+        state.session = session
+        if not same_session:
+            state.before_drop = None
+        baseline = state.last_value
+        if state.before_drop is not None and value > baseline:
+            if value >= state.before_drop:
+                baseline = state.before_drop  # back from a dip: a glitch, not a reset
+            state.before_drop = None
+        elif value < baseline and same_session and state.before_drop is None:
+            state.before_drop = baseline
+        delta = value - baseline
         elapsed = Decimal((timestamp - state.last_timestamp).total_seconds())
         plausible = delta <= self._max_power_wh_per_s * elapsed + JUMP_SLACK_WH
         state.last_value = value
@@ -115,6 +159,8 @@ class LifetimeEnergy:
                 "last_value_wh": str(state.last_value),
                 "last_timestamp": state.last_timestamp.isoformat(),
             }
+            | ({"session": state.session} if state.session is not None else {})
+            | ({"before_drop_wh": str(state.before_drop)} if state.before_drop is not None else {})
             for evse_id, state in sorted(self._registers.items())
         }
 
@@ -127,6 +173,8 @@ class LifetimeEnergy:
                 Decimal(state["total_wh"]),
                 Decimal(state["last_value_wh"]),
                 datetime.fromisoformat(state["last_timestamp"]),
+                state.get("session"),
+                Decimal(state["before_drop_wh"]) if "before_drop_wh" in state else None,
             )
         return energy
 
@@ -182,27 +230,20 @@ class SessionEnergy:
         index = bisect_left(points, point)
         if index < len(points) and points[index] == point:
             return False  # the same reading again
-        before = points[index - 1] if index > 0 else None
-        after = points[index] if index < len(points) else None
         previous = self._folded + self._between
-        if before is not None and after is not None:
-            self._between -= _increase(before, after)
-        if before is not None:
-            self._between += _increase(before, point)
-        if after is not None:
-            self._between += _increase(point, after)
+        # A reading's gain depends on the two before it: the gains of the next two change with the new one.
+        self._between -= sum((_gain(points, i) for i in range(index, min(index + 2, len(points)))), Decimal(0))
         points.insert(index, point)
+        self._between += sum((_gain(points, i) for i in range(index, min(index + 3, len(points)))), Decimal(0))
         if len(points) > self._max_points:
             self._fold()
         return self._folded + self._between != previous
 
     def _fold(self) -> None:
-        keep_from = len(self._points) // 2
-        folded = self._points[: keep_from + 1]
-        increase = sum((_increase(a, b) for a, b in pairwise(folded)), Decimal(0))
-        self._folded += increase
-        self._between -= increase
-        del self._points[:keep_from]
+        total = self._folded + self._between
+        del self._points[: len(self._points) // 2]
+        self._between = _gains(self._points)
+        self._folded = total - self._between
         self._floor = self._points[0][0]
 
     def to_dict(self) -> dict[str, Any]:
@@ -221,5 +262,5 @@ class SessionEnergy:
         energy._floor = datetime.fromisoformat(data["floor"]) if "floor" in data else None
         points = [(datetime.fromisoformat(timestamp), Decimal(value)) for timestamp, value in data["points"]]
         energy._points = points
-        energy._between = sum((_increase(a, b) for a, b in pairwise(points)), Decimal(0))
+        energy._between = _gains(points)
         return energy

@@ -385,12 +385,12 @@ class TransactionTracker:
         if record.evse_id is None:
             if event.evse is not None:
                 self._assign(record, event.evse.id, event.evse.connector_id)
-                self._feed_evse(event.evse.id, taken, seq_no)
+                self._feed_evse(event.evse.id, taken, seq_no, transaction_id)
             else:
                 record.pending.extend((seq_no, reading) for reading in taken)
                 del record.pending[:-MAX_PENDING]
         else:
-            self._feed_evse(record.evse_id, taken, seq_no)
+            self._feed_evse(record.evse_id, taken, seq_no, transaction_id)
         self._trim_unassigned()
         if record.evse_id is not None:
             self._elect(record.evse_id)
@@ -422,8 +422,8 @@ class TransactionTracker:
         Register readings taken while the EVSE's current transaction ran also count towards its session energy.
         """
         taken = readings(meter_values)
-        changed = self._feed_evse(evse_id, taken, -1)
         current = self._current.get(evse_id)
+        changed = self._feed_evse(evse_id, taken, -1, current)
         if current is None:
             return changed
         record = self._transactions[current]
@@ -438,14 +438,14 @@ class TransactionTracker:
     def _is_current(self, record: TransactionRecord) -> bool:
         return record.evse_id is not None and self._current.get(record.evse_id) == record.transaction_id
 
-    def _feed_evse(self, evse_id: int, taken: Sequence[Reading], order: int) -> bool:
+    def _feed_evse(self, evse_id: int, taken: Sequence[Reading], order: int, transaction_id: str | None) -> bool:
         meter = self._meters.get(evse_id)
         if meter is None:
             meter = self._meters[evse_id] = MeterSnapshot()
         changed = meter.update(taken, order)
         register = energy_register(taken, register_locations(evse_id))
         for reading in sorted(register, key=lambda reading: reading.timestamp):
-            changed |= self.lifetime.feed(evse_id, reading.value, reading.timestamp)
+            changed |= self.lifetime.feed(evse_id, reading.value, reading.timestamp, transaction_id)
         return changed
 
     def _assign(self, record: TransactionRecord, evse_id: int, connector_id: int | None) -> None:
@@ -457,7 +457,7 @@ class TransactionTracker:
         pending = sorted(record.pending, key=lambda item: (item[1].timestamp, item[0]))
         record.pending = []
         for order, reading in pending:
-            self._feed_evse(evse_id, [reading], order)
+            self._feed_evse(evse_id, [reading], order, record.transaction_id)
 
     def _elect(self, evse_id: int) -> None:
         """Make the latest-starting transaction current; forget the oldest beyond the history."""
