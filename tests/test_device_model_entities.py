@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+import json
 from typing import Any
 
 from homeassistant.components.repairs import repairs_flow_manager
@@ -357,3 +358,28 @@ async def test_an_enabled_variable_gets_a_monitor_and_follows_its_events(
         )
         await hass.async_block_till_done()
         assert hass.states.get(entity_id).state == "7200.0"  # type: ignore[union-attr]
+
+
+async def test_a_reboot_refreshes_the_variables_once(hass: HomeAssistant, setup_integration: SetupIntegration) -> None:
+    """Issue 18: after a reboot every GetVariables refresh went out twice; each variable is asked for once."""
+    entry = await setup_integration(stations=[trusted_station("CP-1")])
+    async with station_connection(ws_url(entry), "CP-1", password=STATION_PASSWORD) as station:
+        await boot_with_inventory(hass, entry, station)
+    async with station_connection(ws_url(entry), "CP-1", password=STATION_PASSWORD) as station:
+        station.load_inventory(inventory())
+        await station.boot()  # the reboot: a new connection and a BootNotification
+        _, request = await station.next_received("GetVariables")
+        requests = [request]
+        await asyncio.sleep(0.5)
+        await hass.async_block_till_done()
+        while not station.received.empty():
+            action, request = station.received.get_nowait()
+            if action == "GetVariables":
+                requests.append(request)
+        asked = [
+            json.dumps([item["component"], item["variable"]], sort_keys=True)
+            for request in requests
+            for item in request["get_variable_data"]
+        ]
+    assert len(asked) > 10
+    assert len(asked) == len(set(asked))

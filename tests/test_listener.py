@@ -17,7 +17,6 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from custom_components.ocpp_csms import DATA_AUTH
 from custom_components.ocpp_csms.const import (
     CONF_HEARTBEAT_INTERVAL,
     CONF_PORT,
@@ -28,6 +27,7 @@ from custom_components.ocpp_csms.const import (
 )
 from custom_components.ocpp_csms.csms.registry import SecurityProfile
 from custom_components.ocpp_csms.devices import evse_identifier
+from custom_components.ocpp_csms.listener_setup import DATA_AUTH
 
 from .conftest import STATION_PASSWORD, SetupIntegration, free_port, trusted_station, wait_for, ws_url
 from .station_peer import SUBPROTOCOL, basic_auth_header, station_connection

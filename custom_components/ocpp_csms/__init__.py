@@ -12,13 +12,11 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 import logging
 from pathlib import Path
-import ssl
 from typing import Any
 
-from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
-from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
-from homeassistant.helpers import config_validation as cv, device_registry as dr, issue_registry as ir
+from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.typing import ConfigType
 from homeassistant.util.hass_dict import HassKey
@@ -28,15 +26,10 @@ from .availability import StationAvailability
 from .charging_control import ChargingControl
 from .const import (
     CERTIFICATE_DIR,
-    CERTIFICATES_FILES,
-    CONF_CERTIFICATES,
     CONF_CONTRACT_PROVIDER_URL,
     CONF_HEARTBEAT_INTERVAL,
     CONF_LOCAL_AUTH_LIST,
-    CONF_PORT,
     CONF_REMOTE_ID_TOKEN,
-    CONF_TLS_HOSTS,
-    CONF_TLS_PORT,
     CONF_UNKNOWN_STATIONS,
     CONF_UNKNOWN_TOKENS,
     DEFAULT_HEARTBEAT_INTERVAL,
@@ -44,11 +37,11 @@ from .const import (
     DEFAULT_REMOTE_ID_TOKEN,
     DOMAIN,
     EVSE_SEPARATOR,
+    PLATFORMS,
 )
 from .context import StationContext
 from .csms.central_system import CentralSystem, CentralSystemConfig, StationListener
 from .csms.certificate_authority import GENERATED_FILES as CA_GENERATED_FILES
-from .csms.listener import OcppListener
 from .csms.passwords import PasswordVerifier
 from .csms.registry import UnknownStationPolicy
 from .csms.throttle import FailureThrottle
@@ -56,6 +49,8 @@ from .devices import StationDevices
 from .entity_detail import EntityLimitCheck, async_check_entity_limit, entity_detail_from
 from .inventory import InventoryReader
 from .iso15118 import Iso15118
+from .listener_setup import async_listener_ports, async_start_listeners, tls_url, uses_own_ca
+from .live_options import applied_options, async_apply_options
 from .local_auth_list import LocalAuthLists
 from .protocol.v201.enums import Reset
 from .reservations import StationReservations
@@ -70,7 +65,7 @@ from .station_commands import StationCommands
 from .station_requests import StationRequests
 from .station_runtime import StationRuntimes, async_remove_station_stores
 from .station_trust import StationTrust, async_load_registry, is_ignored, registry_store
-from .tls_setup import CertificateError, build_server_context, parse_hosts, remove_generated_certificates
+from .tls_setup import remove_generated_certificates
 from .variable_sync import VariableSync
 
 # station management: firmware (L), logs, monitoring and customer information (N), display messages (O)
@@ -84,19 +79,6 @@ from .station_logs import StationLogs  # isort: skip
 
 _LOGGER = logging.getLogger(__name__)
 
-PLATFORMS = [
-    Platform.BINARY_SENSOR,
-    Platform.BUTTON,
-    Platform.EVENT,
-    Platform.NUMBER,
-    Platform.SELECT,
-    Platform.SENSOR,
-    Platform.SWITCH,
-    Platform.TEXT,
-    # station management: firmware (L) and display messages (O)
-    Platform.NOTIFY,
-    Platform.UPDATE,
-]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 DATA_AUTH: HassKey[tuple[PasswordVerifier, FailureThrottle]] = HassKey(f"{DOMAIN}_auth")
@@ -113,9 +95,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> bool:
     """Start the central system, its listeners (ws:// and, when configured, wss://) and the stations' entities."""
     options = entry.options
-    ports: list[tuple[int, ssl.SSLContext | None]] = [(entry.data[CONF_PORT], None)]
-    if tls_port := int(options.get(CONF_TLS_PORT, 0)):
-        ports.append((tls_port, await _async_tls_context(hass, entry)))
+    ports = await async_listener_ports(hass, entry.data, options)
 
     store = registry_store(hass)
     central = CentralSystem(
@@ -201,15 +181,20 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
     entry.async_on_unload(central.subscribe(local_lists))
 
     management = await _async_setup_station_management(hass, entry, context, variables)
-    certificates, upgrade = await _async_setup_certificates(hass, entry, context, tls_port, commands.async_reset)
+    certificates, upgrade = await _async_setup_certificates(hass, entry, context, commands.async_reset)
 
-    listeners = await _async_start_listeners(hass, central, ports)
+    try:
+        listeners = await async_start_listeners(hass, central, ports)
+    except ConfigEntryNotReady:
+        await central.close()
+        raise
 
     detail = entity_detail_from(options)
     entity_limit = EntityLimitCheck(hass, entry.entry_id, detail)
     entry.runtime_data = OcppCsmsRuntimeData(
         context=context,
-        listeners=tuple(listeners),
+        listeners=listeners,
+        applied_options=applied_options(entry),
         trust=trust,
         devices=devices,
         inventory=inventory,
@@ -219,7 +204,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
         charging=charging,
         commands=commands,
         requests=requests,
-        entity_detail=detail,
         entity_limit=entity_limit,
         **management,
         local_lists=local_lists,
@@ -240,45 +224,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
     return True
 
 
-async def _async_start_listeners(
-    hass: HomeAssistant, central: CentralSystem, ports: list[tuple[int, ssl.SSLContext | None]]
-) -> list[OcppListener]:
-    """A listener per port; a repair and a retry later when a port cannot be bound."""
-    # Kept across reloads: after a reload every station reconnects, and a verified password costs no new scrypt
-    # run; failures counted before the reload still count.
-    verifier, throttle = hass.data.get(DATA_AUTH) or _async_create_auth(hass)
-    listeners: list[OcppListener] = []
-    for port, ssl_context in ports:
-        listener = OcppListener(central, verifier=verifier, throttle=throttle)
-        try:
-            await listener.start(port, ssl_context=ssl_context)
-        except OSError as err:
-            for started in listeners:
-                await started.stop()
-            await central.close()
-            placeholders = {"port": str(port), "error": err.strerror or str(err)}
-            ir.async_create_issue(
-                hass,
-                DOMAIN,
-                f"port_unavailable_{port}",
-                is_fixable=False,
-                severity=ir.IssueSeverity.ERROR,
-                translation_key="port_unavailable",
-                translation_placeholders=placeholders,
-            )
-            raise ConfigEntryNotReady(
-                translation_domain=DOMAIN, translation_key="port_unavailable", translation_placeholders=placeholders
-            ) from err
-        ir.async_delete_issue(hass, DOMAIN, f"port_unavailable_{port}")
-        listeners.append(listener)
-    return listeners
-
-
 async def _async_setup_certificates(
     hass: HomeAssistant,
     entry: OcppCsmsConfigEntry,
     context: StationContext,
-    tls_port: int,
     reset: Callable[[str, Reset], Awaitable[str]],
 ) -> tuple[StationCertificates, SecurityUpgrade]:
     """Station certificates (A02-A03, M03-M05) and security profile upgrades (A05)."""
@@ -289,13 +238,12 @@ async def _async_setup_certificates(
         certificate_store,
         await async_load_certificates(certificate_store),
         certificate_dir=Path(hass.config.path(CERTIFICATE_DIR)),
-        own_ca=options.get(CONF_CERTIFICATES) != CERTIFICATES_FILES,
+        own_ca=uses_own_ca(options),
     )
     entry.async_on_unload(context.central.subscribe(certificates))
-    hosts = parse_hosts(options.get(CONF_TLS_HOSTS, "")) or ["homeassistant.local"]  # as tls_setup generates
     upgrade = SecurityUpgrade(
         context,
-        tls_url=f"wss://{hosts[0]}:{tls_port}" if tls_port and hosts else None,
+        tls_url=tls_url(options),
         install_root=certificates.async_install,
         has_new_certificate=certificates.has_new_certificate,
         reset=reset,
@@ -340,54 +288,17 @@ async def _async_setup_station_management(
     }
 
 
-async def _async_tls_context(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> ssl.SSLContext:
-    """The wss:// listener's TLS context; a repair and a retry later when its certificates cannot be used."""
-    try:
-        context = await hass.async_add_executor_job(
-            build_server_context, dict(entry.options), Path(hass.config.path(CERTIFICATE_DIR))
-        )
-    except CertificateError as err:
-        placeholders = {"files": err.files}
-        ir.async_create_issue(
-            hass,
-            DOMAIN,
-            CERTIFICATES_ISSUE,
-            is_fixable=False,
-            severity=ir.IssueSeverity.ERROR,
-            translation_key=f"certificates_{err.reason}",
-            translation_placeholders=placeholders,
-        )
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN,
-            translation_key=f"certificates_{err.reason}",
-            translation_placeholders=placeholders,
-        ) from err
-    ir.async_delete_issue(hass, DOMAIN, CERTIFICATES_ISSUE)
-    return context
-
-
-@callback
-def _async_create_auth(hass: HomeAssistant) -> tuple[PasswordVerifier, FailureThrottle]:
-    """The password verifier and failure throttle of this Home Assistant run; the scrypt threads stop with it."""
-    verifier = PasswordVerifier()
-    hass.data[DATA_AUTH] = (verifier, FailureThrottle())
-
-    async def stop_threads(_event: Event) -> None:
-        await hass.async_add_executor_job(verifier.close)
-
-    hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, stop_threads)
-    return hass.data[DATA_AUTH]
-
-
 async def _async_options_updated(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> None:
-    """Options change how stations are served: start again with them."""
-    await hass.config_entries.async_reload(entry.entry_id)
+    """Options (or the port) changed: apply them while running; only what cannot be is applied by a reload."""
+    if not await async_apply_options(hass, entry):
+        await hass.config_entries.async_reload(entry.entry_id)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> bool:
     """Stop the listeners, close every station connection, and save what is kept."""
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     data = entry.runtime_data
+    data.stop_platform_listeners()
     data.charging.async_shutdown()
     for listener in data.listeners:
         await listener.stop()

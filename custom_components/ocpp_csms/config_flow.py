@@ -209,9 +209,8 @@ class OcppCsmsConfigFlow(ConfigFlow, domain=DOMAIN):
             # Our own listener holds the current port: keeping it is fine.
             if port == current or await self.hass.async_add_executor_job(port_is_free, port):
                 if reconfiguring:
-                    return self.async_update_reload_and_abort(
-                        self._get_reconfigure_entry(), data_updates={CONF_PORT: port}
-                    )
+                    # The entry's update listener moves the listener to the new port (live_options).
+                    return self.async_update_and_abort(self._get_reconfigure_entry(), data_updates={CONF_PORT: port})
                 return self.async_create_entry(title="OCPP central system", data={CONF_PORT: port})
             errors[CONF_PORT] = "port_in_use"
         return self.async_show_form(

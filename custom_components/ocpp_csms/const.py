@@ -2,7 +2,22 @@
 
 from typing import Final
 
+from homeassistant.const import Platform
+
 DOMAIN: Final = "ocpp_csms"
+
+PLATFORMS: Final = [
+    Platform.BINARY_SENSOR,
+    Platform.BUTTON,
+    Platform.EVENT,
+    Platform.NUMBER,
+    Platform.SELECT,
+    Platform.SENSOR,
+    Platform.SWITCH,
+    Platform.TEXT,
+    Platform.NOTIFY,
+    Platform.UPDATE,
+]
 
 # Config entry data (reconfigure flow).
 CONF_PORT: Final = "port"

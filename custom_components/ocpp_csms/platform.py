@@ -37,7 +37,7 @@ class _EntityAdder:
         self.async_add_entities = async_add_entities
         self.detail = self.data.entity_detail
         self.added: set[tuple[str, int, str]] = set()
-        entry.async_on_unload(
+        self.data.platform_listeners.append(
             async_dispatcher_connect(
                 entry.runtime_data.context.hass, station_removed_signal(entry.entry_id), self._station_removed
             )
@@ -129,7 +129,7 @@ def async_add_station_entities(
 
     for record in adder.data.registry:
         add_station(record.station_id)
-    entry.async_on_unload(
+    adder.data.platform_listeners.append(
         async_dispatcher_connect(adder.data.context.hass, new_station_signal(entry.entry_id), add_station)
     )
 
@@ -155,7 +155,9 @@ def async_add_evse_entities(
     for station_id in adder.data.runtimes:
         for evse_id in sorted(adder.data.runtimes[station_id].known_evses):
             add_evse(station_id, evse_id)
-    entry.async_on_unload(async_dispatcher_connect(adder.data.context.hass, new_evse_signal(entry.entry_id), add_evse))
+    adder.data.platform_listeners.append(
+        async_dispatcher_connect(adder.data.context.hass, new_evse_signal(entry.entry_id), add_evse)
+    )
 
 
 type VariableEntityFactory = Callable[[OcppCsmsRuntimeData, str, VariableKey, EntitySpec], OcppEntity]
@@ -195,6 +197,6 @@ def async_add_variable_entities(
 
     for station_id in adder.data.runtimes:
         add_variables(station_id)
-    entry.async_on_unload(
+    adder.data.platform_listeners.append(
         async_dispatcher_connect(adder.data.context.hass, inventory_signal(entry.entry_id), add_variables)
     )

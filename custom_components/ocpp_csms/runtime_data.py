@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import CALLBACK_TYPE, callback
 
 from .authorization import Authorization
 from .charging_control import ChargingControl
@@ -39,7 +41,10 @@ class OcppCsmsRuntimeData:
     """Everything one loaded config entry runs; entities and actions reach the services through it."""
 
     context: StationContext
-    listeners: tuple[OcppListener, ...]
+    #: The running listeners (ws://, then wss:// when set); a changed port or certificate replaces one.
+    listeners: list[OcppListener]
+    #: The entry's data and options as applied (see live_options): what a change is compared with.
+    applied_options: dict[str, Any]
     trust: StationTrust
     devices: StationDevices
     inventory: InventoryReader
@@ -49,7 +54,6 @@ class OcppCsmsRuntimeData:
     charging: ChargingControl
     commands: StationCommands
     requests: StationRequests
-    entity_detail: EntityDetail
     entity_limit: EntityLimitCheck
     # station management: firmware (L), logs and monitoring (N), display messages (O)
     files: FileTransfer
@@ -65,6 +69,19 @@ class OcppCsmsRuntimeData:
     certificates: StationCertificates
     iso15118: Iso15118
     upgrade: SecurityUpgrade
+    #: What the entity platforms listen to (new stations, EVSEs, inventories): stopped when they unload.
+    platform_listeners: list[CALLBACK_TYPE] = field(default_factory=list)
+
+    @property
+    def entity_detail(self) -> EntityDetail:
+        """Which entities the platforms add (the options' entity detail)."""
+        return self.entity_limit.detail
+
+    @callback
+    def stop_platform_listeners(self) -> None:
+        """The platforms unloaded: what they listened to goes with them."""
+        while self.platform_listeners:
+            self.platform_listeners.pop()()
 
     @property
     def central(self) -> CentralSystem:
