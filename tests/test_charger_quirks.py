@@ -419,6 +419,28 @@ def without(component: str, variable: str | None = None) -> list[dict[str, Any]]
     ]
 
 
+async def test_smart_charging_without_available_is_unknown_and_the_limit_still_works(
+    hass: HomeAssistant, setup_integration: SetupIntegration
+) -> None:
+    """FoxESS reports RateUnit and ProfileStackLevel but not SmartChargingCtrlr.Available: unknown, not "no".
+
+    The limit entity is there; a limit goes out as a profile and the composite schedule is read back.
+    """
+    entry = await setup_integration(stations=[trusted_station("CP-1")])
+    async with station_connection(ws_url(entry), "CP-1", password=STATION_PASSWORD) as station:
+        station.load_inventory(without("SmartChargingCtrlr", "Available"))
+        await station.boot()
+        await wait_for(lambda: entry.runtime_data.runtimes["CP-1"].has_inventory)
+        await hass.async_block_till_done()
+        assert entry.runtime_data.charging.capabilities("CP-1").available is None
+        assert hass.states.get(CURRENT_LIMIT) is not None
+        await set_current(hass, 10)
+        _, request = await station.next_received("SetChargingProfile")
+        assert request["charging_profile"]["charging_schedule"][0]["charging_schedule_period"][0]["limit"] == 10
+        await station.next_received("GetCompositeSchedule")
+        await wait_for(lambda: state(hass, CURRENT_LIMIT) == "10.0")
+
+
 async def test_a_local_list_the_device_model_does_not_mention_is_asked_about_once(
     hass: HomeAssistant, setup_integration: SetupIntegration
 ) -> None:
