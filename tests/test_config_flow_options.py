@@ -54,7 +54,7 @@ async def test_the_options_menu_offers_settings_id_tokens_and_tls(
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.MENU
     assert result["step_id"] == "init"
-    assert result["menu_options"] == ["settings", "id_tokens", "tls", "iso15118"]
+    assert result["menu_options"] == ["settings", "id_tokens", "tls", "iso15118", "security_upgrade"]
 
 
 # ---- ID tokens ----------------------------------------------------------------------------------------------

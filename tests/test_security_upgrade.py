@@ -11,6 +11,7 @@ import asyncio
 from typing import Any
 
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from ocpp.routing import on
@@ -233,3 +234,74 @@ async def test_a05_each_refusal_names_its_step(hass: HomeAssistant, setup_integr
     record = entry.runtime_data.registry.get("sim-001")
     assert record is not None
     assert record.security_profile is SecurityProfile.BASIC_AUTH
+
+
+# ---- the guided upgrade: the options flow's step --------------------------------------------------------------
+
+
+async def upgrade_step(hass: HomeAssistant, entry: MockConfigEntry) -> Any:
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    return await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "security_upgrade"})
+
+
+async def run_upgrade(hass: HomeAssistant, result: Any, user_input: dict[str, Any]) -> Any:
+    """Submit the station and profile; follow the progress to the result."""
+    result = await hass.config_entries.options.async_configure(result["flow_id"], user_input)
+    while result["type"] is FlowResultType.SHOW_PROGRESS:
+        assert result["progress_action"] == "upgrading"
+        await hass.async_block_till_done()
+        result = await hass.config_entries.options.async_configure(result["flow_id"])
+    return result
+
+
+async def test_a05_guided_upgrade_in_the_options(hass: HomeAssistant, setup_integration: SetupIntegration) -> None:
+    tls_port = free_port()
+    entry = await setup_integration(
+        options={CONF_TLS_PORT: tls_port, CONF_CERTIFICATES: CERTIFICATES_GENERATE, CONF_TLS_HOSTS: "localhost"},
+        stations=[trusted_station("sim-001")],
+    )
+    result = await upgrade_step(hass, entry)
+    assert (result["type"], result["reason"]) == (FlowResultType.ABORT, "nothing_to_upgrade")  # none connected
+    station = SimStation(station_config(entry))
+    task = asyncio.create_task(station.run())
+    try:
+        await wait_for(station.online.is_set)
+        await wait_for(lambda: len(entry.runtime_data.runtimes["sim-001"].device_model) > 100)
+        result = await upgrade_step(hass, entry)
+        assert result["step_id"] == "security_upgrade"
+        assert result["description_placeholders"] == {"url": f"wss://localhost:{tls_port}"}
+        result = await run_upgrade(hass, result, {"station": "sim-001", "security_profile": "2"})
+        assert (result["type"], result["reason"]) == (FlowResultType.ABORT, "upgraded")
+        assert result["description_placeholders"] == {
+            "station": "sim-001",
+            "profile": "2",
+            "steps": "InstallCertificate, SetNetworkProfile, SetVariables, Reset, Reconnect",
+        }
+        await wait_for(lambda: entry.runtime_data.context.is_connected("sim-001"))
+        # Not higher than what it has: the form says so.
+        result = await upgrade_step(hass, entry)
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {"station": "sim-001", "security_profile": "2"}
+        )
+        assert result["errors"] == {"security_profile": "profile_not_higher"}
+        # A failed step is named (a CSR of another organization: no certificate in time).
+        station.preset("SecurityCtrlr.OrganizationName", "Somebody Else")
+        entry.runtime_data.upgrade.sign_timeout = 1
+        result = await run_upgrade(hass, result, {"station": "sim-001", "security_profile": "3"})
+        assert (result["type"], result["reason"]) == (FlowResultType.ABORT, "upgrade_failed")
+        assert result["description_placeholders"]["step"] == "SignCertificate"
+    finally:
+        await station.stop()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_a05_guided_upgrade_needs_the_tls_listener_and_a_running_entry(
+    hass: HomeAssistant, setup_integration: SetupIntegration
+) -> None:
+    entry = await setup_integration(stations=[trusted_station("sim-001")])
+    result = await upgrade_step(hass, entry)
+    assert (result["type"], result["reason"]) == (FlowResultType.ABORT, "tls_listener_required")
+    await hass.config_entries.async_unload(entry.entry_id)
+    result = await upgrade_step(hass, entry)
+    assert (result["type"], result["reason"]) == (FlowResultType.ABORT, "not_loaded")

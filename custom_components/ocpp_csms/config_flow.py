@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 import socket
@@ -17,7 +18,7 @@ from homeassistant.config_entries import (
     OptionsFlow,
 )
 from homeassistant.core import callback
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.selector import (
     BooleanSelector,
     DateTimeSelector,
@@ -64,7 +65,7 @@ from .const import (
     DOMAIN,
     EVSE_SEPARATOR,
 )
-from .csms.registry import UnknownStationPolicy
+from .csms.registry import SecurityProfile, UnknownStationPolicy
 from .devices import evse_identifier
 from .entity_detail import EntityDetail, entity_detail_from
 from .protocol.v201.enums import AuthorizationStatus, IdTokenEnum
@@ -148,6 +149,12 @@ CONF_LANGUAGE = "language"
 CONF_PERSONAL_MESSAGE = "personal_message"
 CONF_EVSES = "evses"
 CONF_REMOVE_TOKENS = "remove_id_tokens"
+OPTIONS_MENU = ["settings", "id_tokens", "tls", "iso15118", "security_upgrade"]
+CONF_STATION = "station"
+CONF_SECURITY_PROFILE = "security_profile"
+SECURITY_PROFILE_SELECTOR = SelectSelector(
+    SelectSelectorConfig(options=["2", "3"], translation_key=CONF_SECURITY_PROFILE, mode=SelectSelectorMode.LIST)
+)
 #: How many tokens the list editor's menu names (the rest are counted).
 LISTED_IN_MENU = 20
 CERTIFICATES_SELECTOR = SelectSelector(
@@ -258,10 +265,14 @@ class OcppCsmsOptionsFlow(OptionsFlow):
     def __init__(self) -> None:
         """Nothing being edited yet."""
         self._editing: str | None = None
+        self._upgrade: asyncio.Task[dict[str, Any]] | None = None
+        self._upgrade_station = ""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Choose what to change."""
-        return self.async_show_menu(step_id="init", menu_options=["settings", "id_tokens", "tls", "iso15118"])
+        return self.async_show_menu(
+            step_id="init", menu_options=["settings", "id_tokens", "tls", "iso15118", "security_upgrade"]
+        )
 
     async def async_step_settings(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Unknown-station and unknown-token policies, heartbeat interval, entity detail, remote-start token."""
@@ -535,6 +546,95 @@ class OcppCsmsOptionsFlow(OptionsFlow):
                 {CONF_CONTRACT_PROVIDER_URL: self.config_entry.options.get(CONF_CONTRACT_PROVIDER_URL, "")},
             ),
             errors=errors,
+        )
+
+    # ---- a station's security profile upgrade (A05), guided --------------------------------------------
+
+    async def async_step_security_upgrade(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Pick a station and the profile to take it to; the upgrade then runs step by step (progress)."""
+        if self.config_entry.state is not ConfigEntryState.LOADED:
+            return self.async_abort(reason="not_loaded")
+        data = self._entry.runtime_data
+        if data.upgrade.tls_url is None:
+            return self.async_abort(reason="tls_listener_required")
+        stations = [
+            record
+            for record in data.registry
+            if record.security_profile < SecurityProfile.TLS_CLIENT_CERTIFICATE
+            and data.context.is_connected(record.station_id)
+        ]
+        if not stations:
+            return self.async_abort(reason="nothing_to_upgrade")
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            station_id = user_input[CONF_STATION]
+            profile = int(user_input[CONF_SECURITY_PROFILE])
+            record = data.registry.get(station_id)
+            if record is None or record.security_profile >= profile:
+                errors[CONF_SECURITY_PROFILE] = "profile_not_higher"
+            else:
+                self._upgrade_station = station_id
+                self._upgrade = self.hass.async_create_task(
+                    data.upgrade.async_upgrade(station_id, profile), f"{DOMAIN} security upgrade"
+                )
+                return await self.async_step_security_upgrade_run()
+        return self.async_show_form(
+            step_id="security_upgrade",
+            data_schema=probatio.Schema(
+                {
+                    probatio.Required(CONF_STATION): SelectSelector(
+                        SelectSelectorConfig(
+                            options=[
+                                SelectOptionDict(
+                                    value=record.station_id,
+                                    label=f"{record.station_id} (profile {int(record.security_profile)})",
+                                )
+                                for record in stations
+                            ],
+                            mode=SelectSelectorMode.DROPDOWN,
+                        )
+                    ),
+                    probatio.Required(CONF_SECURITY_PROFILE, default="2"): SECURITY_PROFILE_SELECTOR,
+                }
+            ),
+            description_placeholders={"url": data.upgrade.tls_url},
+            errors=errors,
+        )
+
+    async def async_step_security_upgrade_run(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """The upgrade runs (install the root, certificates, network profile, reset, reconnect)."""
+        assert self._upgrade is not None  # noqa: S101 - only reached from the step that starts it
+        if not self._upgrade.done():
+            return self.async_show_progress(
+                step_id="security_upgrade_run",
+                progress_action="upgrading",
+                progress_task=self._upgrade,
+                description_placeholders={"station": self._upgrade_station},
+            )
+        return self.async_show_progress_done(next_step_id="security_upgrade_result")
+
+    async def async_step_security_upgrade_result(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Say how it went: the new profile, or the step that failed (rolled back)."""
+        assert self._upgrade is not None  # noqa: S101 - only reached when the upgrade ended
+        try:
+            result = self._upgrade.result()
+        except HomeAssistantError as err:
+            placeholders = err.translation_placeholders or {}
+            return self.async_abort(
+                reason="upgrade_failed",
+                description_placeholders={
+                    "station": self._upgrade_station,
+                    "step": placeholders.get("step", "-"),
+                    "status": placeholders.get("status", err.translation_key or str(err)),
+                },
+            )
+        return self.async_abort(
+            reason="upgraded",
+            description_placeholders={
+                "station": self._upgrade_station,
+                "profile": str(result["security_profile"]),
+                "steps": ", ".join(result["steps"]),
+            },
         )
 
 
