@@ -8,6 +8,7 @@ data that entities and actions use.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Mapping
 from functools import partial
 import logging
 from pathlib import Path
@@ -68,6 +69,10 @@ from .file_transfer import FileTransfer, async_register_views, async_remove_all_
 from .firmware_updates import FirmwareUpdates  # isort: skip
 from .monitoring import StationMonitoring  # isort: skip
 from .station_logs import StationLogs  # isort: skip
+
+# the energy manager: charging modes, solar surplus, phase switching, load balancing
+from .const import CONF_ENERGY  # isort: skip
+from .energy_manager import EnergyManagement  # isort: skip
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -151,6 +156,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
     devices = StationDevices(context)
     variables = VariableSync(context)
     charging = ChargingControl(context)
+    energy = await _async_setup_energy(hass, entry, context, charging)
     commands = StationCommands(
         context,
         remote_id_token=options.get(CONF_REMOTE_ID_TOKEN) or DEFAULT_REMOTE_ID_TOKEN,
@@ -162,16 +168,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
     )
     sessions = ChargingSessions(
         context,
-        evse_changed=devices.evse_changed,
+        evse_changed=_both(devices.evse_changed, energy.evse_changed),
         authorize=authorization.authorize,
         transaction_started=charging.transaction_started,
         transaction_ended=charging.transaction_ended,
         reservation_used=reservations.reservation_used,
     )
     trust = StationTrust(context, store)
-    for service in (trust, devices, StationAvailability(context), inventory, sessions, variables):
+    for service in (trust, devices, StationAvailability(context), inventory, sessions, variables, local_lists):
         entry.async_on_unload(central.subscribe(service))
-    entry.async_on_unload(central.subscribe(local_lists))
 
     management = await _async_setup_station_management(hass, entry, context, variables)
 
@@ -221,6 +226,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
         **management,
         local_lists=local_lists,
         reservations=reservations,
+        energy=energy,
+        options=dict(options),
     )
     entry.async_on_unload(variables.async_start())
     entry.async_on_unload(local_lists.async_start())
@@ -230,6 +237,38 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     async_check_entity_limit(hass, entry.entry_id, detail)
     return True
+
+
+async def _async_setup_energy(
+    hass: HomeAssistant, entry: OcppCsmsConfigEntry, context: StationContext, charging: ChargingControl
+) -> EnergyManagement:
+    """The energy manager: its settings restored; it sends limits through the charging control."""
+    store = EnergyManagement.energy_store(hass)
+    energy = EnergyManagement(
+        context,
+        store,
+        await EnergyManagement.async_load(store),
+        options=entry.options.get(CONF_ENERGY, {}),
+        set_limit=charging.async_set_limit,
+        clear_limits=charging.async_clear,
+        capabilities=charging.capabilities,
+        electrics=charging.electrics,
+        max_current=charging.max_current,
+    )
+    entry.async_on_unload(context.central.subscribe(energy))
+    entry.async_on_unload(energy.async_start())
+    return energy
+
+
+def _both(first: Callable[[str, int], None], second: Callable[[str, int], None]) -> Callable[[str, int], None]:
+    """One callback that calls two (an EVSE changed: its devices' entities, and the energy manager)."""
+
+    @callback
+    def both(station_id: str, evse_id: int) -> None:
+        first(station_id, evse_id)
+        second(station_id, evse_id)
+
+    return both
 
 
 async def _async_setup_station_management(
@@ -308,8 +347,20 @@ def _async_create_auth(hass: HomeAssistant) -> tuple[PasswordVerifier, FailureTh
     return hass.data[DATA_AUTH]
 
 
+def _without_energy(options: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in options.items() if key != CONF_ENERGY}
+
+
 async def _async_options_updated(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> None:
-    """Options change how stations are served: start again with them."""
+    """Options change how stations are served: start again with them. The energy manager's apply live.
+
+    The site's sensors and settings change nothing of the central system: they apply at once, and the stations
+    stay connected.
+    """
+    data = entry.runtime_data
+    if _without_energy(entry.options) == _without_energy(data.options):
+        data.energy.configure(entry.options.get(CONF_ENERGY, {}))
+        return
     await hass.config_entries.async_reload(entry.entry_id)
 
 
@@ -327,6 +378,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) ->
     await data.reservations.async_save_now()
     await data.runtimes.async_save_now()
     await data.firmware.async_save_now()
+    await data.energy.async_save_now()
     return unloaded
 
 
@@ -334,8 +386,8 @@ async def async_remove_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) ->
     """Deleting the integration forgets everything it kept.
 
     The trusted stations (with their password hashes), their inventories and sessions, the ID tokens, what the
-    stations' local lists hold, the reservations and the generated certificates are deleted: added again, the
-    integration trusts no station it knew before.
+    stations' local lists hold, the reservations, the energy manager's settings and the generated certificates are
+    deleted: added again, the integration trusts no station it knew before.
     """
     store = registry_store(hass)
     for record in await async_load_registry(store):
@@ -346,6 +398,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) ->
     await async_remove_all_logs(hass)
     await LocalAuthLists.list_store(hass).async_remove()
     await StationReservations.reservation_store(hass).async_remove()
+    await EnergyManagement.energy_store(hass).async_remove()
     await hass.async_add_executor_job(remove_generated_certificates, Path(hass.config.path(CERTIFICATE_DIR)))
     _LOGGER.info("OCPP central system removed: trusted stations, ID tokens and generated certificates deleted")
 
@@ -365,4 +418,5 @@ async def async_remove_config_entry_device(
         entry.runtime_data.firmware.forget_station(identifier)
         entry.runtime_data.monitoring.forget_station(identifier)
         await entry.runtime_data.files.async_remove_station_logs(identifier)
+        entry.runtime_data.energy.forget_station(identifier)
     return True

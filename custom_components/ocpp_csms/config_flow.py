@@ -1,4 +1,4 @@
-"""Config, reconfigure and options flows; and the approval of a discovered station."""
+"""Config, reconfigure and options flows (the energy manager's site among them); the approval of a station."""
 
 from __future__ import annotations
 
@@ -20,6 +20,9 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.selector import (
     BooleanSelector,
     DateTimeSelector,
+    EntitySelector,
+    EntitySelectorConfig,
+    EntityWithDeviceFilterSelectorConfig,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -77,6 +80,35 @@ from .tls_setup import parse_hosts
 # station management (N07: which monitoring events are problems)
 from .const import CONF_PROBLEM_SEVERITY, DEFAULT_PROBLEM_SEVERITY  # isort: skip
 from .station.monitors import SEVERITY_LEVELS  # isort: skip
+
+# the energy manager's site (applied without a reload)
+from .const import CONF_ENERGY  # isort: skip
+from .energy.model import DEFAULT_MIN_CURRENT  # isort: skip
+from .energy_manager import (  # isort: skip
+    BATTERY_POWER,
+    BATTERY_PRIORITY_SOC,
+    BATTERY_SIGN,
+    BATTERY_SOC,
+    CHARGE_POSITIVE,
+    DEFAULT_DISABLE_DELAY,
+    DEFAULT_ENABLE_DELAY,
+    DEFAULT_MARGIN,
+    DISABLE_DELAY,
+    DISCHARGE_POSITIVE,
+    ENABLE_DELAY,
+    EXPORT_POSITIVE,
+    FALLBACK_CURRENT,
+    FUSE_CURRENT,
+    GRID_CURRENTS,
+    GRID_POWER,
+    GRID_SIGN,
+    IMPORT_POSITIVE,
+    MARGIN,
+    MAX_GRID_POWER,
+    SOLAR_POWER,
+    SensorKind,
+    sensor_problem,
+)
 
 
 def _problem_severity(options: Mapping[str, Any]) -> int:
@@ -257,7 +289,7 @@ class OcppCsmsOptionsFlow(OptionsFlow):
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Choose what to change."""
-        return self.async_show_menu(step_id="init", menu_options=["settings", "id_tokens", "tls"])
+        return self.async_show_menu(step_id="init", menu_options=["settings", "id_tokens", "tls", "energy"])
 
     async def async_step_settings(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Unknown-station and unknown-token policies, heartbeat interval, entity detail, remote-start token."""
@@ -433,6 +465,10 @@ class OcppCsmsOptionsFlow(OptionsFlow):
             for station_id, evse_id in sorted(known)
         ]
 
+    async def async_step_energy(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """The energy manager's site: applied at once, without restarting the central system."""
+        return await _async_step_energy(self, user_input)
+
     async def async_step_tls(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """The wss:// listener for security profiles 2 and 3, and its certificates."""
         errors: dict[str, str] = {}
@@ -541,3 +577,118 @@ def _token_suggestion(entry: IdTokenEntry | None) -> dict[str, Any]:
     if entry.expires_at is not None:
         suggestion[CONF_EXPIRES] = dt_util.as_local(entry.expires_at).strftime("%Y-%m-%d %H:%M:%S")
     return suggestion
+
+
+# ---- the energy manager's site ------------------------------------------------------------------------------------
+
+
+def _sensor_selector(kind: SensorKind) -> EntitySelector:
+    """Sensors of the kind's device class, and input numbers (checked in the step: unit, device class)."""
+    return EntitySelector(
+        EntitySelectorConfig(
+            filter=[
+                EntityWithDeviceFilterSelectorConfig(domain="sensor", device_class=kind.value),
+                EntityWithDeviceFilterSelectorConfig(domain="input_number"),
+            ]
+        )
+    )
+
+
+def _number_selector(maximum: float, step: float, unit: str) -> NumberSelector:
+    return NumberSelector(
+        NumberSelectorConfig(min=0, max=maximum, step=step, unit_of_measurement=unit, mode=NumberSelectorMode.BOX)
+    )
+
+
+#: Each sensor field and what it must measure.
+ENERGY_SENSORS: dict[str, SensorKind] = {
+    GRID_POWER: SensorKind.POWER,
+    SOLAR_POWER: SensorKind.POWER,
+    BATTERY_POWER: SensorKind.POWER,
+    BATTERY_SOC: SensorKind.BATTERY,
+    **dict.fromkeys(GRID_CURRENTS, SensorKind.CURRENT),
+}
+ENERGY_NUMBERS: dict[str, NumberSelector] = {
+    BATTERY_PRIORITY_SOC: _number_selector(100, 1, "%"),
+    FUSE_CURRENT: _number_selector(1000, 1, "A"),
+    MAX_GRID_POWER: _number_selector(1_000_000, 100, "W"),
+    MARGIN: _number_selector(100, 0.5, "A"),
+    FALLBACK_CURRENT: _number_selector(1000, 1, "A"),
+    ENABLE_DELAY: _number_selector(3600, 1, "s"),
+    DISABLE_DELAY: _number_selector(3600, 1, "s"),
+}
+GRID_SIGN_SELECTOR = SelectSelector(
+    SelectSelectorConfig(
+        options=[IMPORT_POSITIVE, EXPORT_POSITIVE], translation_key="grid_sign", mode=SelectSelectorMode.LIST
+    )
+)
+BATTERY_SIGN_SELECTOR = SelectSelector(
+    SelectSelectorConfig(
+        options=[DISCHARGE_POSITIVE, CHARGE_POSITIVE], translation_key="battery_sign", mode=SelectSelectorMode.LIST
+    )
+)
+ENERGY_DEFAULTS: dict[str, Any] = {
+    GRID_SIGN: IMPORT_POSITIVE,
+    BATTERY_SIGN: DISCHARGE_POSITIVE,
+    MARGIN: DEFAULT_MARGIN,
+    ENABLE_DELAY: DEFAULT_ENABLE_DELAY,
+    DISABLE_DELAY: DEFAULT_DISABLE_DELAY,
+}
+
+
+def _energy_schema() -> probatio.Schema:
+    fields: dict[Any, Any] = {
+        probatio.Optional(GRID_POWER): _sensor_selector(SensorKind.POWER),
+        probatio.Required(GRID_SIGN): GRID_SIGN_SELECTOR,
+        probatio.Optional(SOLAR_POWER): _sensor_selector(SensorKind.POWER),
+        probatio.Optional(BATTERY_POWER): _sensor_selector(SensorKind.POWER),
+        probatio.Required(BATTERY_SIGN): BATTERY_SIGN_SELECTOR,
+        probatio.Optional(BATTERY_SOC): _sensor_selector(SensorKind.BATTERY),
+        probatio.Optional(BATTERY_PRIORITY_SOC): ENERGY_NUMBERS[BATTERY_PRIORITY_SOC],
+        probatio.Optional(FUSE_CURRENT): ENERGY_NUMBERS[FUSE_CURRENT],
+        **{probatio.Optional(key): _sensor_selector(SensorKind.CURRENT) for key in GRID_CURRENTS},
+        probatio.Optional(MAX_GRID_POWER): ENERGY_NUMBERS[MAX_GRID_POWER],
+        probatio.Optional(MARGIN): ENERGY_NUMBERS[MARGIN],
+        probatio.Optional(FALLBACK_CURRENT): ENERGY_NUMBERS[FALLBACK_CURRENT],
+        probatio.Optional(ENABLE_DELAY): ENERGY_NUMBERS[ENABLE_DELAY],
+        probatio.Optional(DISABLE_DELAY): ENERGY_NUMBERS[DISABLE_DELAY],
+    }
+    return probatio.Schema(fields)
+
+
+def energy_errors(hass: Any, user_input: Mapping[str, Any]) -> dict[str, str]:
+    """What is wrong with the site's options (field: error key); empty when they can be used."""
+    errors: dict[str, str] = {}
+    for key, kind in ENERGY_SENSORS.items():
+        if (entity := user_input.get(key)) and (problem := sensor_problem(hass.states.get(entity), kind)):
+            errors[key] = problem
+    currents = [bool(user_input.get(key)) for key in GRID_CURRENTS]
+    if any(currents) and not all(currents):
+        errors["base"] = "phase_sensors_incomplete"
+    if user_input.get(FUSE_CURRENT) and not all(currents) and not user_input.get(GRID_POWER):
+        errors[FUSE_CURRENT] = "fuse_needs_sensors"
+    if user_input.get(MAX_GRID_POWER) and not user_input.get(GRID_POWER):
+        errors[MAX_GRID_POWER] = "grid_power_required"
+    if user_input.get(BATTERY_PRIORITY_SOC) and not user_input.get(BATTERY_SOC):
+        errors[BATTERY_SOC] = "battery_soc_required"
+    fallback = user_input.get(FALLBACK_CURRENT)
+    if fallback is not None and 0 < fallback < DEFAULT_MIN_CURRENT:
+        errors[FALLBACK_CURRENT] = "fallback_below_minimum"
+    return errors
+
+
+async def _async_step_energy(flow: OcppCsmsOptionsFlow, user_input: dict[str, Any] | None) -> ConfigFlowResult:
+    """The site: its sensors (sign conventions, units read from them), the main fuse or grid power limit."""
+    options = flow.config_entry.options
+    errors: dict[str, str] = {}
+    if user_input is not None:
+        errors = energy_errors(flow.hass, user_input)
+        if not errors:
+            site = {key: value for key, value in user_input.items() if value not in (None, "")}
+            return flow.async_create_entry(data={**options, CONF_ENERGY: site})
+    suggested = user_input or {**ENERGY_DEFAULTS, **options.get(CONF_ENERGY, {})}
+    return flow.async_show_form(
+        step_id="energy",
+        data_schema=flow.add_suggested_values_to_schema(_energy_schema(), suggested),
+        errors=errors,
+    )

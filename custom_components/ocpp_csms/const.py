@@ -48,3 +48,6 @@ DEFAULT_PROBLEM_SEVERITY: Final = 3  # 3 "Critical": 0 Danger ... 9 Debug (SetMo
 # Authorization (C, D, H): the stations' local authorization lists follow the ID tokens (on by default).
 CONF_LOCAL_AUTH_LIST: Final = "local_auth_list"
 DEFAULT_LOCAL_AUTH_LIST: Final = True
+# The energy manager (site options, applied without a reload): one nested mapping under this option.
+CONF_ENERGY: Final = "energy"
+ENERGY_STORAGE_KEY: Final = f"{DOMAIN}.energy"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 
@@ -15,6 +17,7 @@ from .csms.registry import StationRegistry
 from .customer_information import CustomerInformation
 from .devices import StationDevices
 from .display_messages import DisplayMessages
+from .energy_manager import EnergyManagement
 from .entity_detail import EntityDetail, EntityLimitCheck
 from .file_transfer import FileTransfer
 from .firmware_updates import FirmwareUpdates
@@ -56,6 +59,10 @@ class OcppCsmsRuntimeData:
     # Authorization (C, D, H)
     local_lists: LocalAuthLists
     reservations: StationReservations
+    # The energy manager (charging modes, solar surplus, phase switching, load balancing)
+    energy: EnergyManagement
+    #: The options the entry was set up with (the energy manager's apply live, the others by a reload).
+    options: Mapping[str, Any]
 
     @property
     def central(self) -> CentralSystem:

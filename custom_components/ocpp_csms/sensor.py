@@ -27,7 +27,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from .entity import OcppEntity, OcppEntityDescription, StationView, essential
+from .charging.profiles import ManagedLayout
+from .energy.model import EvseState
+from .entity import OcppEntity, OcppEntityDescription, StationView, always, essential
 from .platform import async_add_evse_entities, async_add_station_entities, async_add_variable_entities
 from .protocol.v201.enums import ChargingRateUnit, ChargingState, ConnectorStatus, FirmwareStatus, Phase
 from .runtime_data import OcppCsmsConfigEntry, OcppCsmsRuntimeData
@@ -381,6 +383,35 @@ FIRMWARE_STATUS = OcppSensorEntityDescription(
     restore=False,
 )
 
+# ---- the energy manager ---------------------------------------------------------------------------------------
+
+
+def _energy_state(view: StationView) -> StateType:
+    return view.data.energy.state(view.station_id, view.evse_id).value
+
+
+def _energy_attributes(view: StationView) -> dict[str, Any] | None:
+    """The numbers behind the decision, and whether the station falls back to the safe limit by itself."""
+    decision = view.data.energy.decision(view.station_id, view.evse_id)
+    if decision is None:
+        return None
+    layout = view.data.charging.managed_layout(view.station_id, view.evse_id)
+    return {**decision.attributes, "fallback_on_station": layout is not ManagedLayout.UNGUARDED}
+
+
+#: What the energy manager does with the EVSE and why (attributes: surplus, target, phases, fuse headroom...).
+ENERGY_MANAGER = OcppSensorEntityDescription(
+    key="energy_manager",
+    translation_key="energy_manager",
+    device_class=SensorDeviceClass.ENUM,
+    options=[state.value for state in EvseState],
+    value_fn=_energy_state,
+    attributes_fn=_energy_attributes,
+    available_fn=always,
+    restore=False,
+    energy=True,
+)
+
 VARIABLE_SENSOR_KINDS = frozenset(
     {EntityKind.SENSOR_NUMERIC, EntityKind.SENSOR_ENUM, EntityKind.SENSOR_TEXT, EntityKind.SENSOR_TIMESTAMP}
 )
@@ -392,7 +423,9 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the sensors of every EVSE, the station's (external limit, firmware, local list, reservations), variables."""
-    async_add_evse_entities(entry, async_add_entities, OcppSensor, (*EVSE_SENSORS, EXTERNAL_LIMIT, RESERVATION))
+    async_add_evse_entities(
+        entry, async_add_entities, OcppSensor, (*EVSE_SENSORS, EXTERNAL_LIMIT, RESERVATION, ENERGY_MANAGER)
+    )
     async_add_station_entities(
         entry,
         async_add_entities,
