@@ -179,3 +179,14 @@ def test_no_cheaper_slot_is_left_unused(
             assert all(price_of[other] <= price_of[start] for other in used)
     for slot in plan.charging_slots:
         assert request.min_current <= slot.current <= max_current
+
+
+def test_prices_not_out_yet_are_taken_from_the_day_before() -> None:
+    """Tomorrow's prices arrive late: its slots count at yesterday's price for the same time."""
+    yesterday = _prices(0.9, 0.9, 0.05, 0.9, start=NOW - timedelta(hours=22))  # 20:00-24:00 the day before
+    today = _prices(0.30, 0.30)  # 18:00-20:00 known
+    plan = make_plan(_request(prices=[*yesterday, *today], departure=NOW + 6 * HOUR, energy_wh=5_000.0))
+    (slot,) = plan.charging_slots
+    assert slot.start == NOW + 4 * HOUR  # 22:00, cheap the day before
+    assert slot.price is None
+    assert plan.unpriced_wh == pytest.approx(5_000)

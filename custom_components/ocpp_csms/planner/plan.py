@@ -9,7 +9,9 @@ sun and costs the feed-in price given up (nothing without one); the rest costs t
 Each slot offers blocks of energy: its minimum-power block at that block's mean price, then its solar part above the
 minimum, then its grid part. Taking blocks cheapest first until the energy is reached is the optimum of the linear
 program (linear cost, per-slot bounds, one energy equation): `scripts/bench planner` checks it against a solver.
-Slots without a known price (tomorrow's prices not published yet) come last, as if dearer than any known one.
+Slots without a known price (tomorrow's prices not published yet) are taken at the price of the same time the day
+before (prices repeat their daily shape), or last, as if dearer than any known one, when that is not known either;
+their energy is counted apart (`Plan.unpriced_wh`) and a re-plan follows when the prices arrive.
 
 A target the window cannot hold charges all it can: `Plan.complete` is False and `shortfall_wh` says how much is
 missing. A car that draws less than offered lowers the maximum power (`max_power`).
@@ -23,13 +25,12 @@ from datetime import datetime, timedelta
 import math
 from typing import Any, Final
 
-from .prices import PowerSlot, PriceSlot
+from .prices import PowerSlot, PriceSlot, price_at, slot_length
 
 DEFAULT_BUFFER: Final = timedelta(minutes=30)
 #: Energy below this (Wh) counts as delivered: plans are compared and stated to the Wh.
 ENERGY_TOLERANCE: Final = 1.0
-#: Slots without a known price are cut into pieces this long.
-_UNKNOWN_SLOT: Final = timedelta(hours=1)
+_DAY: Final = timedelta(days=1)
 _WH_PER_KWH: Final = 1000.0
 
 
@@ -178,6 +179,8 @@ class _Window:
     end: datetime
     price: float | None
     solar: float = 0.0
+    estimate: float | None = None
+    """Without a known price: the price of the same time the day before, if known."""
     blocks_taken: float = 0.0
     """Energy (Wh) taken from this slot's blocks so far."""
     minimum_only: float | None = None
@@ -192,20 +195,22 @@ def _windows(request: PlanRequest, start: datetime, end: datetime) -> list[_Wind
     """The price slots cut to [start, end), gaps filled with slots of unknown price."""
     windows: list[_Window] = []
     cursor = start
-    for slot in sorted(request.prices, key=lambda item: item.start):
+    ordered = sorted(request.prices, key=lambda item: item.start)
+    piece = slot_length(ordered)
+    for slot in ordered:
         if slot.end <= cursor or slot.start >= end:
             continue
         while cursor < min(slot.start, end):  # a gap before this slot
-            piece_end = min(slot.start, end, cursor + _UNKNOWN_SLOT)
-            windows.append(_Window(cursor, piece_end, None))
+            piece_end = min(slot.start, end, cursor + piece)
+            windows.append(_Window(cursor, piece_end, None, estimate=price_at(ordered, cursor - _DAY)))
             cursor = piece_end
         piece_end = min(slot.end, end)
         if piece_end > cursor:
             windows.append(_Window(max(cursor, slot.start), piece_end, slot.price))
             cursor = piece_end
     while cursor < end:
-        piece_end = min(end, cursor + _UNKNOWN_SLOT)
-        windows.append(_Window(cursor, piece_end, None))
+        piece_end = min(end, cursor + piece)
+        windows.append(_Window(cursor, piece_end, None, estimate=price_at(ordered, cursor - _DAY)))
         cursor = piece_end
     if request.solar:
         _add_solar(windows, request.solar)
@@ -243,7 +248,9 @@ def _blocks(windows: list[_Window], request: PlanRequest, unknown_price: float) 
     for index, window in enumerate(windows):
         if window.hours <= 0 or high <= 0:
             continue
-        price = unknown_price if window.price is None else window.price
+        price = window.price if window.price is not None else window.estimate
+        if price is None:
+            price = unknown_price
         solar = min(window.solar, high)
         if solar <= 0:
             minimum_price = price
