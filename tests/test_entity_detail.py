@@ -29,6 +29,8 @@ ESSENTIAL_EVSE_KEYS = (
     "session_energy",
     "charging_current_limit",
     "charging",
+    "charging_mode",
+    "energy_manager",
 )
 
 
@@ -123,9 +125,10 @@ async def test_near_the_entity_limit_a_repair_offers_essential(
     issue = issues.async_get_issue(DOMAIN, ENTITY_LIMIT_ISSUE)
     assert issue is not None
     assert issue.is_fixable
-    # (103: the availability states, EVSE power and external limit sensors that repeat others are disabled; the
-    # firmware, firmware status, display, monitoring level, problem, local list and reservation entities are enabled)
-    assert issue.translation_placeholders == {"enabled": "103", "limit": "10000"}
+    # (116: the availability states, EVSE power and external limit sensors that repeat others are disabled; the
+    # firmware, firmware status, display, monitoring level, problem, local list and reservation entities are enabled,
+    # and each EVSE's energy manager entities: charging mode, state, minimum and maximum current, priority)
+    assert issue.translation_placeholders == {"enabled": "116", "limit": "10000"}
 
     flows = repairs_flow_manager(hass)
     assert flows is not None

@@ -13,7 +13,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util.signal_type import SignalType
 
 from .energy.model import ChargingMode, PhaseSetting
-from .entity import OcppEntity, OcppEntityDescription, StationView, always
+from .entity import OcppEntity, OcppEntityDescription, StationView, always, essential
 from .platform import async_add_evse_entities, async_add_station_entities, async_add_variable_entities
 from .runtime_data import OcppCsmsConfigEntry, OcppCsmsRuntimeData
 from .signals import variables_signal
@@ -126,6 +126,7 @@ ENERGY_SELECTS: tuple[OcppEnergySelectEntityDescription, ...] = (
         setting="mode",
         parse=ChargingMode,
         available_fn=always,
+        has_fn=essential,
         energy=True,
     ),
     OcppEnergySelectEntityDescription(
