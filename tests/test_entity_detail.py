@@ -31,6 +31,11 @@ ESSENTIAL_EVSE_KEYS = (
     "charging",
     "charging_mode",
     "energy_manager",
+    # the smart mode's departure, energy to add and plan; the session's cost
+    "departure",
+    "energy_to_add",
+    "charging_plan",
+    "session_cost",
 )
 
 
@@ -125,10 +130,11 @@ async def test_near_the_entity_limit_a_repair_offers_essential(
     issue = issues.async_get_issue(DOMAIN, ENTITY_LIMIT_ISSUE)
     assert issue is not None
     assert issue.is_fixable
-    # (116: the availability states, EVSE power and external limit sensors that repeat others are disabled; the
+    # (124: the availability states, EVSE power and external limit sensors that repeat others are disabled; the
     # firmware, firmware status, display, monitoring level, problem, local list and reservation entities are enabled,
-    # and each EVSE's energy manager entities: charging mode, state, minimum and maximum current, priority)
-    assert issue.translation_placeholders == {"enabled": "116", "limit": "10000"}
+    # and each EVSE's energy manager entities: charging mode, state, minimum and maximum current, priority; and its
+    # departure planning entities: departure, energy to add, plan, session cost)
+    assert issue.translation_placeholders == {"enabled": "124", "limit": "10000"}
 
     flows = repairs_flow_manager(hass)
     assert flows is not None

@@ -318,6 +318,8 @@ ENERGY_MANAGER_STATES: dict[str, str] = {
     "phase_switch_pending": "Phase switch pending",
     "not_configured": "No grid power sensor",
     "sensor_unavailable": "Sensor unavailable: safe limit",
+    "plan_on_station": "Plan on the station",
+    "plan_live": "Plan sent as live limits",
 }
 ENERGY_MANAGER_ATTRIBUTES: dict[str, str] = {
     "mode": "Charging mode",
@@ -341,6 +343,7 @@ FIXED["select"]["charging_mode"] = {
         "solar": "Solar only",
         "min_solar": "Minimum + solar",
         "manual": "Manual",
+        "smart": "Smart (by departure)",
     },
 }
 FIXED["select"]["charging_phases"] = {
@@ -364,6 +367,44 @@ FIXED_ICONS["number"] |= {
     "charging_priority": "mdi:sort-numeric-descending",
 }
 FIXED_ICONS["sensor"]["energy_manager"] = "mdi:home-lightning-bolt-outline"
+
+
+# ---- departure planning and session cost ---------------------------------------------------------------------------
+
+PLAN_ATTRIBUTES: dict[str, str] = {
+    "departure": "Departure",
+    "target_energy": "Energy to add",
+    "expected_energy": "Expected energy",
+    "expected_cost": "Expected cost",
+    "finish": "Finish",
+    "complete": "Target met",
+    "shortfall": "Shortfall",
+    "slots": "Slots",
+    "on_station": "On the station",
+    "live_limits": "Live limits",
+    "readback": "Composite schedule",
+    "problem": "Problem",
+    "car_power": "Car's charging power",
+}
+COST_ATTRIBUTES: dict[str, str] = {
+    "transaction_id": "Transaction",
+    "energy": "Energy",
+    "unpriced_energy": "Energy without a price",
+    "price": "Price now",
+}
+FIXED.setdefault("time", {})["departure"] = {"name": "Departure"}
+FIXED["number"]["energy_to_add"] = {"name": "Energy to add"}
+FIXED["sensor"]["charging_plan"] = {
+    "name": "Charging plan",
+    "state_attributes": {key: {"name": name} for key, name in PLAN_ATTRIBUTES.items()},
+}
+FIXED["sensor"]["session_cost"] = {
+    "name": "Session cost",
+    "state_attributes": {key: {"name": name} for key, name in COST_ATTRIBUTES.items()},
+}
+FIXED_ICONS.setdefault("time", {})["departure"] = "mdi:car-clock"
+FIXED_ICONS["number"]["energy_to_add"] = "mdi:battery-plus-variant"
+FIXED_ICONS["sensor"] |= {"charging_plan": "mdi:calendar-clock", "session_cost": "mdi:cash"}
 
 
 def entity_section() -> dict[str, dict[str, Any]]:

@@ -74,6 +74,9 @@ from .station_logs import StationLogs  # isort: skip
 from .const import CONF_ENERGY  # isort: skip
 from .energy_manager import EnergyManagement  # isort: skip
 
+# departure planning and session cost (tariffs, block I)
+from .departure_planning import DeparturePlanning  # isort: skip
+
 _LOGGER = logging.getLogger(__name__)
 
 PLATFORMS = [
@@ -85,6 +88,7 @@ PLATFORMS = [
     Platform.SENSOR,
     Platform.SWITCH,
     Platform.TEXT,
+    Platform.TIME,
     # station management: firmware (L) and display messages (O)
     Platform.NOTIFY,
     Platform.UPDATE,
@@ -156,7 +160,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
     devices = StationDevices(context)
     variables = VariableSync(context)
     charging = ChargingControl(context)
-    energy = await _async_setup_energy(hass, entry, context, charging)
+    energy, planner = await _async_setup_energy(hass, entry, context, charging)
     commands = StationCommands(
         context,
         remote_id_token=options.get(CONF_REMOTE_ID_TOKEN) or DEFAULT_REMOTE_ID_TOKEN,
@@ -168,11 +172,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
     )
     sessions = ChargingSessions(
         context,
-        evse_changed=_both(devices.evse_changed, energy.evse_changed),
+        evse_changed=_all(devices.evse_changed, energy.evse_changed, planner.evse_changed),
         authorize=authorization.authorize,
         transaction_started=charging.transaction_started,
         transaction_ended=charging.transaction_ended,
         reservation_used=reservations.reservation_used,
+        cost_answer=planner.transaction_answer,
     )
     trust = StationTrust(context, store)
     for service in (trust, devices, StationAvailability(context), inventory, sessions, variables, local_lists):
@@ -227,6 +232,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
         local_lists=local_lists,
         reservations=reservations,
         energy=energy,
+        planner=planner,
         options=dict(options),
     )
     entry.async_on_unload(variables.async_start())
@@ -241,8 +247,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
 
 async def _async_setup_energy(
     hass: HomeAssistant, entry: OcppCsmsConfigEntry, context: StationContext, charging: ChargingControl
-) -> EnergyManagement:
-    """The energy manager: its settings restored; it sends limits through the charging control."""
+) -> tuple[EnergyManagement, DeparturePlanning]:
+    """The energy manager (its settings restored; it sends limits through the charging control) and the planner."""
     store = EnergyManagement.energy_store(hass)
     energy = EnergyManagement(
         context,
@@ -257,18 +263,47 @@ async def _async_setup_energy(
     )
     entry.async_on_unload(context.central.subscribe(energy))
     entry.async_on_unload(energy.async_start())
-    return energy
+    return energy, await _async_setup_planner(hass, entry, context, charging, energy)
 
 
-def _both(first: Callable[[str, int], None], second: Callable[[str, int], None]) -> Callable[[str, int], None]:
-    """One callback that calls two (an EVSE changed: its devices' entities, and the energy manager)."""
+async def _async_setup_planner(
+    hass: HomeAssistant,
+    entry: OcppCsmsConfigEntry,
+    context: StationContext,
+    charging: ChargingControl,
+    energy: EnergyManagement,
+) -> DeparturePlanning:
+    """The departure planner and session cost: the energy manager's currents, the charging control's profiles."""
+    store = DeparturePlanning.planner_store(hass)
+    planner = DeparturePlanning(
+        context,
+        store,
+        await DeparturePlanning.async_load(store),
+        options=entry.options.get(CONF_ENERGY, {}),
+        settings=energy.settings,
+        capabilities=charging.capabilities,
+        allocator=charging.allocator,
+        electrics=charging.electrics,
+        send_profiles=charging.async_send_profiles,
+        composite=charging.async_composite,
+        set_limit=charging.async_set_limit,
+        clear_limits=charging.async_clear,
+        currency=lambda: hass.config.currency,
+    )
+    entry.async_on_unload(context.central.subscribe(planner))
+    entry.async_on_unload(planner.async_start())
+    return planner
+
+
+def _all(*callbacks: Callable[[str, int], None]) -> Callable[[str, int], None]:
+    """One callback that calls several (an EVSE changed: its devices' entities, the energy manager, the planner)."""
 
     @callback
-    def both(station_id: str, evse_id: int) -> None:
-        first(station_id, evse_id)
-        second(station_id, evse_id)
+    def each(station_id: str, evse_id: int) -> None:
+        for changed in callbacks:
+            changed(station_id, evse_id)
 
-    return both
+    return each
 
 
 async def _async_setup_station_management(
@@ -360,6 +395,7 @@ async def _async_options_updated(hass: HomeAssistant, entry: OcppCsmsConfigEntry
     data = entry.runtime_data
     if _without_energy(entry.options) == _without_energy(data.options):
         data.energy.configure(entry.options.get(CONF_ENERGY, {}))
+        data.planner.configure(entry.options.get(CONF_ENERGY, {}))
         return
     await hass.config_entries.async_reload(entry.entry_id)
 
@@ -379,6 +415,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) ->
     await data.runtimes.async_save_now()
     await data.firmware.async_save_now()
     await data.energy.async_save_now()
+    await data.planner.async_save_now()
     return unloaded
 
 
@@ -399,6 +436,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) ->
     await LocalAuthLists.list_store(hass).async_remove()
     await StationReservations.reservation_store(hass).async_remove()
     await EnergyManagement.energy_store(hass).async_remove()
+    await DeparturePlanning.planner_store(hass).async_remove()
     await hass.async_add_executor_job(remove_generated_certificates, Path(hass.config.path(CERTIFICATE_DIR)))
     _LOGGER.info("OCPP central system removed: trusted stations, ID tokens and generated certificates deleted")
 
@@ -419,4 +457,5 @@ async def async_remove_config_entry_device(
         entry.runtime_data.monitoring.forget_station(identifier)
         await entry.runtime_data.files.async_remove_station_logs(identifier)
         entry.runtime_data.energy.forget_station(identifier)
+        entry.runtime_data.planner.forget_station(identifier)
     return True

@@ -566,6 +566,17 @@ class ChargingControl:
 
         await self._send_profiles(station, evse_id, build)
 
+    async def async_send_profiles(
+        self, station_id: str, evse_id: int, build: Callable[[], list[SetChargingProfileRequest]]
+    ) -> None:
+        """Send the profiles `build` makes (the departure planner's plan), then read the limit in force back.
+
+        A refusal is a translated error; `build` runs with the station's allocator and capabilities up to date.
+        """
+        station = self.context.connected(station_id)
+        await self._async_probe(station_id)
+        await self._send_profiles(station, evse_id, build)
+
     async def async_clear(
         self,
         station_id: str,

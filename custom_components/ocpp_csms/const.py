@@ -51,3 +51,4 @@ DEFAULT_LOCAL_AUTH_LIST: Final = True
 # The energy manager (site options, applied without a reload): one nested mapping under this option.
 CONF_ENERGY: Final = "energy"
 ENERGY_STORAGE_KEY: Final = f"{DOMAIN}.energy"
+PLANNER_STORAGE_KEY: Final = f"{DOMAIN}.planner"

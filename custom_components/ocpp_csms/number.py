@@ -1,4 +1,4 @@
-"""Numbers: each EVSE's charging limits and energy manager settings, the station-wide cap, writable variables."""
+"""Numbers: each EVSE's limits, energy manager settings, energy to add; the station-wide cap; writable variables."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from typing import Any, override
 
 from homeassistant.components.number import NumberDeviceClass, NumberEntity, NumberEntityDescription, NumberMode
-from homeassistant.const import EntityCategory, UnitOfElectricCurrent, UnitOfPower
+from homeassistant.const import EntityCategory, UnitOfElectricCurrent, UnitOfEnergy, UnitOfPower
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .charging_control import STATION_CAP
+from .departure_planning import MAX_ENERGY_KWH
 from .energy.model import MAX_PRIORITY, EvseSettings
 from .entity import OcppEntity, OcppEntityDescription, StationView, always, essential, full_only
 from .helpers import user_error
@@ -98,6 +99,7 @@ async def async_setup_entry(
     )
     async_add_variable_entities(entry, async_add_entities, frozenset({EntityKind.NUMBER}), OcppVariableNumber)
     async_add_evse_entities(entry, async_add_entities, OcppEnergyNumber, ENERGY_NUMBERS)
+    async_add_evse_entities(entry, async_add_entities, OcppPlanNumber, (ENERGY_TO_ADD,))
 
 
 class OcppChargingLimitNumber(OcppEntity, NumberEntity):
@@ -263,3 +265,45 @@ class OcppEnergyNumber(OcppEntity, NumberEntity):
         await self.data.energy.async_set(
             self.station_id, self.evse_id, **{setting: int(value) if setting == "priority" else float(value)}
         )
+
+
+# ---- departure planning: the energy to add by the departure ------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class OcppPlanNumberEntityDescription(NumberEntityDescription, OcppEntityDescription):
+    """A departure planning setting of an EVSE."""
+
+
+#: The energy to add in a session by the departure (kWh); the smart mode plans it. Kept across restarts.
+ENERGY_TO_ADD = OcppPlanNumberEntityDescription(
+    key="energy_to_add",
+    translation_key="energy_to_add",
+    device_class=NumberDeviceClass.ENERGY,
+    native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+    native_min_value=0,
+    native_max_value=MAX_ENERGY_KWH,
+    native_step=0.5,
+    mode=NumberMode.BOX,
+    entity_category=EntityCategory.CONFIG,
+    available_fn=always,
+    has_fn=essential,
+    energy=True,
+)
+
+
+class OcppPlanNumber(OcppEntity, NumberEntity):
+    """The energy to add by the departure."""
+
+    entity_description: OcppPlanNumberEntityDescription
+
+    @property
+    @override
+    def native_value(self) -> float:
+        """The energy to add (kWh)."""
+        return self.data.planner.energy_kwh(self.station_id, self.evse_id)
+
+    @override
+    async def async_set_native_value(self, value: float) -> None:
+        """Change it; the plan is made again at once."""
+        self.data.planner.async_set(self.station_id, self.evse_id, energy_kwh=float(value))

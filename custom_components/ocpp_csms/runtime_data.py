@@ -15,6 +15,7 @@ from .csms.central_system import CentralSystem
 from .csms.listener import OcppListener
 from .csms.registry import StationRegistry
 from .customer_information import CustomerInformation
+from .departure_planning import DeparturePlanning
 from .devices import StationDevices
 from .display_messages import DisplayMessages
 from .energy_manager import EnergyManagement
@@ -61,6 +62,8 @@ class OcppCsmsRuntimeData:
     reservations: StationReservations
     # The energy manager (charging modes, solar surplus, phase switching, load balancing)
     energy: EnergyManagement
+    #: Departure planning (the smart mode: the plan on the station) and each session's cost
+    planner: DeparturePlanning
     #: The options the entry was set up with (the energy manager's apply live, the others by a reload).
     options: Mapping[str, Any]
 

@@ -144,7 +144,7 @@ ENERGY_SELECTS: tuple[OcppEnergySelectEntityDescription, ...] = (
 
 
 class OcppEnergySelect(OcppEntity, SelectEntity):
-    """The EVSE's charging mode (off, fast, solar, min_solar, manual), or its phases: kept across restarts."""
+    """The EVSE's charging mode (off, fast, solar, min_solar, manual, smart), or its phases: kept across restarts."""
 
     entity_description: OcppEnergySelectEntityDescription
 
@@ -159,6 +159,9 @@ class OcppEnergySelect(OcppEntity, SelectEntity):
     async def async_select_option(self, option: str) -> None:
         """Change the setting; the energy manager decides with it at once."""
         description = self.entity_description
-        await self.data.energy.async_set(
-            self.station_id, self.evse_id, **{description.setting: description.parse(option)}
-        )
+        value = description.parse(option)
+        if isinstance(value, ChargingMode):  # leaving smart: the plan's profiles go before the new mode's come
+            await self.data.planner.async_leaving(self.station_id, self.evse_id, value)
+        await self.data.energy.async_set(self.station_id, self.evse_id, **{description.setting: value})
+        if isinstance(value, ChargingMode):
+            self.data.planner.mode_changed(self.station_id, self.evse_id)

@@ -37,11 +37,13 @@ class ChargingMode(StrEnum):
     """The minimum current at least, plus the surplus."""
     MANUAL = "manual"
     """The manager keeps out: automations, blueprints and the limit number decide."""
+    SMART = "smart"
+    """The departure planner (`planner/`) keeps the cheapest plan on the station; the manager keeps out."""
 
     @property
     def managed(self) -> bool:
         """Whether the manager sets this EVSE's limits."""
-        return self is not ChargingMode.MANUAL
+        return self not in (ChargingMode.MANUAL, ChargingMode.SMART)
 
     @property
     def solar(self) -> bool:
@@ -77,6 +79,10 @@ class EvseState(StrEnum):
     PHASE_SWITCH_PENDING = "phase_switch_pending"
     NOT_CONFIGURED = "not_configured"
     """A solar mode without a grid power sensor."""
+    PLAN_ON_STATION = "plan_on_station"
+    """smart: the station holds the plan as a charging schedule."""
+    PLAN_LIVE = "plan_live"
+    """smart: the station refused the plan or does not hold it: its limits are sent live."""
     SENSOR_UNAVAILABLE = "sensor_unavailable"
     """A sensor the decision needs has no value: the safe limit applies, as if Home Assistant were away."""
 

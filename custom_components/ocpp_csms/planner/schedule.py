@@ -80,6 +80,15 @@ def fit_periods(periods: Sequence[Period], maximum: int, *, min_current: float) 
     return fitted
 
 
+def send_periods(plan: Plan, now: datetime, maximum: int, *, min_current: float) -> list[Period]:
+    """The periods of `plan` from `now` on, fitted to `maximum` (empty once the plan has ended)."""
+    periods = [period for period in plan_periods(plan) if period.end > now]
+    if not periods:
+        return []
+    periods[0] = Period(max(periods[0].start, now.replace(microsecond=0)), periods[0].end, periods[0].current)
+    return fit_periods(periods, maximum, min_current=min_current)
+
+
 def plan_request(
     allocator: ProfileAllocator,
     capabilities: SmartChargingCapabilities,
@@ -96,11 +105,9 @@ def plan_request(
     The schedule starts at the first period still running at `now` and ends at the departure (validTo), after
     which the station's other profiles apply again. Also returns the periods sent.
     """
-    periods = [period for period in plan_periods(plan) if period.end > now]
+    periods = send_periods(plan, now, capabilities.periods_per_schedule, min_current=min_current)
     if not periods:
         raise ValueError("the plan has ended")
-    periods[0] = Period(max(periods[0].start, now.replace(microsecond=0)), periods[0].end, periods[0].current)
-    periods = fit_periods(periods, capabilities.periods_per_schedule, min_current=min_current)
     start = periods[0].start
     purpose = ChargingProfilePurpose.TX_PROFILE if transaction_id else ChargingProfilePurpose.TX_DEFAULT_PROFILE
     request = schedule_profile(
