@@ -673,17 +673,16 @@ class DeparturePlanning(StationListener):
         except HomeAssistantError as err:
             _LOGGER.info("%s EVSE %d: the plan was not taken (%s): its limits go live", station_id, evse_id, err)
             evse.sent, evse.periods, evse.problem = signature, preview, str(err)
-            await self._go_live(key, evse)
+            if evse.plan is plan:
+                await self._go_live(key, evse)
             return
         evse.sent, evse.periods, evse.problem = signature, built or preview, None
-        await self._read_back(key, evse)
+        await self._read_back(key, evse, plan)
 
-    async def _read_back(self, key: tuple[str, int], evse: _EvsePlan) -> None:
+    async def _read_back(self, key: tuple[str, int], evse: _EvsePlan, plan: Plan) -> None:
         """Compare the station's composite schedule with the plan sent; live limits if it does not hold it."""
         station_id, evse_id = key
         periods = evse.periods
-        if not periods:
-            return
         seconds = int(min(max((periods[-1].end - dt_util.utcnow()).total_seconds(), 60), READBACK_MAX))
         try:
             response = await self._composite(station_id, evse_id, seconds, ChargingRateUnit.A)
@@ -691,6 +690,8 @@ class DeparturePlanning(StationListener):
             _LOGGER.info("%s EVSE %d: the composite schedule was not read: %s", station_id, evse_id, err)
             return
         composite = parse_composite(response)
+        if evse.plan is not plan:
+            return  # planned again meanwhile (or the car left): what follows is sent next
         if composite is None:
             evse.readback = None
             return
