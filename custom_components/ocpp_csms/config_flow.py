@@ -26,6 +26,7 @@ from homeassistant.helpers.selector import (
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
+    ObjectSelector,
     SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
@@ -83,6 +84,19 @@ from .station.monitors import SEVERITY_LEVELS  # isort: skip
 
 # the energy manager's site (applied without a reload)
 from .const import CONF_ENERGY  # isort: skip
+from .departure_planning import (  # isort: skip
+    FEED_IN_PRICE,
+    PER_KWH,
+    PER_MWH,
+    PLAN_BUFFER,
+    PRICE_ACTION,
+    PRICE_ACTION_DATA,
+    PRICE_ENTITY,
+    PRICE_UNIT,
+    SOLAR_FORECAST,
+)
+from .planner.plan import DEFAULT_BUFFER  # isort: skip
+from .planner.prices import PriceFormatError, parse_price_attributes, parse_solar_forecast  # isort: skip
 from .energy.model import DEFAULT_MIN_CURRENT  # isort: skip
 from .energy_manager import (  # isort: skip
     BATTERY_POWER,
@@ -627,7 +641,12 @@ BATTERY_SIGN_SELECTOR = SelectSelector(
         options=[DISCHARGE_POSITIVE, CHARGE_POSITIVE], translation_key="battery_sign", mode=SelectSelectorMode.LIST
     )
 )
+PRICE_UNIT_SELECTOR = SelectSelector(
+    SelectSelectorConfig(options=[PER_KWH, PER_MWH], translation_key="price_unit", mode=SelectSelectorMode.LIST)
+)
 ENERGY_DEFAULTS: dict[str, Any] = {
+    PRICE_UNIT: PER_KWH,
+    PLAN_BUFFER: int(DEFAULT_BUFFER.total_seconds() // 60),
     GRID_SIGN: IMPORT_POSITIVE,
     BATTERY_SIGN: DISCHARGE_POSITIVE,
     MARGIN: DEFAULT_MARGIN,
@@ -652,8 +671,47 @@ def _energy_schema() -> probatio.Schema:
         probatio.Optional(FALLBACK_CURRENT): ENERGY_NUMBERS[FALLBACK_CURRENT],
         probatio.Optional(ENABLE_DELAY): ENERGY_NUMBERS[ENABLE_DELAY],
         probatio.Optional(DISABLE_DELAY): ENERGY_NUMBERS[DISABLE_DELAY],
+        # departure planning: the price source, feed-in price, solar forecast, buffer before departures
+        probatio.Optional(PRICE_ENTITY): EntitySelector(EntitySelectorConfig(domain=["sensor", "input_text"])),
+        probatio.Optional(PRICE_ACTION): TextSelector(),
+        probatio.Optional(PRICE_ACTION_DATA): ObjectSelector(),
+        probatio.Required(PRICE_UNIT): PRICE_UNIT_SELECTOR,
+        probatio.Optional(FEED_IN_PRICE): NumberSelector(
+            NumberSelectorConfig(min=-10, max=10, step="any", mode=NumberSelectorMode.BOX)
+        ),
+        probatio.Optional(SOLAR_FORECAST): EntitySelector(EntitySelectorConfig(domain="sensor")),
+        probatio.Optional(PLAN_BUFFER): _number_selector(600, 5, "min"),
     }
     return probatio.Schema(fields)
+
+
+def price_errors(hass: Any, user_input: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+    """What is wrong with the price source (field: error key), and what we expected and found (placeholders)."""
+    errors: dict[str, str] = {}
+    placeholders = {"expected": "", "found": ""}
+    if entity := user_input.get(PRICE_ENTITY):
+        if (state := hass.states.get(entity)) is None:
+            errors[PRICE_ENTITY] = "entity_not_found"
+        else:
+            try:
+                parse_price_attributes(state.attributes, now=dt_util.utcnow(), tz=dt_util.get_default_time_zone())
+            except PriceFormatError as err:
+                errors[PRICE_ENTITY] = "price_format"
+                placeholders = dict(err.placeholders)
+    if action := user_input.get(PRICE_ACTION):
+        domain, _, name = str(action).partition(".")
+        if not hass.services.has_service(domain, name):
+            errors[PRICE_ACTION] = "price_action_unknown"
+    if entity := user_input.get(SOLAR_FORECAST):
+        if (state := hass.states.get(entity)) is None:
+            errors[SOLAR_FORECAST] = "entity_not_found"
+        else:
+            try:
+                parse_solar_forecast(state.attributes)
+            except PriceFormatError as err:
+                errors[SOLAR_FORECAST] = "solar_format"
+                placeholders = dict(err.placeholders)
+    return errors, placeholders
 
 
 def energy_errors(hass: Any, user_input: Mapping[str, Any]) -> dict[str, str]:
@@ -681,8 +739,11 @@ async def _async_step_energy(flow: OcppCsmsOptionsFlow, user_input: dict[str, An
     """The site: its sensors (sign conventions, units read from them), the main fuse or grid power limit."""
     options = flow.config_entry.options
     errors: dict[str, str] = {}
+    placeholders = {"expected": "", "found": ""}
     if user_input is not None:
         errors = energy_errors(flow.hass, user_input)
+        price_problems, placeholders = price_errors(flow.hass, user_input)
+        errors |= price_problems
         if not errors:
             site = {key: value for key, value in user_input.items() if value not in (None, "")}
             return flow.async_create_entry(data={**options, CONF_ENERGY: site})
@@ -691,4 +752,5 @@ async def _async_step_energy(flow: OcppCsmsOptionsFlow, user_input: dict[str, An
         step_id="energy",
         data_schema=flow.add_suggested_values_to_schema(_energy_schema(), suggested),
         errors=errors,
+        description_placeholders=placeholders,
     )

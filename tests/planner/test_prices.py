@@ -169,5 +169,6 @@ def test_solar_forecasts() -> None:
     with pytest.raises(PriceFormatError) as caught:
         parse_solar_forecast({"forecast": [{"start": "2026-03-10T10:00:00+00:00"}]})
     assert caught.value.reason is PriceProblem.NO_SOLAR
+    assert parse_solar_forecast({"detailedForecast": []}) == []
     with pytest.raises(PriceFormatError):
         parse_solar_forecast({"energy": 3})

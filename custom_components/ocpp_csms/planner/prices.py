@@ -284,8 +284,10 @@ def parse_solar_forecast(attributes: Mapping[str, Any], *, tz: tzinfo = UTC) -> 
             ]
     for key in SOLAR_LIST_KEYS:
         value = attributes.get(key)
-        if not isinstance(value, Sequence) or isinstance(value, (str, bytes)) or not value:
+        if not isinstance(value, Sequence) or isinstance(value, (str, bytes)):
             continue
+        if not value:
+            return []  # a forecast with nothing in it (yet)
         items: list[tuple[datetime, datetime | None, float]] = []
         for index, item in enumerate(value):
             start = _to_datetime(_first(item, START_KEYS), tz) if isinstance(item, Mapping) else None
