@@ -9,8 +9,9 @@ from typing import Any
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 import pytest
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
-from custom_components.ocpp_csms.departure_planning import PLAN_BUFFER, PRICE_ENTITY
+from custom_components.ocpp_csms.departure_planning import FEED_IN_PRICE, PLAN_BUFFER, PRICE_ENTITY, SOLAR_FORECAST
 from custom_components.ocpp_csms.planner.schedule import send_periods
 from tools.simulator import SimStation
 from tools.simulator.smart_charging import Limit
@@ -259,3 +260,71 @@ async def test_silence_on_a_station_without_tariff_and_cost(
         assert all(
             response.id_token_info is None or "personal_message" not in response.id_token_info for _, response in seen
         )
+
+
+async def test_a_station_that_refuses_the_plan_gets_its_limits_live(
+    hass: HomeAssistant, setup_integration: SetupIntegration
+) -> None:
+    hass.states.async_set(PRICES, "0.4", price_attributes([0.05, 0.40, 0.40, 0.40, 0.40, 0.40, 0.40, 0.40, 0.40]))
+    refusing = {"SmartChargingCtrlr.Enabled": "false"}
+    async with energy_site(hass, setup_integration, SITE, variables=refusing) as (entry, (station,)):
+        await smart_session(hass, station, kwh=5.0)
+        await wait_for(lambda: manager_state(hass, "sim-001").state == "plan_live")
+        attributes = entry.runtime_data.planner.plan_attributes("sim-001", 1)
+        assert attributes is not None
+        assert attributes["live_limits"] is True
+        assert attributes["on_station"] is False
+        assert attributes["problem"]
+        tried = station.stats.received["SetChargingProfile"]
+        # the plan's next period: its limit goes out live then
+        evse = entry.runtime_data.planner._evses["sim-001", 1]
+        following = next(period.start for period in evse.periods if period.start > dt_util.utcnow())
+        async_fire_time_changed(hass, following + timedelta(seconds=1))
+        await wait_for(lambda: station.stats.received["SetChargingProfile"] > tried)
+
+
+async def test_a_car_that_draws_less_lowers_the_planned_power(
+    hass: HomeAssistant, setup_integration: SetupIntegration
+) -> None:
+    hass.states.async_set(PRICES, "0.4", price_attributes([0.05, 0.05, 0.40, 0.40, 0.40, 0.40, 0.40, 0.40, 0.40]))
+    async with energy_site(hass, setup_integration, SITE) as (entry, (station,)):
+        assert station.config.car is not None
+        station.config.car.max_current = 8.0  # an onboard charger of 8 A a phase: about 5.5 kW
+        await smart_session(hass, station, kwh=15.0)
+        planner = entry.runtime_data.planner
+        await wait_for(lambda: (planner.plan_attributes("sim-001", 1) or {}).get("car_power") is not None)
+        plan = planner.plan("sim-001", 1)
+        assert plan is not None
+        assert plan.charging_slots[0].power < 7_000
+
+
+async def test_leaving_smart_clears_the_plan(hass: HomeAssistant, setup_integration: SetupIntegration) -> None:
+    hass.states.async_set(PRICES, "0.4", price_attributes([0.40, 0.40, 0.05, 0.05, 0.40, 0.40, 0.40, 0.40, 0.40]))
+    async with energy_site(hass, setup_integration, SITE) as (entry, (station,)):
+        await smart_session(hass, station, kwh=10.0)
+        await wait_for(lambda: plan_profile(station, "TxProfile") is not None)
+        await set_mode(hass, "sim-001", 1, "manual")
+        await wait_for(lambda: plan_profile(station) is None)
+        assert entry.runtime_data.planner.plan("sim-001", 1) is None
+        assert manager_state(hass, "sim-001").state == "manual"
+
+
+async def test_an_unreadable_price_update_keeps_the_prices_known(
+    hass: HomeAssistant, setup_integration: SetupIntegration
+) -> None:
+    hass.states.async_set(PRICES, "0.4", price_attributes([0.40, 0.40, 0.05]))
+    hass.states.async_set("sensor.solar", "1", {"watts": {dt_util.utcnow().isoformat(): 2000}})
+    site = {**SITE, SOLAR_FORECAST: "sensor.solar", FEED_IN_PRICE: 0.07}
+    async with energy_site(hass, setup_integration, site) as (entry, _stations):
+        planner = entry.runtime_data.planner
+        assert len(planner.prices) == 3
+        assert len(planner.solar) == 1
+        hass.states.async_set(PRICES, "0.4", {"unit": "EUR/kWh"})
+        hass.states.async_set("sensor.solar", "1", {"energy": 3})
+        await hass.async_block_till_done()
+        assert planner.price_problem is not None
+        assert planner.price_problem.placeholders["found"] == "attributes unit"
+        assert len(planner.prices) == 3
+        assert planner.solar == []
+        assert planner.state("sim-001", 1).value == "no_vehicle"
+        entry.runtime_data.planner.forget_station("sim-001")

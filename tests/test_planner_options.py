@@ -7,9 +7,11 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
-from custom_components.ocpp_csms.const import CONF_ENERGY
+from custom_components.ocpp_csms.const import CONF_ENERGY, PLANNER_STORAGE_KEY
 from custom_components.ocpp_csms.departure_planning import (
     FEED_IN_PRICE,
     PER_KWH,
@@ -125,3 +127,57 @@ async def test_prices_from_an_action_per_mwh(hass: HomeAssistant, setup_integrat
     assert [round(slot.price, 3) for slot in planner.prices] == [0.1, 0.101, 0.102]
     assert calls[0]["areas"] == "SE3"
     assert {call["date"] for call in calls} >= {dt_util.now().date().isoformat()}
+
+
+async def test_what_is_kept_comes_back_and_a_failing_action_is_no_error(
+    hass: HomeAssistant, setup_integration: SetupIntegration, hass_storage: dict[str, Any]
+) -> None:
+    start = dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
+    hass_storage[PLANNER_STORAGE_KEY] = {
+        "version": 1,
+        "key": PLANNER_STORAGE_KEY,
+        "data": {
+            "evses": {"CP-1/1": {"departure": "not a time", "energy_kwh": 12}},
+            "costs": {"CP-1/1": {"transaction_id": "tx-9", "cost": {"cost": 1.5, "energy_wh": 6000}}, "bad": {}},
+            "prices": [[start.isoformat(), (start + timedelta(hours=1)).isoformat(), 0.3]],
+        },
+    }
+    failures: list[str] = []
+
+    async def broken(call: ServiceCall) -> ServiceResponse:
+        failures.append(call.data["date"])
+        raise HomeAssistantError("no prices today")
+
+    async def odd(_call: ServiceCall) -> ServiceResponse:
+        return {"count": 3}
+
+    hass.services.async_register("prices", "broken", broken, supports_response=SupportsResponse.ONLY)
+    hass.services.async_register("prices", "odd", odd, supports_response=SupportsResponse.ONLY)
+    entry = await setup_integration(options={CONF_ENERGY: {PRICE_ACTION: "prices.broken"}})
+    planner = entry.runtime_data.planner
+    assert planner.departure_time("CP-1", 1).isoformat() == "07:00:00"
+    assert planner.energy_kwh("CP-1", 1) == 12
+    assert planner.session_cost("CP-1", 1) == 1.5
+    assert planner.cost_attributes("CP-1", 1) == {
+        "transaction_id": "tx-9",
+        "energy": 6.0,
+        "unpriced_energy": 0.0,
+        "price": 0.3,
+    }
+    assert planner.cost_attributes("CP-1", 2) is None
+    assert planner.plan_attributes("CP-1", 1) is None
+    await wait_for(lambda: len(failures) >= 2)  # today's and tomorrow's, both failed: the prices kept stay
+    assert len(planner.prices) == 1
+    before = len(failures)
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(hours=1, minutes=1))
+    await wait_for(lambda: len(failures) >= before + 2)
+    planner.configure({PRICE_ACTION: "prices.odd"})
+    await wait_for(lambda: planner.price_problem is not None)
+    assert planner.price_problem.placeholders["found"] == "attributes count"
+    planner.configure({})
+    assert planner.state("CP-1", 1).value == "not_configured"
+    await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    saved = hass_storage[PLANNER_STORAGE_KEY]["data"]
+    assert saved["costs"]["CP-1/1"]["cost"]["cost"] == 1.5
+    assert saved["evses"]["CP-1/1"]["energy_kwh"] == 12

@@ -241,6 +241,7 @@ class DeparturePlanning(StationListener):
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self._sending: dict[tuple[str, int], asyncio.Task[None]] = {}
         self._again: set[tuple[str, int]] = set()
+        self._leaving: set[tuple[str, int]] = set()
         self._running = False
 
     @staticmethod
@@ -293,10 +294,11 @@ class DeparturePlanning(StationListener):
         entities = [entity for entity in (self.options.entity, self.options.solar) if entity]
         if entities:
             self._unsubscribe.append(async_track_state_change_event(hass, entities, self._source_changed))
+        self.price_problem = None
+        self._read_sources()
         if self.options.action:
             self._unsubscribe.append(async_track_time_interval(hass, self._action_due, ACTION_INTERVAL))
             self.context.background(self._async_call_action(), f"{DOMAIN} prices")
-        self._read_sources()
         self.replan_all()
 
     @callback
@@ -312,7 +314,6 @@ class DeparturePlanning(StationListener):
         """Read the price sensor's and solar forecast's attributes (a state without them keeps what we had)."""
         hass, now = self.context.hass, dt_util.utcnow()
         tz = dt_util.get_default_time_zone()
-        self.price_problem = None
         state = hass.states.get(self.options.entity) if self.options.entity else None
         if state is not None and state.state not in (STATE_UNAVAILABLE, STATE_UNKNOWN):
             try:
@@ -321,6 +322,7 @@ class DeparturePlanning(StationListener):
                 self.price_problem = err
                 _LOGGER.warning("Prices of %s cannot be read: %s", self.options.entity, err)
             else:
+                self.price_problem = None
                 self._new_prices(slots, now)
         if self.options.solar and (state := hass.states.get(self.options.solar)) is not None:
             try:
@@ -494,6 +496,7 @@ class DeparturePlanning(StationListener):
         """The charging mode is about to change to `mode`: leaving smart, the plan's profiles go first."""
         if mode is ChargingMode.SMART or (evse := self._evses.pop((station_id, evse_id), None)) is None:
             return
+        self._leaving.add((station_id, evse_id))  # no new plan until the mode has changed (`mode_changed`)
         self._stop_live(evse)
         self._signal(station_id, evse_id)
         if evse.sent is not None and self.context.is_connected(station_id):
@@ -502,6 +505,7 @@ class DeparturePlanning(StationListener):
     @callback
     def mode_changed(self, station_id: str, evse_id: int) -> None:
         """The charging mode changed: in smart, a plan starts."""
+        self._leaving.discard((station_id, evse_id))
         self.replan(station_id, evse_id)
 
     def _vehicle(self, station_id: str, evse_id: int) -> bool:
@@ -552,7 +556,7 @@ class DeparturePlanning(StationListener):
         if not self._running:
             return
         key = (station_id, evse_id)
-        if self._settings(station_id, evse_id).mode is not ChargingMode.SMART:
+        if key in self._leaving or self._settings(station_id, evse_id).mode is not ChargingMode.SMART:
             return
         evse = self._evses.setdefault(key, _EvsePlan())
         if not self._vehicle(station_id, evse_id):
@@ -690,7 +694,7 @@ class DeparturePlanning(StationListener):
             _LOGGER.info("%s EVSE %d: the composite schedule was not read: %s", station_id, evse_id, err)
             return
         composite = parse_composite(response)
-        if evse.plan is not plan:
+        if evse.plan is not plan or self._evses.get(key) is not evse:
             return  # planned again meanwhile (or the car left): what follows is sent next
         if composite is None:
             evse.readback = None
@@ -708,6 +712,8 @@ class DeparturePlanning(StationListener):
     async def _go_live(self, key: tuple[str, int], evse: _EvsePlan) -> None:
         """Send the plan's limit in force now, and again at each change of the plan."""
         station_id, evse_id = key
+        if self._evses.get(key) is not evse or not self._running:
+            return  # the plan ended meanwhile (the mode changed, or the entry unloads)
         evse.live = True
         evse.state = EvseState.PLAN_LIVE
         self._signal(station_id, evse_id)
