@@ -137,6 +137,11 @@ async def test_a_plan_that_cannot_meet_the_target_says_so(
         assert state.attributes["complete"] is False
         assert state.attributes["shortfall"] == pytest.approx(100 - state.attributes["expected_energy"], abs=0.01)
         assert state.attributes["shortfall"] > 20  # 3 hours at the EVSE's most are far from 100 kWh
+        # at the departure the car is still there: it is planned again (to its next departure)
+        before = entry.runtime_data.planner.plan("sim-001", 1)
+        assert before is not None
+        async_fire_time_changed(hass, before.departure + timedelta(seconds=2))
+        await wait_for(lambda: entry.runtime_data.planner.plan("sim-001", 1) is not before)
 
 
 async def test_replanned_on_new_prices_and_unloaded_mid_plan_the_station_keeps_it(

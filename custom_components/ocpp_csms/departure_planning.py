@@ -177,6 +177,9 @@ class _EvsePlan:
     car_power: float | None = None
     """The most the car drew (W) when offered more: the planned power."""
     timer: CALLBACK_TYPE | None = None
+    """The next live limit (when the station does not hold the plan)."""
+    departure_timer: CALLBACK_TYPE | None = None
+    """A plan again at its departure: a car still plugged in is planned to its next departure."""
 
 
 @dataclass(slots=True)
@@ -271,9 +274,8 @@ class DeparturePlanning(StationListener):
             unsubscribe()
         self._unsubscribe.clear()
         for evse in self._evses.values():
-            if evse.timer is not None:
-                evse.timer()
-                evse.timer = None
+            self._stop_live(evse)
+            self._stop_departure(evse)
 
     async def async_save_now(self) -> None:
         """Write at once (unload)."""
@@ -396,7 +398,10 @@ class DeparturePlanning(StationListener):
         prefix = f"{station_id}/"
         self._targets = {name: fields for name, fields in self._targets.items() if not name.startswith(prefix)}
         self._costs = {name: cost for name, cost in self._costs.items() if not name.startswith(prefix)}
-        self._evses = {key: evse for key, evse in self._evses.items() if key[0] != station_id}
+        for key in [key for key in self._evses if key[0] == station_id]:
+            evse = self._evses.pop(key)
+            self._stop_live(evse)
+            self._stop_departure(evse)
         self._schedule_save()
 
     # ---- settings ----------------------------------------------------------------------------------------------
@@ -498,6 +503,7 @@ class DeparturePlanning(StationListener):
             return
         self._leaving.add((station_id, evse_id))  # no new plan until the mode has changed (`mode_changed`)
         self._stop_live(evse)
+        self._stop_departure(evse)
         self._signal(station_id, evse_id)
         if evse.sent is not None and self.context.is_connected(station_id):
             await self._clear_limits(station_id, evse_id)
@@ -561,14 +567,10 @@ class DeparturePlanning(StationListener):
         evse = self._evses.setdefault(key, _EvsePlan())
         if not self._vehicle(station_id, evse_id):
             ended = evse.plan is not None or evse.sent is not None
-            evse.plan, evse.state, evse.car_power, evse.readback, evse.problem = (
-                None,
-                EvseState.NO_VEHICLE,
-                None,
-                None,
-                None,
-            )
+            evse.plan, evse.state, evse.car_power = None, EvseState.NO_VEHICLE, None
+            evse.readback, evse.problem = None, None
             self._stop_live(evse)
+            self._stop_departure(evse)
             if ended:
                 self._queue(key)  # the plan ends: our profiles go
             self._signal(station_id, evse_id)
@@ -578,6 +580,10 @@ class DeparturePlanning(StationListener):
             self._signal(station_id, evse_id)
             return
         evse.plan = self._make_plan(station_id, evse_id, evse)
+        self._stop_departure(evse)
+        evse.departure_timer = async_track_point_in_utc_time(
+            self.context.hass, self._departed(key), evse.plan.departure + timedelta(seconds=1)
+        )
         if evse.state in (EvseState.NO_VEHICLE, EvseState.NOT_CONFIGURED):
             evse.state = EvseState.PLAN_ON_STATION
         self._signal(station_id, evse_id)
@@ -731,6 +737,21 @@ class DeparturePlanning(StationListener):
         following = next((period.start for period in evse.periods if period.start > now), None)
         if following is not None:
             evse.timer = async_track_point_in_utc_time(self.context.hass, self._live_due(key), following)
+
+    def _departed(self, key: tuple[str, int]) -> Callable[[datetime], None]:
+        @callback
+        def departed(_now: datetime) -> None:
+            if (evse := self._evses.get(key)) is not None:
+                evse.departure_timer = None
+                self.replan(*key)
+
+        return departed
+
+    @staticmethod
+    def _stop_departure(evse: _EvsePlan) -> None:
+        if evse.departure_timer is not None:
+            evse.departure_timer()
+            evse.departure_timer = None
 
     def _live_due(self, key: tuple[str, int]) -> Callable[[datetime], None]:
         @callback

@@ -145,10 +145,10 @@ class Plan:
         return charging[-1].end if charging else None
 
     def next_start(self, moment: datetime) -> datetime | None:
-        """When the car charges next from `moment` on (`moment` itself when it charges now)."""
+        """When the car charges next from `moment` on (the start of the slot it charges in now, if it does)."""
         for slot in self.slots:
             if slot.charging and slot.end > moment:
-                return max(slot.start, moment)
+                return slot.start
         return None
 
     def current_at(self, moment: datetime) -> float:
