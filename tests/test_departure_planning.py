@@ -250,11 +250,18 @@ async def test_total_cost_and_cost_updated_on_a_station_with_tariff_and_cost(
         assert ended.total_cost == round(cost, 2)
 
 
+@pytest.mark.parametrize(
+    "variables",
+    [{}, {**TARIFF_ON, "TariffCostCtrlr.Currency": "USD"}],
+    ids=["without_tariff_cost", "in_another_currency"],
+)
 async def test_silence_on_a_station_without_tariff_and_cost(
-    hass: HomeAssistant, setup_integration: SetupIntegration
+    hass: HomeAssistant, setup_integration: SetupIntegration, variables: dict[str, str]
 ) -> None:
     hass.states.async_set(PRICES, "0.25", price_attributes([0.25] * 30, start=_hour() - 4 * HOUR))
-    async with energy_site(hass, setup_integration, SITE) as (entry, (station,)):
+    async with energy_site(hass, setup_integration, SITE, variables=variables) as (entry, (station,)):
+        runtime = entry.runtime_data.runtimes["sim-001"]
+        await wait_for(lambda: runtime.device_model.find("TariffCostCtrlr", "Currency") is not None)
         seen = _responses(station)
         await plug_and_charge(station)
         await wait_for(lambda: (entry.runtime_data.planner.session_cost("sim-001", 1) or 0) > 0.0005)

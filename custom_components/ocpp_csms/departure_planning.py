@@ -245,6 +245,7 @@ class DeparturePlanning(StationListener):
         self._sending: dict[tuple[str, int], asyncio.Task[None]] = {}
         self._again: set[tuple[str, int]] = set()
         self._leaving: set[tuple[str, int]] = set()
+        self._currency_warned: set[str] = set()
         self._running = False
 
     @staticmethod
@@ -812,12 +813,27 @@ class DeparturePlanning(StationListener):
             _LOGGER.debug("%s: CostUpdated not delivered: %s", station_id, err)
 
     def _tariff_enabled(self, station_id: str, instance: str) -> bool:
-        """Whether the station's TariffCostCtrlr Enabled[Tariff|Cost] is true (I02, I04: else it gets nothing)."""
+        """Whether the station's TariffCostCtrlr Enabled[Tariff|Cost] is true, in the site's currency (I02, I04).
+
+        A station without it, or showing another currency (TariffCostCtrlr.Currency), gets nothing.
+        """
         runtime = self.context.runtimes.get(station_id)
         if runtime is None:
             return False
         found = runtime.device_model.find(TARIFF_COST_CTRLR, "Enabled", variable_instance=instance)
-        return found is not None and str(found.value).lower() == "true"
+        if found is None or str(found.value).lower() != "true":
+            return False
+        if (currency := self.station_currency(station_id)) != self._currency():
+            if station_id not in self._currency_warned:  # its numbers would mean another money: say nothing
+                self._currency_warned.add(station_id)
+                _LOGGER.warning(
+                    "%s shows costs in %s, Home Assistant counts in %s: no cost is sent to it",
+                    station_id,
+                    currency,
+                    self._currency(),
+                )
+            return False
+        return True
 
     def station_currency(self, station_id: str) -> str:
         """The currency the station shows (TariffCostCtrlr.Currency), else the site's."""
