@@ -6,6 +6,7 @@ Energy in a stretch without a known price is counted apart (`unpriced_wh`), neve
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,7 +29,10 @@ class SessionCost:
     """The last session-energy reading (Wh)."""
 
     def add_reading(self, moment: datetime, energy_wh: float, prices: Sequence[PriceSlot]) -> float:
-        """Count the energy since the last reading (the session's energy register, Wh); returns the cost added."""
+        """Count the energy since the last reading (the session's energy register, Wh); returns the cost added.
+
+        `prices` are sorted by start and do not overlap (as `prices.merge_prices` keeps them).
+        """
         previous_at, previous_wh = self.last_at, self.last_wh
         if previous_at is not None and moment < previous_at:
             return 0.0  # an older reading (an offline replay out of order): already counted
@@ -43,7 +47,10 @@ class SessionCost:
             return 0.0
         added = 0.0
         priced = 0.0
-        for slot in prices:
+        first = max(bisect_right(prices, previous_at, key=lambda slot: slot.start) - 1, 0)  # prices are sorted
+        for slot in prices[first:]:
+            if slot.start >= moment:
+                break
             overlap = (min(slot.end, moment) - max(slot.start, previous_at)).total_seconds()
             if overlap <= 0:
                 continue
