@@ -340,3 +340,23 @@ async def test_an_unreadable_price_update_keeps_the_prices_known(
         assert planner.solar == []
         assert planner.state("sim-001", 1).value == "no_vehicle"
         entry.runtime_data.planner.forget_station("sim-001")
+
+
+async def test_the_plan_is_merged_to_the_stations_periods_per_schedule(
+    hass: HomeAssistant, setup_integration: SetupIntegration
+) -> None:
+    zigzag = [0.05, 0.40, 0.06, 0.40, 0.07, 0.40, 0.08, 0.40, 0.09, 0.40]
+    hass.states.async_set(PRICES, "0.4", price_attributes(zigzag))
+    few = {"SmartChargingCtrlr.PeriodsPerSchedule": "3"}
+    async with energy_site(hass, setup_integration, SITE, variables=few) as (entry, (station,)):
+        runtime = entry.runtime_data.runtimes["sim-001"]
+        await wait_for(lambda: entry.runtime_data.charging.capabilities("sim-001").periods_per_schedule == 3)
+        assert runtime.device_model
+        await smart_session(hass, station, kwh=40.0, hours=10)
+        await wait_for(lambda: plan_profile(station, "TxProfile") is not None)
+        plan = entry.runtime_data.planner.plan("sim-001", 1)
+        assert plan is not None
+        assert len(plan.charging_slots) >= 4  # more changes than the station holds...
+        profile = plan_profile(station, "TxProfile")
+        assert len(profile.periods) <= 3  # ...merged to what it holds, and accepted
+        await wait_for(lambda: manager_state(hass, "sim-001").state == "plan_on_station")

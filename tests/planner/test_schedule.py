@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+import itertools
 
+from hypothesis import given, settings, strategies as st
 import pytest
 
 from custom_components.ocpp_csms.charging.capabilities import SmartChargingCapabilities
@@ -114,3 +116,29 @@ def test_composite_compared() -> None:
     assert watts.mismatches == ((NOW + 5 * HOUR, 0.0, None),)
     partial = compare_composite(periods, _composite(A, (0, 2, 0.0)), phases=3)
     assert partial.held  # only what the composite covers is compared
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    currents=st.lists(st.sampled_from([0.0, 6.0, 8.5, 10.0, 13.0, 16.0]), min_size=1, max_size=40),
+    minutes=st.lists(st.integers(1, 120), min_size=40, max_size=40),
+    maximum=st.integers(1, 24),
+)
+def test_fitted_periods_span_the_same_time_and_keep_the_energy(
+    currents: list[float], minutes: list[int], maximum: int
+) -> None:
+    periods = []
+    cursor = NOW
+    for current, length in zip(currents, minutes, strict=False):
+        periods.append(Period(cursor, cursor + timedelta(minutes=length), current))
+        cursor += timedelta(minutes=length)
+    fitted = fit_periods(periods, maximum, min_current=6.0)
+    assert len(fitted) <= maximum
+    assert (fitted[0].start, fitted[-1].end) == (periods[0].start, periods[-1].end)
+    assert all(a.end == b.start for a, b in itertools.pairwise(fitted))
+    assert all(p.current == 0 or p.current >= 6.0 for p in fitted)  # never a current a car cannot charge at
+    energy = sum(p.current * p.seconds for p in periods)
+    kept = sum(p.current * p.seconds for p in fitted)
+    # the merged current keeps the energy (rounded up to 0.1 A, lifted to the minimum current), never less
+    assert kept >= energy - 1e-6
+    assert kept <= energy + (0.1 + 6.0) * sum(p.seconds for p in periods)

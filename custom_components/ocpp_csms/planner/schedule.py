@@ -3,8 +3,8 @@
 `plan_periods` turns a plan into periods (current per phase, 0 pausing) from the plan's start until its
 departure, neighbours with the same current merged; `fit_periods` merges the two neighbours whose difference
 matters least (the smallest change of current times the shorter duration; the merged current keeps their
-energy, never below the minimum current) until the station's PeriodsPerSchedule holds them. `plan_request`
-builds the Absolute TxProfile of a running transaction, or the EVSE's TxDefaultProfile before one starts,
+energy, rounded up to 0.1 A, never below the minimum current) until the station's PeriodsPerSchedule holds them.
+`plan_request` builds the Absolute TxProfile of a running transaction, or the EVSE's TxDefaultProfile before one starts,
 with the `charging/profiles.py` builders (units the station supports, stack levels, ids). `compare_composite`
 says whether the station's composite schedule holds the plan.
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+import math
 from typing import Any, Final
 
 from ..charging.capabilities import SmartChargingCapabilities
@@ -75,9 +76,10 @@ def fit_periods(periods: Sequence[Period], maximum: int, *, min_current: float) 
         current = (first.current * first.seconds + second.current * second.seconds) / (first.seconds + second.seconds)
         if 0 < current < min_current:
             current = min_current
-        fitted[best : best + 2] = [Period(first.start, second.end, round(current, 1))]
+        fitted[best : best + 2] = [Period(first.start, second.end, current)]
         fitted = _merged_equal(fitted)
-    return fitted
+    # rounded up to 0.1 A at the end (not at each merge, where the rounding would add up): the energy is kept
+    return _merged_equal([Period(p.start, p.end, math.ceil(p.current * 10 - 1e-6) / 10) for p in fitted])
 
 
 def send_periods(plan: Plan, now: datetime, maximum: int, *, min_current: float) -> list[Period]:
