@@ -360,3 +360,28 @@ async def test_the_plan_is_merged_to_the_stations_periods_per_schedule(
         profile = plan_profile(station, "TxProfile")
         assert len(profile.periods) <= 3  # ...merged to what it holds, and accepted
         await wait_for(lambda: manager_state(hass, "sim-001").state == "plan_on_station")
+
+
+async def test_a_target_state_of_charge_with_the_capacity_learnt(
+    hass: HomeAssistant, setup_integration: SetupIntegration
+) -> None:
+    hass.states.async_set(PRICES, "0.4", price_attributes([0.05, 0.05, 0.40, 0.40, 0.40, 0.40, 0.40, 0.40]))
+    async with energy_site(hass, setup_integration, SITE) as (entry, (station,)):
+        assert station.config.car is not None
+        station.config.car.battery_wh = 600.0  # a tiny battery: its state of charge rises fast
+        await hass.services.async_call(
+            "number",
+            "set_value",
+            {"entity_id": entity("sim-001", 1, "number", "target_state_of_charge"), "value": 90},
+            blocking=True,
+        )
+        planner = entry.runtime_data.planner
+        assert planner.target_soc("sim-001", 1) == 90
+        await smart_session(hass, station, kwh=30.0)
+        # before the capacity is known, the energy to add counts
+        await wait_for(lambda: (plan := planner.plan("sim-001", 1)) is not None and plan.target_wh > 20_000)
+        await wait_for(lambda: planner.capacity_wh("sim-001", 1) is not None, timeout=30)
+        assert planner.capacity_wh("sim-001", 1) == pytest.approx(600, rel=0.05)
+        plan = planner.plan("sim-001", 1)
+        assert plan is not None
+        assert plan.target_wh < 600  # (90 % - the state of charge now) of 600 Wh

@@ -34,6 +34,7 @@ ESSENTIAL_EVSE_KEYS = (
     # the smart mode's departure, energy to add and plan; the session's cost
     "departure",
     "energy_to_add",
+    "target_soc",
     "charging_plan",
     "session_cost",
 )
@@ -130,11 +131,11 @@ async def test_near_the_entity_limit_a_repair_offers_essential(
     issue = issues.async_get_issue(DOMAIN, ENTITY_LIMIT_ISSUE)
     assert issue is not None
     assert issue.is_fixable
-    # (124: the availability states, EVSE power and external limit sensors that repeat others are disabled; the
+    # (126: the availability states, EVSE power and external limit sensors that repeat others are disabled; the
     # firmware, firmware status, display, monitoring level, problem, local list and reservation entities are enabled,
     # and each EVSE's energy manager entities: charging mode, state, minimum and maximum current, priority; and its
-    # departure planning entities: departure, energy to add, plan, session cost)
-    assert issue.translation_placeholders == {"enabled": "124", "limit": "10000"}
+    # departure planning entities: departure, energy to add, target state of charge, plan, session cost)
+    assert issue.translation_placeholders == {"enabled": "126", "limit": "10000"}
 
     flows = repairs_flow_manager(hass)
     assert flows is not None

@@ -394,6 +394,7 @@ COST_ATTRIBUTES: dict[str, str] = {
 }
 FIXED.setdefault("time", {})["departure"] = {"name": "Departure"}
 FIXED["number"]["energy_to_add"] = {"name": "Energy to add"}
+FIXED["number"]["target_soc"] = {"name": "Target state of charge"}
 FIXED["sensor"]["charging_plan"] = {
     "name": "Charging plan",
     "state_attributes": {key: {"name": name} for key, name in PLAN_ATTRIBUTES.items()},
@@ -404,6 +405,7 @@ FIXED["sensor"]["session_cost"] = {
 }
 FIXED_ICONS.setdefault("time", {})["departure"] = "mdi:car-clock"
 FIXED_ICONS["number"]["energy_to_add"] = "mdi:battery-plus-variant"
+FIXED_ICONS["number"]["target_soc"] = "mdi:battery-charging-80"
 FIXED_ICONS["sensor"] |= {"charging_plan": "mdi:calendar-clock", "session_cost": "mdi:cash"}
 
 

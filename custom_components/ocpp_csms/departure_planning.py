@@ -46,7 +46,7 @@ from .csms.central_system import StationListener
 from .csms.station import Station
 from .energy.model import ChargingMode, EvseSettings, EvseState
 from .planner.cost import SessionCost, running_price_message
-from .planner.plan import DEFAULT_BUFFER, Plan, PlanRequest, make_plan
+from .planner.plan import DEFAULT_BUFFER, Plan, PlanRequest, energy_to_target, estimate_capacity, make_plan
 from .planner.prices import (
     PowerSlot,
     PriceFormatError,
@@ -68,6 +68,7 @@ from .protocol.v201.messages import (
     TransactionEventRequest,
 )
 from .signals import energy_signal
+from .station.transactions import EvseSession
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -90,6 +91,8 @@ PLAN_BUFFER: Final = "plan_buffer"
 DEFAULT_DEPARTURE: Final = time(7, 0)
 DEFAULT_ENERGY_KWH: Final = 20.0
 MAX_ENERGY_KWH: Final = 200.0
+#: A capacity estimate this much off the one known plans again.
+CAPACITY_CHANGE: Final = 0.1
 ACTION_INTERVAL: Final = timedelta(hours=1)
 #: A car that draws less than this share of the power offered lowers the planned power.
 DRAW_SHARE: Final = 0.85
@@ -176,6 +179,8 @@ class _EvsePlan:
     problem: str | None = None
     car_power: float | None = None
     """The most the car drew (W) when offered more: the planned power."""
+    soc_start: tuple[str, float, float] | None = None
+    """(transaction, state of charge %, session energy Wh) the capacity is estimated from."""
     timer: CALLBACK_TYPE | None = None
     """The next live limit (when the station does not hold the plan)."""
     departure_timer: CALLBACK_TYPE | None = None
@@ -379,6 +384,8 @@ class DeparturePlanning(StationListener):
         self._update_cost(station_id, evse_id)
         if self._settings(station_id, evse_id).mode is ChargingMode.SMART:
             self._check(station_id, evse_id)
+            if (runtime := self.context.runtimes.get(station_id)) is not None:
+                self._learn_capacity(station_id, evse_id, runtime.transactions.evse(evse_id))
 
     @callback
     def connector_status_changed(self, station: Station, evse_id: int, connector_id: int) -> None:
@@ -420,6 +427,36 @@ class DeparturePlanning(StationListener):
         value = self._targets.get(_key(station_id, evse_id), {}).get("energy_kwh", DEFAULT_ENERGY_KWH)
         return float(value)
 
+    def target_soc(self, station_id: str, evse_id: int) -> float:
+        """The state of charge to reach (%) when the car reports one (0: the energy to add counts)."""
+        return float(self._targets.get(_key(station_id, evse_id), {}).get("target_soc", 0.0))
+
+    def capacity_wh(self, station_id: str, evse_id: int) -> float | None:
+        """The battery capacity learnt on the EVSE (Wh; the last car's), None before one was learnt."""
+        value = self._targets.get(_key(station_id, evse_id), {}).get("capacity_wh")
+        return float(value) if value else None
+
+    def _learn_capacity(self, station_id: str, evse_id: int, session: EvseSession) -> None:
+        """Estimate the car's capacity from the energy metered while its state of charge rose; plan again."""
+        key = (station_id, evse_id)
+        soc, energy = session.meter.soc_percent, session.energy_wh
+        evse = self._evses.get(key)
+        if evse is None or soc is None or energy is None or session.transaction_id is None:
+            return
+        start = evse.soc_start
+        if start is None or start[0] != session.transaction_id:
+            evse.soc_start = (session.transaction_id, soc, energy)
+            return
+        capacity = estimate_capacity(start[1], start[2], soc, energy)
+        if capacity is None:
+            return
+        evse.soc_start = (session.transaction_id, soc, energy)  # the next estimate from here on
+        known = self.capacity_wh(station_id, evse_id)
+        self._targets.setdefault(_key(station_id, evse_id), {})["capacity_wh"] = round(capacity)
+        self._schedule_save()
+        if known is None or abs(capacity - known) > known * CAPACITY_CHANGE:
+            self.replan(station_id, evse_id)
+
     @callback
     def async_set(self, station_id: str, evse_id: int, **changes: Any) -> None:
         """Change the departure (`departure`: a time) or the energy to add (`energy_kwh`), and plan again."""
@@ -428,6 +465,8 @@ class DeparturePlanning(StationListener):
             fields["departure"] = changes["departure"].replace(microsecond=0).isoformat()
         if "energy_kwh" in changes:
             fields["energy_kwh"] = float(changes["energy_kwh"])
+        if "target_soc" in changes:
+            fields["target_soc"] = float(changes["target_soc"])
         self._schedule_save()
         self._signal(station_id, evse_id)
         self.replan(station_id, evse_id)
@@ -596,13 +635,20 @@ class DeparturePlanning(StationListener):
         voltage, phases = self._electrics(station_id, evse_id, None)
         runtime = self.context.runtimes.get(station_id)
         delivered = 0.0
+        soc = None
         if runtime is not None and (session := runtime.transactions.evse(evse_id)).active:
             delivered = session.energy_wh or 0.0
+            soc = session.meter.soc_percent
+        needed = max(self.energy_kwh(station_id, evse_id) * 1000 - delivered, 0.0)
+        target = self.target_soc(station_id, evse_id)
+        if target > 0 and soc is not None:  # the car says its state of charge: the target counts
+            capacity = self.capacity_wh(station_id, evse_id)
+            needed = 0.0 if soc >= target else needed if capacity is None else energy_to_target(target, soc, capacity)
         return make_plan(
             PlanRequest(
                 now=now,
                 departure=self.next_departure(station_id, evse_id, now),
-                energy_wh=max(self.energy_kwh(station_id, evse_id) * 1000 - delivered, 0.0),
+                energy_wh=needed,
                 prices=self.prices,
                 min_current=settings.min_current,
                 max_current=settings.max_current,

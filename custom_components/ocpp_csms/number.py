@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, override
 
 from homeassistant.components.number import NumberDeviceClass, NumberEntity, NumberEntityDescription, NumberMode
-from homeassistant.const import EntityCategory, UnitOfElectricCurrent, UnitOfEnergy, UnitOfPower
+from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfElectricCurrent, UnitOfEnergy, UnitOfPower
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
@@ -99,7 +99,7 @@ async def async_setup_entry(
     )
     async_add_variable_entities(entry, async_add_entities, frozenset({EntityKind.NUMBER}), OcppVariableNumber)
     async_add_evse_entities(entry, async_add_entities, OcppEnergyNumber, ENERGY_NUMBERS)
-    async_add_evse_entities(entry, async_add_entities, OcppPlanNumber, (ENERGY_TO_ADD,))
+    async_add_evse_entities(entry, async_add_entities, OcppPlanNumber, (ENERGY_TO_ADD, TARGET_SOC))
 
 
 class OcppChargingLimitNumber(OcppEntity, NumberEntity):
@@ -292,18 +292,38 @@ ENERGY_TO_ADD = OcppPlanNumberEntityDescription(
 )
 
 
+#: The state of charge to reach by the departure (%) when the car reports its state of charge (0: off, the energy to
+#: add counts). The battery's capacity is learnt from the energy metered while the state of charge rises.
+TARGET_SOC = OcppPlanNumberEntityDescription(
+    key="target_soc",
+    translation_key="target_soc",
+    native_unit_of_measurement=PERCENTAGE,
+    native_min_value=0,
+    native_max_value=100,
+    native_step=1,
+    mode=NumberMode.BOX,
+    entity_category=EntityCategory.CONFIG,
+    available_fn=always,
+    has_fn=essential,
+    energy=True,
+)
+
+
 class OcppPlanNumber(OcppEntity, NumberEntity):
-    """The energy to add by the departure."""
+    """The energy to add by the departure, or the state of charge to reach."""
 
     entity_description: OcppPlanNumberEntityDescription
 
     @property
     @override
     def native_value(self) -> float:
-        """The energy to add (kWh)."""
+        """The energy to add (kWh), or the target state of charge (%)."""
+        if self.entity_description.key == TARGET_SOC.key:
+            return self.data.planner.target_soc(self.station_id, self.evse_id)
         return self.data.planner.energy_kwh(self.station_id, self.evse_id)
 
     @override
     async def async_set_native_value(self, value: float) -> None:
         """Change it; the plan is made again at once."""
-        self.data.planner.async_set(self.station_id, self.evse_id, energy_kwh=float(value))
+        setting = "target_soc" if self.entity_description.key == TARGET_SOC.key else "energy_kwh"
+        self.data.planner.async_set(self.station_id, self.evse_id, **{setting: float(value)})

@@ -7,7 +7,13 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings, strategies as st
 import pytest
 
-from custom_components.ocpp_csms.planner.plan import Plan, PlanRequest, make_plan
+from custom_components.ocpp_csms.planner.plan import (
+    Plan,
+    PlanRequest,
+    energy_to_target,
+    estimate_capacity,
+    make_plan,
+)
 from custom_components.ocpp_csms.planner.prices import PowerSlot, PriceSlot
 
 NOW = datetime(2026, 3, 10, 18, 0, tzinfo=UTC)
@@ -127,7 +133,10 @@ def test_a_car_that_draws_less_lowers_the_planned_power() -> None:
 
 
 def test_nothing_to_plan() -> None:
-    assert make_plan(_request(energy_wh=0.0)).slots == ()
+    done = make_plan(_request(energy_wh=0.0))  # the target is reached: a pause until the departure
+    assert [(slot.start, slot.end, slot.current) for slot in done.slots] == [(NOW, NOW + 8 * HOUR, 0.0)]
+    assert done.complete
+    assert done.next_start(NOW) is None
     past = make_plan(_request(departure=NOW - HOUR))
     assert past.slots == ()
     assert past.finish is None
@@ -190,3 +199,11 @@ def test_prices_not_out_yet_are_taken_from_the_day_before() -> None:
     assert slot.start == NOW + 4 * HOUR  # 22:00, cheap the day before
     assert slot.price is None
     assert plan.unpriced_wh == pytest.approx(5_000)
+
+
+def test_energy_to_a_target_state_of_charge() -> None:
+    assert energy_to_target(80, 30, 60_000) == pytest.approx(30_000)
+    assert energy_to_target(80, 85, 60_000) == 0
+    assert estimate_capacity(30, 1_000, 31, 1_600) is None  # a rise of 1 %: too little to tell
+    assert estimate_capacity(30, 1_000, 35, 4_000) == pytest.approx(60_000)
+    assert estimate_capacity(30, 1_000, 35, 900) is None

@@ -278,14 +278,34 @@ def _current_for(power: float, request: PlanRequest) -> float:
     return min(max(amps, request.min_current), request.max_current)
 
 
+def energy_to_target(target_soc: float, soc: float, capacity_wh: float) -> float:
+    """The energy (Wh) that brings a battery of `capacity_wh` from `soc` to `target_soc` (%)."""
+    return max(target_soc - soc, 0.0) / 100.0 * capacity_wh
+
+
+#: A capacity is estimated from at least this rise of the state of charge (%): the meter's SoC has whole percents.
+MIN_SOC_RISE: Final = 2.0
+
+
+def estimate_capacity(start_soc: float, start_wh: float, soc: float, energy_wh: float) -> float | None:
+    """A battery's usable capacity (Wh) from the energy metered while its state of charge rose (None: too little)."""
+    rise = soc - start_soc
+    if rise < MIN_SOC_RISE or energy_wh <= start_wh:
+        return None
+    return (energy_wh - start_wh) * 100.0 / rise
+
+
 def make_plan(request: PlanRequest) -> Plan:
     """The cheapest plan for `request` (see the module's description)."""
     now = request.now.replace(microsecond=0)
     end = request.departure - request.buffer
     if end <= now:
         end = request.departure
-    if end <= now or request.energy_wh <= ENERGY_TOLERANCE:
+    if end <= now:
         return Plan(now, request.departure, max(request.energy_wh, 0.0), request.phases)
+    if request.energy_wh <= ENERGY_TOLERANCE:  # nothing (more) to add: a pause until the departure
+        idle = PlannedSlot(now, request.departure.replace(microsecond=0), 0.0, 0.0, None, 0.0)
+        return Plan(now, request.departure, max(request.energy_wh, 0.0), request.phases, (idle,))
     windows = _windows(request, now, end.replace(microsecond=0))
     known = [window.price for window in windows if window.price is not None]
     unknown_price = (max(known) if known else 0.0) + max(request.feed_in or 0.0, 0.0) + 1.0
