@@ -295,13 +295,15 @@ def main() -> None:
     print(f"| charging at once | {totals[1]:.3f} | {(totals[0] - totals[1]) / abs(totals[1]) * 100:+.2f} % |")
     print()
     week = plan_timing(published, args.rounds)
-    print("| plan computed over | plans | ms p50 | ms max |")
-    print("|---|---:|---:|---:|")
-    print(f"| a week of 15-minute slots (672) | {len(week)} | {statistics.median(week):.2f} | {max(week):.2f} |")
-    print(
-        f"| the sessions above (to departure) | {len(session_timings)} | {statistics.median(session_timings):.2f}"
-        f" | {max(session_timings):.2f} |"
-    )
+    print("| plan computed over | plans | ms p50 | ms p99 | ms max |")
+    print("|---|---:|---:|---:|---:|")
+    for name, timings in (
+        ("a week of 15-minute slots (672)", week),
+        ("the sessions above (to departure)", session_timings),
+    ):
+        ordered = sorted(timings)
+        p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+        print(f"| {name} | {len(timings)} | {statistics.median(timings):.2f} | {p99:.2f} | {max(timings):.2f} |")
     print()
     print("Targets: smart at most 1 % above the optimum (LP, same knowledge) in total; a plan in under 20 ms.")
 
