@@ -276,6 +276,8 @@ class EnergyManagement(StationListener):
         self._sent_phases: dict[EvseKey, tuple[int | None, int | None]] = {}
         self._shown: dict[EvseKey, EvseDecision] = {}
         self._running = False
+        #: The time decisions are made at (tests move it; the station's simulator keeps real time).
+        self.clock: Callable[[], datetime] = dt_util.utcnow
 
     @staticmethod
     def energy_store(hass: Any) -> Store[dict[str, Any]]:
@@ -576,7 +578,7 @@ class EnergyManagement(StationListener):
             info = self._register(key, self.settings(*key))
             self._core.update_evse(key, self._reading(*key, info.voltage))
         self._core.update_site(self.site_reading())
-        now = dt_util.utcnow()
+        now = self.clock()
         decision = self._core.decide(now)
         for key, evse in decision.evses.items():
             if evse.command is not None:
@@ -648,7 +650,7 @@ class EnergyManagement(StationListener):
         except HomeAssistantError as err:
             _LOGGER.warning("%s EVSE %d: the energy manager's limit was not applied: %s", station_id, evse_id, err)
             self._sent_phases.pop(key, None)
-            self._core.failed(key, dt_util.utcnow())
+            self._core.failed(key, self.clock())
             self.decide()  # plans the retry
             return
         self._sent_phases[key] = phases
