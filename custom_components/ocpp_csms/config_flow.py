@@ -675,7 +675,7 @@ def _energy_schema() -> probatio.Schema:
         probatio.Optional(PRICE_ENTITY): EntitySelector(EntitySelectorConfig(domain=["sensor", "input_text"])),
         probatio.Optional(PRICE_ACTION): TextSelector(),
         probatio.Optional(PRICE_ACTION_DATA): ObjectSelector(),
-        probatio.Required(PRICE_UNIT): PRICE_UNIT_SELECTOR,
+        probatio.Optional(PRICE_UNIT): PRICE_UNIT_SELECTOR,
         probatio.Optional(FEED_IN_PRICE): NumberSelector(
             NumberSelectorConfig(min=-10, max=10, step="any", mode=NumberSelectorMode.BOX)
         ),
