@@ -97,7 +97,10 @@ async def smart_session(hass: HomeAssistant, station: SimStation, *, kwh: float 
 async def test_a_plan_that_fits_goes_to_the_station_as_an_absolute_tx_profile(
     hass: HomeAssistant, setup_integration: SetupIntegration
 ) -> None:
-    hass.states.async_set(PRICES, "0.4", price_attributes([0.40, 0.40, 0.05, 0.05, 0.40, 0.40, 0.40, 0.40, 0.40]))
+    first = _hour()  # fixed: the test may run across the hour
+    hass.states.async_set(
+        PRICES, "0.4", price_attributes([0.40, 0.40, 0.05, 0.05, 0.40, 0.40, 0.40, 0.40, 0.40], start=first)
+    )
     async with energy_site(hass, setup_integration, SITE) as (entry, (station,)):
         await smart_session(hass, station)
         planner = entry.runtime_data.planner
@@ -105,7 +108,7 @@ async def test_a_plan_that_fits_goes_to_the_station_as_an_absolute_tx_profile(
         plan = planner.plan("sim-001", 1)
         assert plan is not None
         assert plan.complete
-        cheap = _hour() + 2 * HOUR
+        cheap = first + 2 * HOUR
         assert [slot.start for slot in plan.charging_slots][:1] == [cheap]
         profile = plan_profile(station, "TxProfile")
         assert plan_profile(station, "TxDefaultProfile") is not None  # sent when the car came, before the transaction
@@ -147,14 +150,19 @@ async def test_a_plan_that_cannot_meet_the_target_says_so(
 async def test_replanned_on_new_prices_and_unloaded_mid_plan_the_station_keeps_it(
     hass: HomeAssistant, setup_integration: SetupIntegration
 ) -> None:
-    hass.states.async_set(PRICES, "0.4", price_attributes([0.40, 0.40, 0.05, 0.05, 0.40, 0.40, 0.40, 0.40, 0.40]))
+    first = _hour()  # fixed: the test may run across the hour
+    hass.states.async_set(
+        PRICES, "0.4", price_attributes([0.40, 0.40, 0.05, 0.05, 0.40, 0.40, 0.40, 0.40, 0.40], start=first)
+    )
     async with energy_site(hass, setup_integration, SITE) as (entry, (station,)):
         await smart_session(hass, station, kwh=10.0)
         planner = entry.runtime_data.planner
         await wait_for(lambda: plan_profile(station, "TxProfile") is not None)
         # tomorrow's prices, cheaper later in the night: a new plan goes out
-        hass.states.async_set(PRICES, "0.4", price_attributes([0.40, 0.40, 0.30, 0.30, 0.40, 0.01, 0.40, 0.40, 0.40]))
-        later = _hour() + 5 * HOUR
+        hass.states.async_set(
+            PRICES, "0.4", price_attributes([0.40, 0.40, 0.30, 0.30, 0.40, 0.01, 0.40, 0.40, 0.40], start=first)
+        )
+        later = first + 5 * HOUR
         await wait_for(
             lambda: (plan := planner.plan("sim-001", 1)) is not None and plan.charging_slots[0].start == later
         )
@@ -163,7 +171,7 @@ async def test_replanned_on_new_prices_and_unloaded_mid_plan_the_station_keeps_i
         )
         current = planner.plan("sim-001", 1).charging_slots[0].current  # type: ignore[union-attr]
         await wait_for(lambda: station_limit(station, later + timedelta(minutes=30)) == current)
-        assert station_limit(station, _hour() + 2 * HOUR + timedelta(minutes=30)) == 0.0
+        assert station_limit(station, first + 2 * HOUR + timedelta(minutes=30)) == 0.0
         plan = planner.plan("sim-001", 1)
         assert plan is not None
         # Home Assistant goes away: the station's own composite schedule still follows the plan
