@@ -47,14 +47,14 @@ async def options_step(hass: HomeAssistant, entry: MockConfigEntry, step: str) -
     return await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": step})
 
 
-async def test_the_options_menu_offers_settings_id_tokens_and_tls(
+async def test_the_options_menu_offers_settings_id_tokens_tls_and_energy(
     hass: HomeAssistant, setup_integration: SetupIntegration
 ) -> None:
     entry = await setup_integration()
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.MENU
     assert result["step_id"] == "init"
-    assert result["menu_options"] == ["settings", "id_tokens", "tls", "iso15118", "security_upgrade"]
+    assert result["menu_options"] == ["settings", "id_tokens", "tls", "iso15118", "energy", "security_upgrade"]
 
 
 # ---- ID tokens ----------------------------------------------------------------------------------------------

@@ -29,6 +29,14 @@ ESSENTIAL_EVSE_KEYS = (
     "session_energy",
     "charging_current_limit",
     "charging",
+    "charging_mode",
+    "energy_manager",
+    # the smart mode's departure, energy to add and plan; the session's cost
+    "departure",
+    "energy_to_add",
+    "target_soc",
+    "charging_plan",
+    "session_cost",
 )
 
 
@@ -123,11 +131,13 @@ async def test_near_the_entity_limit_a_repair_offers_essential(
     issue = issues.async_get_issue(DOMAIN, ENTITY_LIMIT_ISSUE)
     assert issue is not None
     assert issue.is_fixable
-    # (110: the availability states, EVSE power and external limit sensors that repeat others are disabled; the
+    # (133: the availability states, EVSE power and external limit sensors that repeat others are disabled; the
     # station status, firmware, firmware status, display, monitoring level, problem, local list, reservation,
     # certificate expiry and refresh inventory entities, and per EVSE an ISO 15118 car's requested energy and
-    # departure time, are in)
-    assert issue.translation_placeholders == {"enabled": "110", "limit": "10000"}
+    # departure time, are in, and each EVSE's energy manager entities: charging mode, state, minimum and maximum
+    # current, priority; and its departure planning entities: departure, energy to add, target state of charge,
+    # plan, session cost)
+    assert issue.translation_placeholders == {"enabled": "133", "limit": "10000"}
 
     flows = repairs_flow_manager(hass)
     assert flows is not None

@@ -325,6 +325,114 @@ FIXED_ICONS["select"] = {"monitoring_level": "mdi:alert-decagram-outline"}
 FIXED_ICONS["event"]["problem"] = "mdi:alert-circle-outline"
 
 
+# ---- the energy manager: charging modes, solar surplus, phase switching, load balancing -------------------------
+
+ENERGY_MANAGER_STATES: dict[str, str] = {
+    "manual": "Manual",
+    "off": "Off",
+    "station_offline": "Station offline",
+    "no_vehicle": "No vehicle",
+    "charging_fast": "Charging fast",
+    "charging_solar": "Charging from solar",
+    "charging_min": "Charging at the minimum",
+    "waiting_for_surplus": "Waiting for surplus",
+    "paused_battery_priority": "Paused: home battery first",
+    "limited_by_fuse": "Limited by the main fuse",
+    "paused_by_fuse": "Paused by the main fuse",
+    "phase_switch_pending": "Phase switch pending",
+    "not_configured": "No grid power sensor",
+    "sensor_unavailable": "Sensor unavailable: safe limit",
+    "plan_on_station": "Plan on the station",
+    "plan_live": "Plan sent as live limits",
+}
+ENERGY_MANAGER_ATTRIBUTES: dict[str, str] = {
+    "mode": "Charging mode",
+    "target_current": "Target current",
+    "allocated_current": "Allocated current",
+    "limit": "Limit sent",
+    "phases": "Phases",
+    "fallback_current": "Safe limit",
+    "fallback_on_station": "Safe limit on the station",
+    "surplus_power": "Surplus",
+    "surplus_share": "Share of the surplus",
+    "fuse_headroom": "Fuse headroom per phase",
+    "grid_power_headroom": "Grid power headroom",
+    "next_change_at": "Next change allowed",
+}
+FIXED["select"]["charging_mode"] = {
+    "name": "Charging mode",
+    "state": {
+        "off": "Off",
+        "fast": "Fast",
+        "solar": "Solar only",
+        "min_solar": "Minimum + solar",
+        "manual": "Manual",
+        "smart": "Smart (by departure)",
+    },
+}
+FIXED["select"]["charging_phases"] = {
+    "name": "Charging phases",
+    "state": {"auto": "Automatic", "1": "1 phase", "3": "3 phases"},
+}
+FIXED["number"] |= {
+    "min_charging_current": {"name": "Minimum charging current"},
+    "max_charging_current": {"name": "Maximum charging current"},
+    "charging_priority": {"name": "Charging priority"},
+}
+FIXED["sensor"]["energy_manager"] = {
+    "name": "Energy manager",
+    "state": ENERGY_MANAGER_STATES,
+    "state_attributes": {key: {"name": name} for key, name in ENERGY_MANAGER_ATTRIBUTES.items()},
+}
+FIXED_ICONS["select"] |= {"charging_mode": "mdi:solar-power-variant", "charging_phases": "mdi:sine-wave"}
+FIXED_ICONS["number"] |= {
+    "min_charging_current": "mdi:current-ac",
+    "max_charging_current": "mdi:current-ac",
+    "charging_priority": "mdi:sort-numeric-descending",
+}
+FIXED_ICONS["sensor"]["energy_manager"] = "mdi:home-lightning-bolt-outline"
+
+
+# ---- departure planning and session cost ---------------------------------------------------------------------------
+
+PLAN_ATTRIBUTES: dict[str, str] = {
+    "departure": "Departure",
+    "target_energy": "Energy to add",
+    "expected_energy": "Expected energy",
+    "expected_cost": "Expected cost",
+    "finish": "Finish",
+    "complete": "Target met",
+    "shortfall": "Shortfall",
+    "slots": "Slots",
+    "on_station": "On the station",
+    "live_limits": "Live limits",
+    "readback": "Composite schedule",
+    "problem": "Problem",
+    "car_power": "Car's charging power",
+}
+COST_ATTRIBUTES: dict[str, str] = {
+    "transaction_id": "Transaction",
+    "energy": "Energy",
+    "unpriced_energy": "Energy without a price",
+    "price": "Price now",
+}
+FIXED.setdefault("time", {})["departure"] = {"name": "Departure"}
+FIXED["number"]["energy_to_add"] = {"name": "Energy to add"}
+FIXED["number"]["target_soc"] = {"name": "Target state of charge"}
+FIXED["sensor"]["charging_plan"] = {
+    "name": "Charging plan",
+    "state_attributes": {key: {"name": name} for key, name in PLAN_ATTRIBUTES.items()},
+}
+FIXED["sensor"]["session_cost"] = {
+    "name": "Session cost",
+    "state_attributes": {key: {"name": name} for key, name in COST_ATTRIBUTES.items()},
+}
+FIXED_ICONS.setdefault("time", {})["departure"] = "mdi:car-clock"
+FIXED_ICONS["number"]["energy_to_add"] = "mdi:battery-plus-variant"
+FIXED_ICONS["number"]["target_soc"] = "mdi:battery-charging-80"
+FIXED_ICONS["sensor"] |= {"charging_plan": "mdi:calendar-clock", "session_cost": "mdi:cash"}
+
+
 def entity_section() -> dict[str, dict[str, Any]]:
     """The `entity` section: fixed entities, then every curated variable on every variable platform."""
     section: dict[str, dict[str, Any]] = {platform: dict(keys) for platform, keys in FIXED.items()}

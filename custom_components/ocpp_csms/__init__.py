@@ -14,12 +14,11 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.typing import ConfigType
-from homeassistant.util.hass_dict import HassKey
 
 from .authorization import Authorization
 from .availability import StationAvailability
@@ -42,9 +41,7 @@ from .const import (
 from .context import StationContext
 from .csms.central_system import CentralSystem, CentralSystemConfig, StationListener
 from .csms.certificate_authority import GENERATED_FILES as CA_GENERATED_FILES
-from .csms.passwords import PasswordVerifier
 from .csms.registry import UnknownStationPolicy
-from .csms.throttle import FailureThrottle
 from .devices import StationDevices
 from .entity_detail import EntityLimitCheck, async_check_entity_limit, entity_detail_from
 from .inventory import InventoryReader
@@ -77,12 +74,16 @@ from .firmware_updates import FirmwareUpdates  # isort: skip
 from .monitoring import StationMonitoring  # isort: skip
 from .station_logs import StationLogs  # isort: skip
 
+# the energy manager: charging modes, solar surplus, phase switching, load balancing
+from .const import CONF_ENERGY  # isort: skip
+from .energy_manager import EnergyManagement  # isort: skip
+
+# departure planning and session cost (tariffs, block I)
+from .departure_planning import DeparturePlanning  # isort: skip
+
 _LOGGER = logging.getLogger(__name__)
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
-
-DATA_AUTH: HassKey[tuple[PasswordVerifier, FailureThrottle]] = HassKey(f"{DOMAIN}_auth")
-CERTIFICATES_ISSUE = "tls_certificates"
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
@@ -152,6 +153,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
         tokens_changed=local_lists.tokens_changed,
         contract_check=iso15118.check_contract,
     )
+    energy, planner = await _async_setup_energy(hass, entry, context, charging)
     commands = StationCommands(
         context,
         remote_id_token=options.get(CONF_REMOTE_ID_TOKEN) or DEFAULT_REMOTE_ID_TOKEN,
@@ -169,16 +171,16 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
     )
     sessions = ChargingSessions(
         context,
-        evse_changed=devices.evse_changed,
+        evse_changed=_all(devices.evse_changed, energy.evse_changed, planner.evse_changed),
         authorize=authorization.authorize,
         transaction_started=charging.transaction_started,
         transaction_ended=charging.transaction_ended,
         reservation_used=reservations.reservation_used,
+        cost_answer=planner.transaction_answer,
     )
     trust = StationTrust(context, store)
-    for service in (trust, devices, StationAvailability(context), inventory, sessions, variables):
+    for service in (trust, devices, StationAvailability(context), inventory, sessions, variables, local_lists):
         entry.async_on_unload(central.subscribe(service))
-    entry.async_on_unload(central.subscribe(local_lists))
 
     management = await _async_setup_station_management(hass, entry, context, variables)
     certificates, upgrade = await _async_setup_certificates(hass, entry, context, commands.async_reset)
@@ -211,6 +213,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
         certificates=certificates,
         iso15118=iso15118,
         upgrade=upgrade,
+        energy=energy,
+        planner=planner,
     )
     entry.async_on_unload(variables.async_start())
     entry.async_on_unload(local_lists.async_start())
@@ -249,6 +253,67 @@ async def _async_setup_certificates(
         reset=reset,
     )
     return certificates, upgrade
+
+
+async def _async_setup_energy(
+    hass: HomeAssistant, entry: OcppCsmsConfigEntry, context: StationContext, charging: ChargingControl
+) -> tuple[EnergyManagement, DeparturePlanning]:
+    """The energy manager (its settings restored; it sends limits through the charging control) and the planner."""
+    store = EnergyManagement.energy_store(hass)
+    energy = EnergyManagement(
+        context,
+        store,
+        await EnergyManagement.async_load(store),
+        options=entry.options.get(CONF_ENERGY, {}),
+        set_limit=charging.async_set_limit,
+        clear_limits=charging.async_clear,
+        capabilities=charging.capabilities,
+        electrics=charging.electrics,
+        max_current=charging.max_current,
+    )
+    entry.async_on_unload(context.central.subscribe(energy))
+    entry.async_on_unload(energy.async_start())
+    return energy, await _async_setup_planner(hass, entry, context, charging, energy)
+
+
+async def _async_setup_planner(
+    hass: HomeAssistant,
+    entry: OcppCsmsConfigEntry,
+    context: StationContext,
+    charging: ChargingControl,
+    energy: EnergyManagement,
+) -> DeparturePlanning:
+    """The departure planner and session cost: the energy manager's currents, the charging control's profiles."""
+    store = DeparturePlanning.planner_store(hass)
+    planner = DeparturePlanning(
+        context,
+        store,
+        await DeparturePlanning.async_load(store),
+        options=entry.options.get(CONF_ENERGY, {}),
+        settings=energy.settings,
+        capabilities=charging.capabilities,
+        allocator=charging.allocator,
+        electrics=charging.electrics,
+        send_profiles=charging.async_send_profiles,
+        composite=charging.async_composite,
+        set_limit=charging.async_set_limit,
+        clear_limits=charging.async_clear,
+        currency=lambda: hass.config.currency,
+    )
+    entry.async_on_unload(context.central.subscribe(planner))
+    entry.async_on_unload(planner.async_start())
+    return planner
+
+
+def _all(*callbacks: Callable[[str, int], None]) -> Callable[[str, int], None]:
+    """One callback that calls several (an EVSE changed: its devices' entities, the energy manager, the planner)."""
+
+    @callback
+    def each(station_id: str, evse_id: int) -> None:
+        for changed in callbacks:
+            changed(station_id, evse_id)
+
+    return each
 
 
 async def _async_setup_station_management(
@@ -310,6 +375,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) ->
     await data.runtimes.async_save_now()
     await data.firmware.async_save_now()
     await data.certificates.async_save_now()
+    await data.energy.async_save_now()
+    await data.planner.async_save_now()
     return unloaded
 
 
@@ -317,8 +384,8 @@ async def async_remove_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) ->
     """Deleting the integration forgets everything it kept.
 
     The trusted stations (with their password hashes), their inventories and sessions, the ID tokens, what the
-    stations' local lists hold, the reservations and the generated certificates are deleted: added again, the
-    integration trusts no station it knew before.
+    stations' local lists hold, the reservations, the energy manager's settings and the generated certificates are
+    deleted: added again, the integration trusts no station it knew before.
     """
     store = registry_store(hass)
     for record in await async_load_registry(store):
@@ -333,6 +400,8 @@ async def async_remove_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) ->
     await hass.async_add_executor_job(
         remove_generated_certificates, Path(hass.config.path(CERTIFICATE_DIR)), CA_GENERATED_FILES
     )
+    await EnergyManagement.energy_store(hass).async_remove()
+    await DeparturePlanning.planner_store(hass).async_remove()
     _LOGGER.info("OCPP central system removed: trusted stations, ID tokens and generated certificates deleted")
 
 
@@ -351,4 +420,6 @@ async def async_remove_config_entry_device(
         entry.runtime_data.firmware.forget_station(identifier)
         entry.runtime_data.monitoring.forget_station(identifier)
         await entry.runtime_data.files.async_remove_station_logs(identifier)
+        entry.runtime_data.energy.forget_station(identifier)
+        entry.runtime_data.planner.forget_station(identifier)
     return True

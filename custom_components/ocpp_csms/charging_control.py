@@ -4,7 +4,8 @@ Every limit goes through the EVSE's flash-protection filter (dead band, increase
 charging profiles with our own ids and stack levels (TxDefaultProfile, plus TxProfile for a running transaction),
 and is read back with GetCompositeSchedule: entities show the limit in force, not merely the last one asked for,
 and how it compares with the one asked for (`charging/readback.py`). External limits set at the station (K11-K13)
-are shown and fired as events.
+are shown and fired as events. The energy manager's limits (`fallback` given) are valid for a while over a safe
+limit without end (`charging.profiles.managed_requests`), so that the station falls back by itself.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from .charging.composite import CompositeLimit, parse_composite
 from .charging.habits import ChargingHabits
 from .charging.limiter import LimitRequestFilter
 from .charging.profiles import (
+    ManagedLayout,
     ProfileAllocator,
     ProfileRole,
     SchedulePeriod,
@@ -33,6 +35,8 @@ from .charging.profiles import (
     clear_requests,
     limit_profile,
     limit_requests,
+    managed_layout,
+    managed_requests,
     schedule_requests,
     start_profile,
 )
@@ -121,6 +125,16 @@ class EvseCharging:
     deferred: CALLBACK_TYPE | None = None
     #: Paused by the charging switch: how (a 0 A TxProfile, or a TxDefaultProfile where none is taken), else None.
     paused: ChargingProfilePurpose | None = None
+    #: The energy manager's safe limit installed below its live one (A), and how they stand (None: none known).
+    fallback: tuple[float, ManagedLayout] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Managed:
+    """What an energy manager's limit carries besides the limit: the safe limit below it, the phase to use."""
+
+    fallback: float
+    phase_to_use: int | None
 
 
 def _getter(model: DeviceModel) -> Callable[[ComponentRef, VariableRef], str | None]:
@@ -434,12 +448,17 @@ class ChargingControl:
         duration: timedelta | None = None,
         until: datetime | None = None,
         explicit: bool = False,
+        fallback: float | None = None,
+        phase_to_use: int | None = None,
     ) -> None:
         """Apply a charging limit (0 pauses) through the EVSE's flash-protection filter.
 
-        `explicit`: a person asked for it (the UI, an action run by hand): it goes out at once; what automations
-        ask for keeps the protection (dead band, increase interval).
+        `explicit`: a person asked for it (the UI, an action run by hand), or the same limit is sent again (a
+        refresh of its validity, a switch of phases): it goes out at once; what automations ask for keeps the
+        protection (dead band, increase interval). `fallback` (A): the energy manager's limit, valid for `duration`
+        over this safe limit without end; `phase_to_use` goes with one phase (K01.FR.19, K01.FR.20).
         """
+        managed = None if fallback is None else _Managed(fallback, phase_to_use)
         station = self.context.connected(station_id)
         await self._async_probe(station_id)
         state = self.evse(station_id, evse_id)
@@ -461,7 +480,7 @@ class ChargingControl:
             state.deferred = None
         if decision.send_now is not None:
             try:
-                await self._send_limit(station, evse_id, decision.send_now, unit, phases, duration, until)
+                await self._send_limit(station, evse_id, decision.send_now, unit, phases, duration, until, managed)
             except HomeAssistantError:
                 self._refused(station_id, evse_id, before)
                 raise
@@ -481,6 +500,7 @@ class ChargingControl:
                             phases,
                             duration,
                             until,
+                            managed,
                         )
                     except HomeAssistantError as err:
                         self._refused(station_id, evse_id, before)
@@ -498,9 +518,13 @@ class ChargingControl:
         phases: int | None,
         duration: timedelta | None,
         until: datetime | None,
+        managed: _Managed | None = None,
     ) -> None:
         station_id = station.station_id
         voltage, _ = self.electrics(station_id, evse_id, phases)
+        if managed is not None and duration is not None:
+            await self._send_managed(station, evse_id, value, unit, phases, duration, managed)
+            return
 
         def build() -> list[SetChargingProfileRequest]:
             if evse_id == STATION_CAP:  # Absolute, with a startSchedule (K01.FR.38)
@@ -574,6 +598,51 @@ class ChargingControl:
         await self._send_profiles(station, evse_id, build)
         return limit
 
+    async def _send_managed(  # noqa: PLR0917 - the limit's parts, passed through from async_set_limit
+        self,
+        station: Station,
+        evse_id: int,
+        value: float,
+        unit: ChargingRateUnit,
+        phases: int | None,
+        valid_for: timedelta,
+        managed: _Managed,
+    ) -> None:
+        """The energy manager's limit: live for `valid_for` over its safe limit (sent again only when it changed)."""
+        station_id = station.station_id
+        voltage, _ = self.electrics(station_id, evse_id, phases)
+        state = self.evse(station_id, evse_id)
+        tx_profiles = self._habits(station_id).tx_profiles
+        layout = managed_layout(self.allocator(station_id), evse_id, tx_profiles=tx_profiles)
+        needs_fallback = state.fallback != (managed.fallback, layout)
+
+        def build() -> list[SetChargingProfileRequest]:
+            return managed_requests(
+                self.allocator(station_id),
+                self.capabilities(station_id),
+                evse_id=evse_id,
+                limit=value,
+                unit=unit,
+                now=datetime.now(UTC),
+                valid_for=valid_for,
+                fallback=managed.fallback,
+                transactions=self.transactions(station_id, evse_id),
+                also_tx_profile=self._habits(station_id).tx_profiles,
+                include_fallback=needs_fallback,
+                number_phases=phases,
+                phase_to_use=managed.phase_to_use,
+                voltage=voltage,
+            )
+
+        state.fallback = None  # unknown until the station accepted it
+        await self._send_profiles(station, evse_id, build)
+        layout = managed_layout(self.allocator(station_id), evse_id, tx_profiles=self._habits(station_id).tx_profiles)
+        state.fallback = (managed.fallback, layout)
+
+    def managed_layout(self, station_id: str, evse_id: int) -> ManagedLayout:
+        """How the energy manager's live and safe limits stand on the station's EVSE."""
+        return managed_layout(self.allocator(station_id), evse_id, tx_profiles=self._habits(station_id).tx_profiles)
+
     def start_profile(self, station_id: str, evse_id: int, value: float, unit: ChargingRateUnit) -> ChargingProfile:
         """The TxProfile a remote start on the EVSE carries (F01.FR.08-11), with our id and stack level."""
         allocator = self.allocator(station_id)
@@ -616,6 +685,17 @@ class ChargingControl:
                 voltage=voltage,
             )
 
+        await self._send_profiles(station, evse_id, build)
+
+    async def async_send_profiles(
+        self, station_id: str, evse_id: int, build: Callable[[], list[SetChargingProfileRequest]]
+    ) -> None:
+        """Send the profiles `build` makes (the departure planner's plan), then read the limit in force back.
+
+        A refusal is a translated error; `build` runs with the station's allocator and capabilities up to date.
+        """
+        station = self.context.connected(station_id)
+        await self._async_probe(station_id)
         await self._send_profiles(station, evse_id, build)
 
     async def async_clear(
@@ -662,6 +742,7 @@ class ChargingControl:
         self._save_allocator(station_id, allocator)
         state = self.evse(station_id, evse_id)
         state.requested = None
+        state.fallback = None
         state.filter.invalidate()
         answers = []
         for request in requests:
@@ -800,6 +881,7 @@ class ChargingControl:
         """A limit did not go out: the EVSE shows the one in force (read back) and the one asked for before."""
         state = self.evse(station_id, evse_id)
         state.requested = before
+        state.fallback = None
         state.filter.invalidate()
         self._signal(station_id, evse_id)
 

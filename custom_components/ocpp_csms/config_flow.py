@@ -1,4 +1,4 @@
-"""Config, reconfigure and options flows; and the approval of a discovered station."""
+"""Config, reconfigure and options flows (the energy manager's site among them); the approval of a station."""
 
 from __future__ import annotations
 
@@ -22,9 +22,13 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.selector import (
     BooleanSelector,
     DateTimeSelector,
+    EntitySelector,
+    EntitySelectorConfig,
+    EntityWithDeviceFilterSelectorConfig,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
+    ObjectSelector,
     SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
@@ -83,6 +87,48 @@ from .tls_setup import parse_hosts
 # station management (N07: which monitoring events are problems)
 from .const import CONF_PROBLEM_SEVERITY, DEFAULT_PROBLEM_SEVERITY  # isort: skip
 from .station.monitors import SEVERITY_LEVELS  # isort: skip
+
+# the energy manager's site (applied without a reload)
+from .const import CONF_ENERGY  # isort: skip
+from .departure_planning import (  # isort: skip
+    FEED_IN_PRICE,
+    PER_KWH,
+    PER_MWH,
+    PLAN_BUFFER,
+    PRICE_ACTION,
+    PRICE_ACTION_DATA,
+    PRICE_ENTITY,
+    PRICE_UNIT,
+    SOLAR_FORECAST,
+)
+from .planner.plan import DEFAULT_BUFFER  # isort: skip
+from .planner.prices import PriceFormatError, parse_price_attributes, parse_solar_forecast  # isort: skip
+from .energy.model import DEFAULT_MIN_CURRENT  # isort: skip
+from .energy_manager import (  # isort: skip
+    BATTERY_POWER,
+    BATTERY_PRIORITY_SOC,
+    BATTERY_SIGN,
+    BATTERY_SOC,
+    CHARGE_POSITIVE,
+    DEFAULT_DISABLE_DELAY,
+    DEFAULT_ENABLE_DELAY,
+    DEFAULT_MARGIN,
+    DISABLE_DELAY,
+    DISCHARGE_POSITIVE,
+    ENABLE_DELAY,
+    EXPORT_POSITIVE,
+    FALLBACK_CURRENT,
+    FUSE_CURRENT,
+    GRID_CURRENTS,
+    GRID_POWER,
+    GRID_SIGN,
+    IMPORT_POSITIVE,
+    MARGIN,
+    MAX_GRID_POWER,
+    SOLAR_POWER,
+    SensorKind,
+    sensor_problem,
+)
 
 
 def _problem_severity(options: Mapping[str, Any]) -> int:
@@ -149,7 +195,7 @@ CONF_LANGUAGE = "language"
 CONF_PERSONAL_MESSAGE = "personal_message"
 CONF_EVSES = "evses"
 CONF_REMOVE_TOKENS = "remove_id_tokens"
-OPTIONS_MENU = ["settings", "id_tokens", "tls", "iso15118", "security_upgrade"]
+OPTIONS_MENU = ["settings", "id_tokens", "tls", "iso15118", "energy", "security_upgrade"]
 CONF_STATION = "station"
 CONF_SECURITY_PROFILE = "security_profile"
 SECURITY_PROFILE_SELECTOR = SelectSelector(
@@ -270,9 +316,7 @@ class OcppCsmsOptionsFlow(OptionsFlow):
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Choose what to change."""
-        return self.async_show_menu(
-            step_id="init", menu_options=["settings", "id_tokens", "tls", "iso15118", "security_upgrade"]
-        )
+        return self.async_show_menu(step_id="init", menu_options=OPTIONS_MENU)
 
     async def async_step_settings(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Unknown-station and unknown-token policies, heartbeat interval, entity detail, remote-start token."""
@@ -447,6 +491,10 @@ class OcppCsmsOptionsFlow(OptionsFlow):
             SelectOptionDict(value=evse_identifier(station_id, evse_id), label=f"{station_id} EVSE {evse_id}")
             for station_id, evse_id in sorted(known)
         ]
+
+    async def async_step_energy(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """The energy manager's site: applied at once, without restarting the central system."""
+        return await _async_step_energy(self, user_input)
 
     async def async_step_tls(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """The wss:// listener for security profiles 2 and 3, and its certificates."""
@@ -681,3 +729,166 @@ def _token_suggestion(entry: IdTokenEntry | None) -> dict[str, Any]:
     if entry.expires_at is not None:
         suggestion[CONF_EXPIRES] = dt_util.as_local(entry.expires_at).strftime("%Y-%m-%d %H:%M:%S")
     return suggestion
+
+
+# ---- the energy manager's site ------------------------------------------------------------------------------------
+
+
+def _sensor_selector(kind: SensorKind) -> EntitySelector:
+    """Sensors of the kind's device class, and input numbers (checked in the step: unit, device class)."""
+    return EntitySelector(
+        EntitySelectorConfig(
+            filter=[
+                EntityWithDeviceFilterSelectorConfig(domain="sensor", device_class=kind.value),
+                EntityWithDeviceFilterSelectorConfig(domain="input_number"),
+            ]
+        )
+    )
+
+
+def _number_selector(maximum: float, step: float, unit: str) -> NumberSelector:
+    return NumberSelector(
+        NumberSelectorConfig(min=0, max=maximum, step=step, unit_of_measurement=unit, mode=NumberSelectorMode.BOX)
+    )
+
+
+#: Each sensor field and what it must measure.
+ENERGY_SENSORS: dict[str, SensorKind] = {
+    GRID_POWER: SensorKind.POWER,
+    SOLAR_POWER: SensorKind.POWER,
+    BATTERY_POWER: SensorKind.POWER,
+    BATTERY_SOC: SensorKind.BATTERY,
+    **dict.fromkeys(GRID_CURRENTS, SensorKind.CURRENT),
+}
+ENERGY_NUMBERS: dict[str, NumberSelector] = {
+    BATTERY_PRIORITY_SOC: _number_selector(100, 1, "%"),
+    FUSE_CURRENT: _number_selector(1000, 1, "A"),
+    MAX_GRID_POWER: _number_selector(1_000_000, 100, "W"),
+    MARGIN: _number_selector(100, 0.5, "A"),
+    FALLBACK_CURRENT: _number_selector(1000, 1, "A"),
+    ENABLE_DELAY: _number_selector(3600, 1, "s"),
+    DISABLE_DELAY: _number_selector(3600, 1, "s"),
+}
+GRID_SIGN_SELECTOR = SelectSelector(
+    SelectSelectorConfig(
+        options=[IMPORT_POSITIVE, EXPORT_POSITIVE], translation_key="grid_sign", mode=SelectSelectorMode.LIST
+    )
+)
+BATTERY_SIGN_SELECTOR = SelectSelector(
+    SelectSelectorConfig(
+        options=[DISCHARGE_POSITIVE, CHARGE_POSITIVE], translation_key="battery_sign", mode=SelectSelectorMode.LIST
+    )
+)
+PRICE_UNIT_SELECTOR = SelectSelector(
+    SelectSelectorConfig(options=[PER_KWH, PER_MWH], translation_key="price_unit", mode=SelectSelectorMode.LIST)
+)
+ENERGY_DEFAULTS: dict[str, Any] = {
+    PRICE_UNIT: PER_KWH,
+    PLAN_BUFFER: int(DEFAULT_BUFFER.total_seconds() // 60),
+    GRID_SIGN: IMPORT_POSITIVE,
+    BATTERY_SIGN: DISCHARGE_POSITIVE,
+    MARGIN: DEFAULT_MARGIN,
+    ENABLE_DELAY: DEFAULT_ENABLE_DELAY,
+    DISABLE_DELAY: DEFAULT_DISABLE_DELAY,
+}
+
+
+def _energy_schema() -> probatio.Schema:
+    fields: dict[Any, Any] = {
+        probatio.Optional(GRID_POWER): _sensor_selector(SensorKind.POWER),
+        probatio.Required(GRID_SIGN): GRID_SIGN_SELECTOR,
+        probatio.Optional(SOLAR_POWER): _sensor_selector(SensorKind.POWER),
+        probatio.Optional(BATTERY_POWER): _sensor_selector(SensorKind.POWER),
+        probatio.Required(BATTERY_SIGN): BATTERY_SIGN_SELECTOR,
+        probatio.Optional(BATTERY_SOC): _sensor_selector(SensorKind.BATTERY),
+        probatio.Optional(BATTERY_PRIORITY_SOC): ENERGY_NUMBERS[BATTERY_PRIORITY_SOC],
+        probatio.Optional(FUSE_CURRENT): ENERGY_NUMBERS[FUSE_CURRENT],
+        **{probatio.Optional(key): _sensor_selector(SensorKind.CURRENT) for key in GRID_CURRENTS},
+        probatio.Optional(MAX_GRID_POWER): ENERGY_NUMBERS[MAX_GRID_POWER],
+        probatio.Optional(MARGIN): ENERGY_NUMBERS[MARGIN],
+        probatio.Optional(FALLBACK_CURRENT): ENERGY_NUMBERS[FALLBACK_CURRENT],
+        probatio.Optional(ENABLE_DELAY): ENERGY_NUMBERS[ENABLE_DELAY],
+        probatio.Optional(DISABLE_DELAY): ENERGY_NUMBERS[DISABLE_DELAY],
+        # departure planning: the price source, feed-in price, solar forecast, buffer before departures
+        probatio.Optional(PRICE_ENTITY): EntitySelector(EntitySelectorConfig(domain=["sensor", "input_text"])),
+        probatio.Optional(PRICE_ACTION): TextSelector(),
+        probatio.Optional(PRICE_ACTION_DATA): ObjectSelector(),
+        probatio.Optional(PRICE_UNIT): PRICE_UNIT_SELECTOR,
+        probatio.Optional(FEED_IN_PRICE): NumberSelector(
+            NumberSelectorConfig(min=-10, max=10, step="any", mode=NumberSelectorMode.BOX)
+        ),
+        probatio.Optional(SOLAR_FORECAST): EntitySelector(EntitySelectorConfig(domain="sensor")),
+        probatio.Optional(PLAN_BUFFER): _number_selector(600, 5, "min"),
+    }
+    return probatio.Schema(fields)
+
+
+def price_errors(hass: Any, user_input: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+    """What is wrong with the price source (field: error key), and what we expected and found (placeholders)."""
+    errors: dict[str, str] = {}
+    placeholders = {"expected": "", "found": ""}
+    if entity := user_input.get(PRICE_ENTITY):
+        if (state := hass.states.get(entity)) is None:
+            errors[PRICE_ENTITY] = "entity_not_found"
+        else:
+            try:
+                parse_price_attributes(state.attributes, now=dt_util.utcnow(), tz=dt_util.get_default_time_zone())
+            except PriceFormatError as err:
+                errors[PRICE_ENTITY] = "price_format"
+                placeholders = dict(err.placeholders)
+    if action := user_input.get(PRICE_ACTION):
+        domain, _, name = str(action).partition(".")
+        if not hass.services.has_service(domain, name):
+            errors[PRICE_ACTION] = "price_action_unknown"
+    if entity := user_input.get(SOLAR_FORECAST):
+        if (state := hass.states.get(entity)) is None:
+            errors[SOLAR_FORECAST] = "entity_not_found"
+        else:
+            try:
+                parse_solar_forecast(state.attributes)
+            except PriceFormatError as err:
+                errors[SOLAR_FORECAST] = "solar_format"
+                placeholders = dict(err.placeholders)
+    return errors, placeholders
+
+
+def energy_errors(hass: Any, user_input: Mapping[str, Any]) -> dict[str, str]:
+    """What is wrong with the site's options (field: error key); empty when they can be used."""
+    errors: dict[str, str] = {}
+    for key, kind in ENERGY_SENSORS.items():
+        if (entity := user_input.get(key)) and (problem := sensor_problem(hass.states.get(entity), kind)):
+            errors[key] = problem
+    currents = [bool(user_input.get(key)) for key in GRID_CURRENTS]
+    if any(currents) and not all(currents):
+        errors["base"] = "phase_sensors_incomplete"
+    if user_input.get(FUSE_CURRENT) and not all(currents) and not user_input.get(GRID_POWER):
+        errors[FUSE_CURRENT] = "fuse_needs_sensors"
+    if user_input.get(MAX_GRID_POWER) and not user_input.get(GRID_POWER):
+        errors[MAX_GRID_POWER] = "grid_power_required"
+    if user_input.get(BATTERY_PRIORITY_SOC) and not user_input.get(BATTERY_SOC):
+        errors[BATTERY_SOC] = "battery_soc_required"
+    fallback = user_input.get(FALLBACK_CURRENT)
+    if fallback is not None and 0 < fallback < DEFAULT_MIN_CURRENT:
+        errors[FALLBACK_CURRENT] = "fallback_below_minimum"
+    return errors
+
+
+async def _async_step_energy(flow: OcppCsmsOptionsFlow, user_input: dict[str, Any] | None) -> ConfigFlowResult:
+    """The site: its sensors (sign conventions, units read from them), the main fuse or grid power limit."""
+    options = flow.config_entry.options
+    errors: dict[str, str] = {}
+    placeholders = {"expected": "", "found": ""}
+    if user_input is not None:
+        errors = energy_errors(flow.hass, user_input)
+        price_problems, placeholders = price_errors(flow.hass, user_input)
+        errors |= price_problems
+        if not errors:
+            site = {key: value for key, value in user_input.items() if value not in (None, "")}
+            return flow.async_create_entry(data={**options, CONF_ENERGY: site})
+    suggested = user_input or {**ENERGY_DEFAULTS, **options.get(CONF_ENERGY, {})}
+    return flow.async_show_form(
+        step_id="energy",
+        data_schema=flow.add_suggested_values_to_schema(_energy_schema(), suggested),
+        errors=errors,
+        description_placeholders=placeholders,
+    )

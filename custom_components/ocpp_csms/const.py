@@ -15,6 +15,7 @@ PLATFORMS: Final = [
     Platform.SENSOR,
     Platform.SWITCH,
     Platform.TEXT,
+    Platform.TIME,
     Platform.NOTIFY,
     Platform.UPDATE,
 ]
@@ -68,3 +69,7 @@ CONF_LOCAL_AUTH_LIST: Final = "local_auth_list"
 DEFAULT_LOCAL_AUTH_LIST: Final = True
 # ISO 15118 (issue 17): where Get15118EVCertificate requests go (a contract certificate provider's proxy).
 CONF_CONTRACT_PROVIDER_URL: Final = "contract_provider_url"
+# The energy manager (site options, applied without a reload): one nested mapping under this option.
+CONF_ENERGY: Final = "energy"
+ENERGY_STORAGE_KEY: Final = f"{DOMAIN}.energy"
+PLANNER_STORAGE_KEY: Final = f"{DOMAIN}.planner"

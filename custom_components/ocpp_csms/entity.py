@@ -2,7 +2,8 @@
 
 Entities are pushed, never polled: they follow the dispatcher signals of what they show and write their state
 only when what they show changed. Their descriptions carry the functions that read the state (`value_fn`, ...),
-whether the entity is available (`available_fn`), and whether a station gets it (`has_fn`, for the entity detail).
+whether the entity is available (`available_fn`), whether a station gets it (`has_fn`, for the entity detail), and
+whether the station can do what it controls (`supported_fn`, asked again when its inventory arrives).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from .csms.station import Station
 from .devices import device_identifier
 from .entity_detail import EntityDetail
 from .runtime_data import OcppCsmsRuntimeData
-from .signals import evse_signal, station_signal
+from .signals import energy_signal, evse_signal, station_signal
 from .station.transactions import EvseSession
 from .station_runtime import StationRuntime
 
@@ -82,12 +83,22 @@ def full_only(detail: EntityDetail) -> bool:
     return detail is EntityDetail.FULL
 
 
+def always(_view: StationView) -> bool:
+    """Always (available: Home Assistant's own settings, known while the station is away; supported: any station)."""
+    return True
+
+
 @dataclass(frozen=True, kw_only=True)
 class OcppEntityDescription(EntityDescription):
-    """What every entity of the integration's descriptions says besides Home Assistant's fields."""
+    """What every entity of the integration's descriptions says besides Home Assistant's fields.
+
+    `energy`: the entity shows the energy manager's settings or decision for its EVSE, and follows their signal.
+    """
 
     available_fn: Callable[[StationView], bool] = connected
     has_fn: Callable[[EntityDetail], bool] = full_only
+    supported_fn: Callable[[StationView], bool] = always
+    energy: bool = False
 
 
 class OcppEntity(Entity):
@@ -125,9 +136,14 @@ class OcppEntity(Entity):
         return self.entity_description.available_fn(self.view)
 
     def update_signals(self) -> tuple[SignalType[()], ...]:
-        """The signals of what the entity shows: its station's, and its EVSE's (station-wide limits: EVSE -1)."""
+        """The signals of what the entity shows: its station's, and its EVSE's (station-wide limits: EVSE -1).
+
+        An entity of the energy manager follows the manager's signal for its EVSE instead of the EVSE's.
+        """
         entry_id = self.data.context.entry_id
         station = station_signal(entry_id, self.station_id)
+        if self.entity_description.energy:
+            return (station, energy_signal(entry_id, self.station_id, self.evse_id))
         return (station, evse_signal(entry_id, self.station_id, self.evse_id)) if self.evse_id else (station,)
 
     @override

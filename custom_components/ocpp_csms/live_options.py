@@ -1,10 +1,11 @@
 """Options applied while running: a changed option reaches the service that uses it, without a reload.
 
 Stations stay connected through a change of policies, heartbeat, tokens, local list, monitoring severity,
-contract provider or entity detail. A changed wss:// port or certificate restarts that listener only; a changed
-ws:// port (reconfigure) moves that listener: stations on it reconnect to the new port, everything Home Assistant
-keeps of them stays. An option this module does not know (or one that cannot be applied: a port taken, unusable
-certificates) falls back to reloading the entry, which then reports the problem as setup does.
+contract provider, the energy manager's site and prices, or entity detail. A changed wss:// port or certificate
+restarts that listener only; a changed ws:// port (reconfigure) moves that listener: stations on it reconnect to the
+new port, everything Home Assistant keeps of them stays. An option this module does not know (or one that cannot be
+applied: a port taken, unusable certificates) falls back to reloading the entry, which then reports the problem as
+setup does.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from .const import (
     CONF_CERT_FILE,
     CONF_CERTIFICATES,
     CONF_CONTRACT_PROVIDER_URL,
+    CONF_ENERGY,
     CONF_ENTITY_DETAIL,
     CONF_HEARTBEAT_INTERVAL,
     CONF_KEY_FILE,
@@ -118,6 +120,13 @@ def _problem_severity(hass: HomeAssistant, data: OcppCsmsRuntimeData, options: M
     data.monitoring.problem_severity = int(options.get(CONF_PROBLEM_SEVERITY, DEFAULT_PROBLEM_SEVERITY))
 
 
+def _energy(hass: HomeAssistant, data: OcppCsmsRuntimeData, options: Mapping[str, Any]) -> None:
+    """The site's sensors, fuse and prices (the energy manager's and the planner's)."""
+    site = options.get(CONF_ENERGY, {})
+    data.energy.configure(site)
+    data.planner.configure(site)
+
+
 def _contract_provider(hass: HomeAssistant, data: OcppCsmsRuntimeData, options: Mapping[str, Any]) -> None:
     data.iso15118.provider_url = options.get(CONF_CONTRACT_PROVIDER_URL) or None
 
@@ -131,6 +140,7 @@ _LIVE: Final[Mapping[str, _Apply]] = {
     CONF_LOCAL_AUTH_LIST: _local_auth_list,
     CONF_PROBLEM_SEVERITY: _problem_severity,
     CONF_CONTRACT_PROVIDER_URL: _contract_provider,
+    CONF_ENERGY: _energy,
 }
 
 

@@ -1,4 +1,4 @@
-"""Numbers: each EVSE's charging limits, the station-wide cap, and writable numeric variables."""
+"""Numbers: each EVSE's limits, energy manager settings, energy to add; the station-wide cap; writable variables."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from typing import Any, override
 
 from homeassistant.components.number import NumberDeviceClass, NumberEntity, NumberEntityDescription, NumberMode
-from homeassistant.const import UnitOfElectricCurrent, UnitOfPower
+from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfElectricCurrent, UnitOfEnergy, UnitOfPower
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .charging_control import STATION_CAP
-from .entity import OcppEntity, OcppEntityDescription, StationView, essential, full_only
+from .departure_planning import MAX_ENERGY_KWH
+from .energy.model import MAX_PRIORITY, EvseSettings
+from .entity import OcppEntity, OcppEntityDescription, StationView, always, essential, full_only
 from .helpers import user_error
 from .platform import async_add_evse_entities, async_add_station_entities, async_add_variable_entities
 from .protocol.v201.enums import ChargingRateUnit
@@ -96,6 +98,8 @@ async def async_setup_entry(
         entry, async_add_entities, OcppChargingLimitNumber, STATION_LIMIT_NUMBERS, evse_id=STATION_CAP
     )
     async_add_variable_entities(entry, async_add_entities, frozenset({EntityKind.NUMBER}), OcppVariableNumber)
+    async_add_evse_entities(entry, async_add_entities, OcppEnergyNumber, ENERGY_NUMBERS)
+    async_add_evse_entities(entry, async_add_entities, OcppPlanNumber, (ENERGY_TO_ADD, TARGET_SOC))
 
 
 class OcppChargingLimitNumber(OcppEntity, NumberEntity):
@@ -121,6 +125,7 @@ class OcppChargingLimitNumber(OcppEntity, NumberEntity):
     @override
     async def async_set_native_value(self, value: float) -> None:
         """Apply the limit (flash protection applies; 0 pauses). Between 0 and the minimum a car charges at: refused."""
+        self.data.energy.check_manual(self.station_id, self.evse_id)  # another charging mode: the manager's limit
         unit = self.entity_description.unit
         minimum = self.data.charging.minimum(self.station_id, self.evse_id, unit)
         if self.evse_id != STATION_CAP and 0 < value < minimum:
@@ -168,3 +173,157 @@ class OcppVariableNumber(OcppVariableEntity, NumberEntity):
     async def async_set_native_value(self, value: float) -> None:
         """Write the new value; integers go out without a fraction."""
         await self.async_write_value(int(value) if self.spec.step == 1.0 else value)
+
+
+# ---- the energy manager's settings of each EVSE ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class OcppEnergyNumberEntityDescription(NumberEntityDescription, OcppEntityDescription):
+    """One of the energy manager's settings of an EVSE (`setting`: the EvseSettings field); `bounds_fn`: its range."""
+
+    setting: str
+    value_fn: Callable[[EvseSettings], float]
+    bounds_fn: Callable[[StationView], tuple[float, float]]
+
+
+def _current_bounds(view: StationView) -> tuple[float, float]:
+    return view.data.energy.bounds(view.station_id, view.evse_id)
+
+
+ENERGY_NUMBERS: tuple[OcppEnergyNumberEntityDescription, ...] = (
+    OcppEnergyNumberEntityDescription(
+        key="min_charging_current",
+        translation_key="min_charging_current",
+        device_class=NumberDeviceClass.CURRENT,
+        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+        native_step=1,
+        mode=NumberMode.BOX,
+        entity_category=EntityCategory.CONFIG,
+        setting="min_current",
+        value_fn=lambda settings: settings.min_current,
+        bounds_fn=_current_bounds,
+        available_fn=always,
+        energy=True,
+    ),
+    OcppEnergyNumberEntityDescription(
+        key="max_charging_current",
+        translation_key="max_charging_current",
+        device_class=NumberDeviceClass.CURRENT,
+        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+        native_step=1,
+        mode=NumberMode.BOX,
+        entity_category=EntityCategory.CONFIG,
+        setting="max_current",
+        value_fn=lambda settings: settings.max_current,
+        bounds_fn=_current_bounds,
+        available_fn=always,
+        energy=True,
+    ),
+    OcppEnergyNumberEntityDescription(
+        key="charging_priority",
+        translation_key="charging_priority",
+        native_step=1,
+        mode=NumberMode.BOX,
+        entity_category=EntityCategory.CONFIG,
+        setting="priority",
+        value_fn=lambda settings: settings.priority,
+        bounds_fn=lambda _view: (0, MAX_PRIORITY),
+        available_fn=always,
+        energy=True,
+    ),
+)
+
+
+class OcppEnergyNumber(OcppEntity, NumberEntity):
+    """An energy manager setting of an EVSE (kept across restarts): its minimum or maximum current, its priority."""
+
+    entity_description: OcppEnergyNumberEntityDescription
+
+    @property
+    @override
+    def native_min_value(self) -> float:
+        """The lowest the EVSE allows."""
+        return self.entity_description.bounds_fn(self.view)[0]
+
+    @property
+    @override
+    def native_max_value(self) -> float:
+        """The highest the EVSE allows."""
+        return self.entity_description.bounds_fn(self.view)[1]
+
+    @property
+    @override
+    def native_value(self) -> float:
+        """The setting."""
+        return self.entity_description.value_fn(self.data.energy.settings(self.station_id, self.evse_id))
+
+    @override
+    async def async_set_native_value(self, value: float) -> None:
+        """Change the setting; the energy manager decides with it at once."""
+        setting = self.entity_description.setting
+        await self.data.energy.async_set(
+            self.station_id, self.evse_id, **{setting: int(value) if setting == "priority" else float(value)}
+        )
+
+
+# ---- departure planning: the energy to add by the departure ------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class OcppPlanNumberEntityDescription(NumberEntityDescription, OcppEntityDescription):
+    """A departure planning setting of an EVSE."""
+
+
+#: The energy to add in a session by the departure (kWh); the smart mode plans it. Kept across restarts.
+ENERGY_TO_ADD = OcppPlanNumberEntityDescription(
+    key="energy_to_add",
+    translation_key="energy_to_add",
+    device_class=NumberDeviceClass.ENERGY,
+    native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+    native_min_value=0,
+    native_max_value=MAX_ENERGY_KWH,
+    native_step=0.5,
+    mode=NumberMode.BOX,
+    entity_category=EntityCategory.CONFIG,
+    available_fn=always,
+    has_fn=essential,
+    energy=True,
+)
+
+
+#: The state of charge to reach by the departure (%) when the car reports its state of charge (0: off, the energy to
+#: add counts). The battery's capacity is learnt from the energy metered while the state of charge rises.
+TARGET_SOC = OcppPlanNumberEntityDescription(
+    key="target_soc",
+    translation_key="target_soc",
+    native_unit_of_measurement=PERCENTAGE,
+    native_min_value=0,
+    native_max_value=100,
+    native_step=1,
+    mode=NumberMode.BOX,
+    entity_category=EntityCategory.CONFIG,
+    available_fn=always,
+    has_fn=essential,
+    energy=True,
+)
+
+
+class OcppPlanNumber(OcppEntity, NumberEntity):
+    """The energy to add by the departure, or the state of charge to reach."""
+
+    entity_description: OcppPlanNumberEntityDescription
+
+    @property
+    @override
+    def native_value(self) -> float:
+        """The energy to add (kWh), or the target state of charge (%)."""
+        if self.entity_description.key == TARGET_SOC.key:
+            return self.data.planner.target_soc(self.station_id, self.evse_id)
+        return self.data.planner.energy_kwh(self.station_id, self.evse_id)
+
+    @override
+    async def async_set_native_value(self, value: float) -> None:
+        """Change it; the plan is made again at once."""
+        setting = "target_soc" if self.entity_description.key == TARGET_SOC.key else "energy_kwh"
+        self.data.planner.async_set(self.station_id, self.evse_id, **{setting: float(value)})

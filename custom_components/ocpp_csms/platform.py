@@ -2,7 +2,8 @@
 
 Entities of trusted stations exist from setup on (restored from storage), before the station reconnects; new ones
 are added when a station is accepted, reports a new EVSE, or reports its inventory. A description whose `has_fn`
-refuses the entry's entity detail (`essential`) makes no entity, and its registry entry, left from `full`, goes.
+refuses the entry's entity detail (`essential`) makes no entity, and its registry entry, left from `full`, goes. One
+whose `supported_fn` says the station cannot do it (yet) makes none until the station's inventory says it can.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback, async_get_current_platform
 
 from .const import DOMAIN
-from .entity import OcppEntity, OcppEntityDescription, unique_id
+from .entity import OcppEntity, OcppEntityDescription, StationView, always, unique_id
 from .entity_detail import EntityDetail
 from .runtime_data import OcppCsmsConfigEntry, OcppCsmsRuntimeData
 from .signals import inventory_signal, new_evse_signal, new_station_signal, station_removed_signal
@@ -66,6 +67,8 @@ class _EntityAdder:
             if not description.has_fn(self.detail):
                 self.remove_registry_entry(unique_id(station_id, evse_id, description.key))
                 continue
+            if not description.supported_fn(StationView(self.data, station_id, evse_id)):
+                continue  # asked again when the station's inventory arrives
             self.added.add(key)
             new.append(
                 factory(data=self.data, station_id=station_id, evse_id=evse_id, description=description, **extra)
@@ -152,12 +155,20 @@ def async_add_evse_entities(
         adder.data.devices.evse_reported(station_id, evse_id)
         adder.add(station_id, evse_id, factory, descriptions)
 
+    @callback
+    def inventory_arrived(station_id: str) -> None:
+        if (runtime := adder.data.runtimes.get(station_id)) is not None:
+            for evse_id in sorted(runtime.known_evses):
+                add_evse(station_id, evse_id)
+
     for station_id in adder.data.runtimes:
-        for evse_id in sorted(adder.data.runtimes[station_id].known_evses):
-            add_evse(station_id, evse_id)
-    adder.data.platform_listeners.append(
-        async_dispatcher_connect(adder.data.context.hass, new_evse_signal(entry.entry_id), add_evse)
-    )
+        inventory_arrived(station_id)
+    hass = adder.data.context.hass
+    adder.data.platform_listeners.append(async_dispatcher_connect(hass, new_evse_signal(entry.entry_id), add_evse))
+    if any(description.supported_fn is not always for description in descriptions):
+        adder.data.platform_listeners.append(
+            async_dispatcher_connect(hass, inventory_signal(entry.entry_id), inventory_arrived)
+        )
 
 
 type VariableEntityFactory = Callable[[OcppCsmsRuntimeData, str, VariableKey, EntitySpec], OcppEntity]

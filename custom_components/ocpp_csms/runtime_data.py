@@ -15,8 +15,10 @@ from .csms.central_system import CentralSystem
 from .csms.listener import OcppListener
 from .csms.registry import StationRegistry
 from .customer_information import CustomerInformation
+from .departure_planning import DeparturePlanning
 from .devices import StationDevices
 from .display_messages import DisplayMessages
+from .energy_manager import EnergyManagement
 from .entity_detail import EntityDetail, EntityLimitCheck
 from .file_transfer import FileTransfer
 from .firmware_updates import FirmwareUpdates
@@ -69,6 +71,10 @@ class OcppCsmsRuntimeData:
     certificates: StationCertificates
     iso15118: Iso15118
     upgrade: SecurityUpgrade
+    # The energy manager (charging modes, solar surplus, phase switching, load balancing)
+    energy: EnergyManagement
+    #: Departure planning (the smart mode: the plan on the station) and each session's cost
+    planner: DeparturePlanning
     #: What the entity platforms listen to (new stations, EVSEs, inventories): stopped when they unload.
     platform_listeners: list[CALLBACK_TYPE] = field(default_factory=list)
 

@@ -1,7 +1,8 @@
-"""Selects: writable option-list variables of the device model, and the station's monitoring level (N05)."""
+"""Selects: writable option-list variables, the station's monitoring level (N05), each EVSE's charging mode."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import override
 
@@ -11,8 +12,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util.signal_type import SignalType
 
-from .entity import OcppEntity, OcppEntityDescription
-from .platform import async_add_station_entities, async_add_variable_entities
+from .energy.model import ChargingMode, PhaseSetting
+from .entity import OcppEntity, OcppEntityDescription, StationView, always, essential
+from .platform import async_add_evse_entities, async_add_station_entities, async_add_variable_entities
 from .runtime_data import OcppCsmsConfigEntry, OcppCsmsRuntimeData
 from .signals import variables_signal
 from .station.device_model import VariableKey
@@ -31,6 +33,7 @@ async def async_setup_entry(
     """Add a select per writable option-list variable, and each station's monitoring level."""
     async_add_variable_entities(entry, async_add_entities, frozenset({EntityKind.SELECT}), OcppVariableSelect)
     async_add_station_entities(entry, async_add_entities, OcppMonitoringLevelSelect, (MONITORING_LEVEL,))
+    async_add_evse_entities(entry, async_add_entities, OcppEnergySelect, ENERGY_SELECTS)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -98,3 +101,67 @@ class OcppMonitoringLevelSelect(OcppEntity, SelectEntity):
     async def async_select_option(self, option: str) -> None:
         """Set the level."""
         await self.data.monitoring.async_set_level(self.station_id, SEVERITY_LEVELS.index(option))
+
+
+# ---- the energy manager: each EVSE's charging mode, and its phases where the station can switch them ---------
+
+
+@dataclass(frozen=True, kw_only=True)
+class OcppEnergySelectEntityDescription(SelectEntityDescription, OcppEntityDescription):
+    """An energy manager setting of an EVSE: `setting` is the EvseSettings field, `parse` makes its value."""
+
+    setting: str
+    parse: Callable[[str], ChargingMode | PhaseSetting]
+
+
+def _phase_switching(view: StationView) -> bool:
+    return view.data.energy.phase_switching(view.station_id, view.evse_id)
+
+
+ENERGY_SELECTS: tuple[OcppEnergySelectEntityDescription, ...] = (
+    OcppEnergySelectEntityDescription(
+        key="charging_mode",
+        translation_key="charging_mode",
+        options=[mode.value for mode in ChargingMode],
+        setting="mode",
+        parse=ChargingMode,
+        available_fn=always,
+        has_fn=essential,
+        energy=True,
+    ),
+    OcppEnergySelectEntityDescription(
+        key="charging_phases",
+        translation_key="charging_phases",
+        entity_category=EntityCategory.CONFIG,
+        options=[setting.value for setting in PhaseSetting],
+        setting="phases",
+        parse=PhaseSetting,
+        available_fn=always,
+        supported_fn=_phase_switching,  # only where the station reports AC phase switching
+        energy=True,
+    ),
+)
+
+
+class OcppEnergySelect(OcppEntity, SelectEntity):
+    """The EVSE's charging mode (off, fast, solar, min_solar, manual, smart), or its phases: kept across restarts."""
+
+    entity_description: OcppEnergySelectEntityDescription
+
+    @property
+    @override
+    def current_option(self) -> str | None:
+        """The setting."""
+        value = getattr(self.data.energy.settings(self.station_id, self.evse_id), self.entity_description.setting)
+        return str(value.value)
+
+    @override
+    async def async_select_option(self, option: str) -> None:
+        """Change the setting; the energy manager decides with it at once."""
+        description = self.entity_description
+        value = description.parse(option)
+        if isinstance(value, ChargingMode):  # leaving smart: the plan's profiles go before the new mode's come
+            await self.data.planner.async_leaving(self.station_id, self.evse_id, value)
+        await self.data.energy.async_set(self.station_id, self.evse_id, **{description.setting: value})
+        if isinstance(value, ChargingMode):
+            self.data.planner.mode_changed(self.station_id, self.evse_id)

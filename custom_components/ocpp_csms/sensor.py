@@ -27,7 +27,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from .entity import OcppEntity, OcppEntityDescription, StationView, essential
+from .charging.profiles import ManagedLayout
+from .energy.model import ChargingMode, EvseState
+from .entity import OcppEntity, OcppEntityDescription, StationView, always, essential
 from .iso15118 import EvNeeds
 from .platform import async_add_evse_entities, async_add_station_entities, async_add_variable_entities
 from .protocol.v201.enums import ChargingRateUnit, ChargingState, ConnectorStatus, FirmwareStatus, Phase
@@ -473,6 +475,80 @@ EV_NEEDS_SENSORS: tuple[OcppSensorEntityDescription, ...] = (
     ),
 )
 
+# ---- the energy manager ---------------------------------------------------------------------------------------
+
+
+def _smart(view: StationView) -> bool:
+    return view.data.energy.mode(view.station_id, view.evse_id) is ChargingMode.SMART
+
+
+def _energy_state(view: StationView) -> StateType:
+    if _smart(view):  # the departure planner's: the plan on the station, or its limits sent live
+        return view.data.planner.state(view.station_id, view.evse_id).value
+    return view.data.energy.state(view.station_id, view.evse_id).value
+
+
+def _energy_attributes(view: StationView) -> dict[str, Any] | None:
+    """The numbers behind the decision, and whether the station falls back to the safe limit by itself."""
+    if _smart(view):
+        return None
+    decision = view.data.energy.decision(view.station_id, view.evse_id)
+    if decision is None:
+        return None
+    layout = view.data.charging.managed_layout(view.station_id, view.evse_id)
+    return {**decision.attributes, "fallback_on_station": layout is not ManagedLayout.UNGUARDED}
+
+
+#: What the energy manager does with the EVSE and why (attributes: surplus, target, phases, fuse headroom...).
+ENERGY_MANAGER = OcppSensorEntityDescription(
+    key="energy_manager",
+    translation_key="energy_manager",
+    device_class=SensorDeviceClass.ENUM,
+    options=[state.value for state in EvseState],
+    value_fn=_energy_state,
+    attributes_fn=_energy_attributes,
+    available_fn=always,
+    has_fn=essential,
+    restore=False,
+    energy=True,
+)
+
+# ---- departure planning and session cost --------------------------------------------------------------------------
+
+
+def _plan_start(view: StationView) -> datetime | None:
+    plan = view.data.planner.plan(view.station_id, view.evse_id)
+    return None if plan is None else plan.next_start(datetime.now(UTC))
+
+
+#: The smart mode's plan: state the next start of charging; attributes the slots with power and price, the expected
+#: energy, cost and finish, whether the target is met, whether the station holds the plan.
+PLAN = OcppSensorEntityDescription(
+    key="charging_plan",
+    translation_key="charging_plan",
+    device_class=SensorDeviceClass.TIMESTAMP,
+    value_fn=lambda _view: None,  # OcppPlanSensor reads the plan itself (a timestamp)
+    attributes_fn=lambda view: view.data.planner.plan_attributes(view.station_id, view.evse_id),
+    available_fn=always,
+    has_fn=essential,
+    restore=False,
+    energy=True,
+)
+
+#: The cost of the current (or last) session, from the price per slot and the energy metered in it.
+SESSION_COST = OcppSensorEntityDescription(
+    key="session_cost",
+    translation_key="session_cost",
+    device_class=SensorDeviceClass.MONETARY,
+    state_class=SensorStateClass.TOTAL,
+    suggested_display_precision=2,
+    value_fn=lambda view: view.data.planner.session_cost(view.station_id, view.evse_id),
+    attributes_fn=lambda view: view.data.planner.cost_attributes(view.station_id, view.evse_id),
+    available_fn=always,
+    has_fn=essential,
+    energy=True,
+)
+
 VARIABLE_SENSOR_KINDS = frozenset(
     {EntityKind.SENSOR_NUMERIC, EntityKind.SENSOR_ENUM, EntityKind.SENSOR_TEXT, EntityKind.SENSOR_TIMESTAMP}
 )
@@ -483,10 +559,15 @@ async def async_setup_entry(
     entry: OcppCsmsConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the sensors of every EVSE (with the EV's needs), the station's own, and a sensor per read-only variable."""
+    """Add the sensors of every EVSE (with the EV's needs and the energy manager's), the station's own, variables."""
     async_add_evse_entities(
-        entry, async_add_entities, OcppSensor, (*EVSE_SENSORS, EXTERNAL_LIMIT, RESERVATION, *EV_NEEDS_SENSORS)
+        entry,
+        async_add_entities,
+        OcppSensor,
+        (*EVSE_SENSORS, EXTERNAL_LIMIT, RESERVATION, *EV_NEEDS_SENSORS, ENERGY_MANAGER),
     )
+    async_add_evse_entities(entry, async_add_entities, OcppPlanSensor, (PLAN,))
+    async_add_evse_entities(entry, async_add_entities, OcppCostSensor, (SESSION_COST,))
     async_add_station_entities(
         entry,
         async_add_entities,
@@ -527,6 +608,34 @@ class OcppSensor(OcppEntity, RestoreSensor):
     def shown(self) -> object:
         """Availability, value and attributes (cheaper than the formatted state)."""
         return (self.available, self.native_value, self.extra_state_attributes)
+
+
+class OcppPlanSensor(OcppEntity, SensorEntity):
+    """The smart mode's plan: when charging starts next."""
+
+    entity_description: OcppSensorEntityDescription
+
+    @property
+    @override
+    def native_value(self) -> datetime | None:
+        """The next start of charging (None: no plan, or it charges no more)."""
+        return _plan_start(self.view)
+
+    @property
+    @override
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """The plan."""
+        return self.entity_description.attributes_fn(self.view)
+
+
+class OcppCostSensor(OcppSensor):
+    """A session's cost in the site's currency."""
+
+    @property
+    @override
+    def native_unit_of_measurement(self) -> str:
+        """The site's currency (Home Assistant's)."""
+        return self.hass.config.currency
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -384,6 +384,7 @@ def _aware(moment: Any) -> Any:
 
 async def _set_charging_limit(call: ServiceCall) -> None:
     data, station_id, evse_id = resolve_target(call.hass, call.data[ATTR_DEVICE_ID])
+    data.energy.check_manual(station_id, evse_id)  # an EVSE in another charging mode: the energy manager's
     if ATTR_CURRENT in call.data:
         value, unit = call.data[ATTR_CURRENT], ChargingRateUnit.A
     elif ATTR_POWER in call.data:
@@ -408,6 +409,7 @@ async def _set_charging_limit(call: ServiceCall) -> None:
 
 async def _set_charging_schedule(call: ServiceCall) -> None:
     data, station_id, evse_id = resolve_target(call.hass, call.data[ATTR_DEVICE_ID])
+    data.energy.check_manual(station_id, evse_id)
     periods = [
         SchedulePeriod(
             start=period["start"],
@@ -429,6 +431,7 @@ async def _set_charging_schedule(call: ServiceCall) -> None:
 
 async def _clear_charging_limit(call: ServiceCall) -> ServiceResponse:
     data, station_id, evse_id = resolve_target(call.hass, call.data[ATTR_DEVICE_ID])
+    data.energy.check_manual(station_id, evse_id)
     answers = await data.charging.async_clear(
         station_id,
         STATION_CAP if call.data[ATTR_STATION_CAP] and not evse_id else evse_id,
@@ -468,6 +471,8 @@ async def _start_charging(call: ServiceCall) -> ServiceResponse:
         limit = (call.data[ATTR_CURRENT], ChargingRateUnit.A)
     elif ATTR_POWER in call.data:
         limit = (call.data[ATTR_POWER], ChargingRateUnit.W)
+    if limit is not None:
+        data.energy.check_manual(station_id, evse_id)
     token_type = IdTokenEnum(call.data[ATTR_TOKEN_TYPE]) if ATTR_TOKEN_TYPE in call.data else None
     transaction_id = await data.commands.async_start(
         station_id, evse_id, call.data.get(ATTR_ID_TOKEN), token_type, limit

@@ -58,6 +58,18 @@ class Authorize(Protocol):
     ) -> IdTokenInfo: ...
 
 
+type CostAnswer = Callable[
+    [str, int | None, TransactionEventRequest, IdTokenInfo | None], tuple[float | None, IdTokenInfo | None]
+]
+"""The totalCost and idTokenInfo (with the running price) of a TransactionEventResponse (I02, I03)."""
+
+
+def _no_cost(
+    _station_id: str, _evse_id: int | None, _request: TransactionEventRequest, info: IdTokenInfo | None
+) -> tuple[float | None, IdTokenInfo | None]:
+    return None, info
+
+
 class ChargingSessions(StationListener):
     """Serves TransactionEvent and MeterValues of trusted stations; after a reconnect, asks about running ones."""
 
@@ -70,12 +82,14 @@ class ChargingSessions(StationListener):
         transaction_started: Callable[[str, int], None],
         transaction_ended: Callable[[str, int], None],
         reservation_used: Callable[[str, int], None] = lambda _station_id, _reservation_id: None,
+        cost_answer: CostAnswer = _no_cost,
     ) -> None:
         """Serve TransactionEvent and MeterValues; the callables come from the other services.
 
         `evse_changed` shows an EVSE's new state; `transaction_started` reads the limit in force of a transaction
         that runs (also one found running after a reconnect); `transaction_ended` frees what it held;
-        `reservation_used(station_id, reservation_id)` ends the reservation a transaction used (H01.FR.15).
+        `reservation_used(station_id, reservation_id)` ends the reservation a transaction used (H01.FR.15);
+        `cost_answer` adds the session's cost and the running price to the answer (I02, I03).
         """
         self.context = context
         self._evse_changed = evse_changed
@@ -83,6 +97,7 @@ class ChargingSessions(StationListener):
         self._transaction_started = transaction_started
         self._transaction_ended = transaction_ended
         self._reservation_used = reservation_used
+        self._cost_answer = cost_answer
         #: When each station's last TransactionEvent arrived (loop time): its offline queue drains after a reconnect.
         self._last_event: dict[str, float] = {}
         context.central.handle(TransactionEventRequest, self.transaction_event)
@@ -139,7 +154,8 @@ class ChargingSessions(StationListener):
             id_token_info = self._authorize(
                 station_id, evse_id, request.id_token, bool(request.offline), transaction_id, purpose=purpose
             )
-        return TransactionEventResponse(id_token_info=id_token_info)
+        total_cost, id_token_info = self._cost_answer(station_id, evse_id, request, id_token_info)
+        return TransactionEventResponse(total_cost=total_cost, id_token_info=id_token_info)
 
     async def meter_values(self, station: Station, request: MeterValuesRequest) -> MeterValuesResponse:
         """Meter values outside transactions (J01)."""

@@ -58,6 +58,11 @@ def evse_signal(entry_id: str, station_id: str, evse_id: int) -> SignalType[()]:
     return SignalType(f"{DOMAIN}_{entry_id}_evse_{station_id}_{evse_id}")
 
 
+def energy_signal(entry_id: str, station_id: str, evse_id: int) -> SignalType[()]:
+    """The energy manager's settings or decision for an EVSE changed."""
+    return SignalType(f"{DOMAIN}_{entry_id}_energy_{station_id}_{evse_id}")
+
+
 def variables_signal(entry_id: str, station_id: str) -> SignalType[()]:
     """Variable values of a station changed."""
     return SignalType(f"{DOMAIN}_{entry_id}_variables_{station_id}")

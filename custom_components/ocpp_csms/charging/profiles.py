@@ -32,6 +32,10 @@ optionally recurring daily or weekly), `limit_requests` / `schedule_requests` (t
 policy, a TxProfile for each running transaction), `start_profile` (the TxProfile of a remote start),
 `clear_requests` / `clear_limit_requests`.
 
+`managed_requests` (the energy manager's limits) sends a live limit that is valid for a while over a safe limit
+without end, so that a station that hears nothing more falls back by itself (`ManagedLayout` says how the two
+stand on the station's stack levels).
+
 Errors
 ------
 What cannot be built as asked raises `ProfileError`, whose `reason` (a `ProfileProblem`) and `placeholders`
@@ -106,6 +110,9 @@ class ProfileProblem(StrEnum):
     schedule. Placeholders: period (its position, from 1)."""
     SCHEDULE_ENDS_EARLY = "schedule_ends_early"
     """The schedule ends before its last period starts (K01.FR.11). Placeholders: duration, start (seconds)."""
+    INVALID_PHASE_TO_USE = "invalid_phase_to_use"
+    """A phaseToUse other than 1-3, without numberPhases 1 (K01.FR.19), or for a station that does not report
+    ACPhaseSwitchingSupported (K01.FR.20). Placeholders: phase."""
 
 
 class ProfileError(ValueError):
@@ -503,11 +510,26 @@ def _check_limit(limit: float, number_phases: int | None) -> None:
         )
 
 
+def _check_phase_to_use(
+    phase_to_use: int | None, number_phases: int | None, capabilities: SmartChargingCapabilities
+) -> None:
+    """Refuse a phaseToUse without numberPhases 1 (K01.FR.19) or on a station that cannot switch phases (K01.FR.20)."""
+    if phase_to_use is None:
+        return
+    if not 1 <= phase_to_use <= MAX_PHASES or number_phases != 1 or not capabilities.phase_switching_supported:
+        raise ProfileError(
+            ProfileProblem.INVALID_PHASE_TO_USE,
+            f"phaseToUse {phase_to_use!r} needs numberPhases 1 and ACPhaseSwitchingSupported (K01.FR.19, K01.FR.20)",
+            phase=phase_to_use,
+        )
+
+
 def _periods(
     raw: Sequence[tuple[int, float, int | None]],
     unit: ChargingRateUnit,
     capabilities: SmartChargingCapabilities,
     voltage: float,
+    phase_to_use: int | None = None,
 ) -> tuple[list[ChargingSchedulePeriod], ChargingRateUnit]:
     """Schedule periods in a unit the station supports, equal neighbours merged, checked against its maximum."""
     target = choose_unit(unit, capabilities.rate_unit_names)
@@ -521,7 +543,9 @@ def _periods(
             )
         if periods and periods[-1].limit == value and periods[-1].number_phases == phases:
             continue
-        periods.append(ChargingSchedulePeriod(start_period=offset, limit=value, number_phases=phases))
+        periods.append(
+            ChargingSchedulePeriod(start_period=offset, limit=value, number_phases=phases, phase_to_use=phase_to_use)
+        )
     if len(periods) > capabilities.periods_per_schedule:
         raise TooManyPeriodsError(len(periods), capabilities.periods_per_schedule)
     return periods, target
@@ -566,22 +590,24 @@ def limit_profile(
     until: datetime | None = None,
     transaction_id: str | None = None,
     voltage: float = DEFAULT_VOLTAGE,
+    phase_to_use: int | None = None,
 ) -> SetChargingProfileRequest:
     """A SetChargingProfileRequest for a constant limit from now on (or for `duration`, or `until`).
 
     Absolute: the schedule starts now (startSchedule, K01.FR.40), and with an end the profile is valid until then
     (validTo, K01.FR.37; the schedule's duration ends there too), after which lower stack levels apply again. The
     limit is converted to a unit the station supports (K01.FR.26) with `number_phases` (default 3, K01.FR.49) and
-    `voltage`.
+    `voltage`. `phase_to_use` (1-3) goes with one phase on a station that can switch phases (K01.FR.19, K01.FR.20).
     """
     now = _aware_utc(now, "now")
     _check_limit(limit, number_phases)
+    _check_phase_to_use(phase_to_use, number_phases, capabilities)
     check_electrics(voltage, number_phases or DEFAULT_PHASES)
     _check_transaction(purpose, evse_id, transaction_id)
     allocator.stack_level(purpose, evse_id, role)  # validates the target before anything is allocated
     valid_to = _end(now, duration, until)
     seconds = None if valid_to is None else int((valid_to - now).total_seconds())
-    periods, target = _periods([(0, limit, number_phases)], unit, capabilities, voltage)
+    periods, target = _periods([(0, limit, number_phases)], unit, capabilities, voltage, phase_to_use)
     slot = allocator.slot(purpose, evse_id, role)
     schedule = ChargingSchedule(
         id=slot.profile_id,
@@ -989,3 +1015,87 @@ def clear_limit_requests(
         *clear_requests(allocator, evse_id=evse_id, purpose=Purpose.TX_DEFAULT_PROFILE, role=role),
         *clear_requests(allocator, evse_id=evse_id, purpose=Purpose.TX_PROFILE, role=role),
     ]
+
+
+# ---- the energy manager's limits: live, over a safe limit ----------------------------------------------------------
+
+
+class ManagedLayout(StrEnum):
+    """How a live limit with a validity stands over a safe limit without end on one EVSE of a station."""
+
+    LAYERED = "layered"
+    """Live: the EVSE's TxDefaultProfile of the LIMIT role (and a TxProfile per running transaction), valid for a
+    while; safe: its TxDefaultProfile of the SCHEDULE role, a lower stack level, without end."""
+    TX_OVER_DEFAULT = "tx_over_default"
+    """The station has no stack level between the two roles: safe: the TxDefaultProfile of the LIMIT role, without
+    end; live: a TxProfile per running transaction, valid for a while (a TxProfile overrides TxDefaultProfiles)."""
+    UNGUARDED = "unguarded"
+    """Neither works (one stack level, and the station refuses TxProfiles): the live limit without end."""
+
+
+def managed_layout(allocator: ProfileAllocator, evse_id: int, *, tx_profiles: bool) -> ManagedLayout:
+    """The layout for an EVSE of this station (`tx_profiles`: the station takes TxProfiles of transactions)."""
+    below = allocator.stack_level(Purpose.TX_DEFAULT_PROFILE, evse_id, ProfileRole.SCHEDULE)
+    above = allocator.stack_level(Purpose.TX_DEFAULT_PROFILE, evse_id, ProfileRole.LIMIT)
+    if below < above:
+        return ManagedLayout.LAYERED
+    return ManagedLayout.TX_OVER_DEFAULT if tx_profiles else ManagedLayout.UNGUARDED
+
+
+def managed_requests(
+    allocator: ProfileAllocator,
+    capabilities: SmartChargingCapabilities,
+    *,
+    evse_id: int,
+    limit: float,
+    unit: ChargingRateUnit,
+    now: datetime,
+    valid_for: timedelta,
+    fallback: float,
+    transactions: Mapping[int, str] | None = None,
+    also_tx_profile: bool = False,
+    include_fallback: bool = True,
+    number_phases: int | None = None,
+    phase_to_use: int | None = None,
+    voltage: float = DEFAULT_VOLTAGE,
+) -> list[SetChargingProfileRequest]:
+    """The requests for the energy manager's limit on an EVSE: the live ones first, then (optionally) the safe one.
+
+    The live limit (with `number_phases` and `phase_to_use`) is valid for `valid_for` (validTo and the schedule's
+    duration); the safe limit `fallback` has no end and applies once the live one has ended, as `managed_layout`
+    lays them out. Without a running transaction the TX_OVER_DEFAULT layout has no live profile: the safe one
+    holds. `fallback` is in `unit` too, on the station's default number of phases.
+    """
+    if evse_id < 1:
+        raise ValueError(f"the energy manager limits EVSEs, not {evse_id}")
+    layout = managed_layout(allocator, evse_id, tx_profiles=also_tx_profile)
+    live: dict[str, Any] = {
+        "limit": limit,
+        "unit": unit,
+        "now": now,
+        "number_phases": number_phases,
+        "phase_to_use": phase_to_use,
+        "voltage": voltage,
+    }
+    safe: dict[str, Any] = {"limit": fallback, "unit": unit, "now": now, "voltage": voltage}
+    if layout is ManagedLayout.UNGUARDED:
+        return [limit_profile(allocator, capabilities, evse_id=evse_id, **live)]
+    requests: list[SetChargingProfileRequest] = []
+    if layout is ManagedLayout.LAYERED:
+        requests.append(limit_profile(allocator, capabilities, evse_id=evse_id, duration=valid_for, **live))
+    requests.extend(
+        limit_profile(
+            allocator,
+            capabilities,
+            evse_id=evse,
+            purpose=Purpose.TX_PROFILE,
+            transaction_id=tx,
+            duration=valid_for,
+            **live,
+        )
+        for evse, tx in _tx_targets(evse_id, (transactions or {}) if also_tx_profile else {})
+    )
+    if include_fallback:
+        role = ProfileRole.SCHEDULE if layout is ManagedLayout.LAYERED else ProfileRole.LIMIT
+        requests.append(limit_profile(allocator, capabilities, evse_id=evse_id, role=role, **safe))
+    return requests

@@ -1,0 +1,1 @@
+"""Tests of the HA-free planner: prices, plans, schedules and cost."""
