@@ -93,6 +93,8 @@ class _Dynamic:
     switch: PhaseSwitch = field(default_factory=PhaseSwitch)
     underdraw_since: datetime | None = None
     demand_cap: float | None = None
+    car_phases: int | None = None
+    """The phases the car was last seen drawing on (a one-phase car on a three-phase EVSE), until it leaves."""
 
     def copy(self) -> _Dynamic:
         """A snapshot (its parts are copied too)."""
@@ -300,10 +302,14 @@ class EnergyManager:
         )
         measured = reading.currents
         drawing = frozenset(p for p in range(PHASES) if measured[p] >= DRAWING)
+        if not reading.vehicle:
+            dyn.car_phases = None
+        elif fresh and drawing:
+            dyn.car_phases = len(drawing)
         if fresh and drawing:
             used, phases_now = drawing, len(drawing)
         else:
-            phases_now = phases
+            phases_now = min(phases, dyn.car_phases or phases)
             if phases == PHASES:
                 used = ALL_PHASES
             elif dyn.phase_to_use is not None:
