@@ -8,7 +8,8 @@ measured and each controller decides; cars draw what their limit allows (instant
 Controllers, side by side in the same run:
 - `fast (reference)`: each EVSE at its maximum, always; no fuse awareness.
 - `evcc-like PV (reference)`: every 30 s, target = (export + own draw) / (230 V x phases), 6 A minimum, start after the
-  surplus covered the minimum for 1 min, stop after 3 min without; no fuse awareness.
+  surplus covered the minimum for 1 min, stop after 3 min without; phases as measured once the car draws (three
+  before); the first EVSE served first; no fuse awareness.
 - `ocpp_csms solar`: the core (`energy.EnergyManager`) in `solar`, deciding on every reading, with the fuse.
 - `ocpp_csms fast`: the core in `fast` with the fuse (load balancing).
 
@@ -193,7 +194,7 @@ def evcc_like() -> Controller:
     limits = [0.0, 0.0]
     enough_since: list[int | None] = [None, None]
     short_since: list[int | None] = [None, None]
-    phases = [3, 1]
+    phases = [3, 3]  # until the car is seen drawing: the charger's three phases (as evcc without vehicle data)
 
     def decide(second: int, site: SiteReading, evses: list[EvseReading]) -> list[float]:
         if second % 30:
@@ -201,8 +202,10 @@ def evcc_like() -> Controller:
         export = -(site.grid_power or 0.0)
         for index, evse in enumerate(evses):
             if not evse.vehicle:
-                limits[index], enough_since[index], short_since[index] = 0.0, None, None
+                limits[index], enough_since[index], short_since[index], phases[index] = 0.0, None, None, 3
                 continue
+            if drawing := sum(1 for current in evse.currents if current >= 1.0):
+                phases[index] = drawing  # measured phases, as evcc detects them
             own = sum(evse.currents) * VOLTAGE
             available = export + own
             export -= own  # the next EVSE sees what this one took
