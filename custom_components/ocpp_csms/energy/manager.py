@@ -128,7 +128,6 @@ class _View:
     allocation: float = 0.0
     share: float | None = None
     phase_pending: bool = False
-    urgent: bool = False
 
     @property
     def settings(self) -> EvseSettings:
@@ -621,7 +620,6 @@ class EnergyManager:
                 new[view.key] = self._held(view, now)
                 continue
             down, up = self._wanted(view)
-            view.urgent = view.state in (EvseState.OFF, EvseState.SENSOR_UNAVAILABLE)
             if dyn.limit is None:  # the first limit: at once, within what the others hold
                 new[view.key] = 0.0
                 raising.append((view, down))
@@ -632,8 +630,6 @@ class EnergyManager:
                 raising.append((view, up))
             else:
                 new[view.key] = dyn.limit
-        if capacity is not None:
-            self._enforce(views, capacity, new)
         for view, up in sorted(raising, key=lambda item: (-item[0].settings.priority, item[0].key)):
             if view.dyn.limit is not None and not view.dyn.budget.available(now, INCREASE_NEEDS):
                 continue
@@ -662,23 +658,6 @@ class EnergyManager:
                 per_phase[phase] += amps
             power += amps * view.watts_per_amp
         return per_phase, power
-
-    def _enforce(self, views: list[_View], capacity: Capacity, new: dict[EvseKey, float]) -> None:
-        """Limits held that would overload the site go down to what is wanted (a safety net: decreases go anyway)."""
-        waiting = sorted(
-            (view for view in views if view.reading.online and new[view.key] > self._wanted(view)[0]),
-            key=lambda view: (view.settings.priority, view.key),
-        )
-        for view in waiting:
-            per_phase, power = self._load(views, new)
-            over_phase = capacity.phases is not None and any(
-                per_phase[p] > capacity.phases[p] + _EPSILON for p in range(PHASES)
-            )
-            over_power = capacity.power is not None and power > capacity.power + _EPSILON
-            if not (over_phase or over_power):
-                return
-            new[view.key] = self._wanted(view)[0]
-            view.urgent = True
 
     def _room(self, view: _View, views: list[_View], capacity: Capacity, new: dict[EvseKey, float]) -> float:
         """The most the EVSE can be given next to what the others hold."""
