@@ -49,6 +49,7 @@ PLACEHOLDERS: dict[R, set[str]] = {
     R.IDS_EXHAUSTED: set(),
     R.INVALID_LIMIT: {"limit"},
     R.INVALID_PHASES: {"phases"},
+    R.INVALID_PHASE_TO_USE: {"phase"},
     R.INVALID_END: set(),
     R.PERIOD_COUNT: {"count", "max"},
     R.MIXED_PERIOD_STARTS: set(),
@@ -197,6 +198,19 @@ CASES = [
     case("negative period limit", schedule(at(0), at(60, -6)), R.INVALID_LIMIT, {"limit": "-6"}),
     case("four phases", limit(number_phases=4), R.INVALID_PHASES, {"phases": "4"}),
     case("no phases", schedule(at(0, number_phases=0)), R.INVALID_PHASES, {"phases": "0"}),
+    # ---- phaseToUse (K01.FR.19, K01.FR.20) ----
+    case(
+        "K01.FR.19 phaseToUse on three phases",
+        limit(number_phases=3, phase_to_use=1),
+        R.INVALID_PHASE_TO_USE,
+        {"phase": "1"},
+    ),
+    case(
+        "K01.FR.20 phaseToUse without AC phase switching",
+        limit(number_phases=1, phase_to_use=2),
+        R.INVALID_PHASE_TO_USE,
+        {"phase": "2"},
+    ),
     # ---- ends ----
     case("zero duration", limit(duration=timedelta(0)), R.INVALID_END, {}),
     case("negative duration", limit(duration=timedelta(seconds=-5)), R.INVALID_END, {}),

@@ -2,9 +2,10 @@
 
 Every change of a limit (a charging profile written to the station's flash, a current step the car follows) takes a
 token. Tokens come back at `rate` per hour, up to `burst` saved up for a quick reaction after a quiet spell. A
-change that protects the fuse never waits: it goes out and takes a token even when none is left, down to a debt of
-`burst`, so that the changes that follow it wait longer. In any hour an EVSE sees at most `rate + 2 * burst`
-changes unless the fuse needs more (with the defaults: 50 + 10 = 60).
+decrease never waits: it goes out and takes a token even when none is left, down to a debt of `burst`. An increase
+waits until two tokens are there (`INCREASE_NEEDS`): its own, and one kept for the decrease that may follow it, so
+that decreases going out at once do not add up to more changes. In any hour an EVSE sees at most about
+`rate + 2 * burst` changes (with the defaults: 50 + 10 = 60), plus the few decreases of a limit falling step by step.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Final
 DEFAULT_RATE: Final = 50.0
 """Tokens per hour."""
 DEFAULT_BURST: Final = 5.0
+#: Tokens an increase needs: its own and the one of the decrease that may follow it.
+INCREASE_NEEDS: Final = 2.0
 
 
 @dataclass(slots=True)
@@ -35,20 +38,20 @@ class ChangeBudget:
         if self.updated_at is None or now > self.updated_at:
             self.updated_at = now
 
-    def available(self, now: datetime) -> bool:
-        """Whether a change may go out now."""
+    def available(self, now: datetime, need: float = 1.0) -> bool:
+        """Whether a change that needs `need` tokens may go out now."""
         self.refill(now)
-        return self.tokens >= 1.0 - 1e-9
+        return self.tokens >= need - 1e-9
 
     def take(self, now: datetime) -> None:
         """A change went out (urgent ones too): one token less, never below a debt of `burst`."""
         self.refill(now)
         self.tokens = max(-self.burst, self.tokens - 1.0)
 
-    def next_token_at(self, now: datetime) -> datetime:
-        """When a token will be available (now, if one is)."""
+    def next_token_at(self, now: datetime, need: float = 1.0) -> datetime:
+        """When `need` tokens will be available (now, if they are)."""
         self.refill(now)
-        missing = 1.0 - self.tokens
+        missing = need - self.tokens
         if missing <= 1e-9:
             return now
         return now + timedelta(seconds=missing * 3600.0 / self.rate)

@@ -14,8 +14,8 @@ How a decision is made:
    draws less than it is offered for a minute is offered what it draws (plus a little), so the rest goes elsewhere.
 3. With a fuse rating or a maximum grid power, the site limit is shared (`balancer.py`): per phase, the fuse minus
    the margin minus the house's own load (the grid current minus what the EVSEs draw).
-4. Which changes go out now (`budget.py`): a decrease the fuse needs, at once; other changes when the EVSE's
-   change budget allows, increases with half an ampere of hysteresis. Limits are whole amperes.
+4. Which changes go out now (`budget.py`): decreases at once; increases when the EVSE's change budget allows,
+   with half an ampere of hysteresis. Limits are whole amperes.
 5. Every limit is sent with a validity and refreshed before it ends, over a safe limit the station falls back to
    when Home Assistant is gone.
 
@@ -31,7 +31,7 @@ import math
 from typing import Final
 
 from .balancer import Capacity, Demand, allocate
-from .budget import ChangeBudget
+from .budget import INCREASE_NEEDS, ChangeBudget
 from .model import (
     PHASES,
     ChargingMode,
@@ -93,6 +93,8 @@ class _Dynamic:
     switch: PhaseSwitch = field(default_factory=PhaseSwitch)
     underdraw_since: datetime | None = None
     demand_cap: float | None = None
+    car_phases: int | None = None
+    """The phases the car was last seen drawing on (a one-phase car on a three-phase EVSE), until it leaves."""
 
     def copy(self) -> _Dynamic:
         """A snapshot (its parts are copied too)."""
@@ -126,7 +128,6 @@ class _View:
     allocation: float = 0.0
     share: float | None = None
     phase_pending: bool = False
-    urgent: bool = False
 
     @property
     def settings(self) -> EvseSettings:
@@ -300,10 +301,14 @@ class EnergyManager:
         )
         measured = reading.currents
         drawing = frozenset(p for p in range(PHASES) if measured[p] >= DRAWING)
+        if not reading.vehicle:
+            dyn.car_phases = None
+        elif fresh and drawing:
+            dyn.car_phases = len(drawing)
         if fresh and drawing:
             used, phases_now = drawing, len(drawing)
         else:
-            phases_now = phases
+            phases_now = min(phases, dyn.car_phases or phases)
             if phases == PHASES:
                 used = ALL_PHASES
             elif dyn.phase_to_use is not None:
@@ -615,21 +620,18 @@ class EnergyManager:
                 new[view.key] = self._held(view, now)
                 continue
             down, up = self._wanted(view)
-            view.urgent = view.state in (EvseState.OFF, EvseState.SENSOR_UNAVAILABLE)
             if dyn.limit is None:  # the first limit: at once, within what the others hold
                 new[view.key] = 0.0
                 raising.append((view, down))
             elif down < dyn.limit:
-                new[view.key] = down if view.urgent or dyn.budget.available(now) else dyn.limit
+                new[view.key] = down  # a decrease goes out at once
             elif up > dyn.limit:
                 new[view.key] = dyn.limit
                 raising.append((view, up))
             else:
                 new[view.key] = dyn.limit
-        if capacity is not None:
-            self._enforce(views, capacity, new)
         for view, up in sorted(raising, key=lambda item: (-item[0].settings.priority, item[0].key)):
-            if view.dyn.limit is not None and not view.dyn.budget.available(now):
+            if view.dyn.limit is not None and not view.dyn.budget.available(now, INCREASE_NEEDS):
                 continue
             room = self._room(view, views, capacity, new) if capacity is not None else up
             value = min(up, _floor(room))
@@ -656,23 +658,6 @@ class EnergyManager:
                 per_phase[phase] += amps
             power += amps * view.watts_per_amp
         return per_phase, power
-
-    def _enforce(self, views: list[_View], capacity: Capacity, new: dict[EvseKey, float]) -> None:
-        """Decreases that wait for their budget go out at once while the limits held would overload the site."""
-        waiting = sorted(
-            (view for view in views if view.reading.online and new[view.key] > self._wanted(view)[0]),
-            key=lambda view: (view.settings.priority, view.key),
-        )
-        for view in waiting:
-            per_phase, power = self._load(views, new)
-            over_phase = capacity.phases is not None and any(
-                per_phase[p] > capacity.phases[p] + _EPSILON for p in range(PHASES)
-            )
-            over_power = capacity.power is not None and power > capacity.power + _EPSILON
-            if not (over_phase or over_power):
-                return
-            new[view.key] = self._wanted(view)[0]
-            view.urgent = True
 
     def _room(self, view: _View, views: list[_View], capacity: Capacity, new: dict[EvseKey, float]) -> float:
         """The most the EVSE can be given next to what the others hold."""
@@ -748,10 +733,10 @@ class EnergyManager:
         if dyn.underdraw_since is not None and dyn.demand_cap is None:
             candidates.append(dyn.underdraw_since + UNDERDRAW_DELAY)
         if view.reading.online:
-            down, up = self._wanted(view)
-            wanted = dyn.limit is not None and (down < dyn.limit or up > dyn.limit)
-            if wanted and not dyn.budget.available(now):
-                candidates.append(dyn.budget.next_token_at(now))
+            _, up = self._wanted(view)
+            wanted = dyn.limit is not None and up > dyn.limit  # decreases never wait
+            if wanted and not dyn.budget.available(now, INCREASE_NEEDS):
+                candidates.append(dyn.budget.next_token_at(now, INCREASE_NEEDS))
         due = [moment for moment in candidates if moment is not None and moment > now]
         return min(due) if due else None
 
