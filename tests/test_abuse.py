@@ -168,3 +168,31 @@ async def test_a_station_that_never_answers_our_calls(hass: HomeAssistant, setup
     assert heartbeat[1] == "hb"
     await assert_healthy(entry)
     await client.close()
+
+
+async def test_a_station_counting_up_evse_ids_gets_a_bounded_number_of_devices(
+    hass: HomeAssistant, setup_integration: SetupIntegration, caplog: pytest.LogCaptureFixture
+) -> None:
+    from homeassistant.helpers import device_registry as dr  # noqa: PLC0415
+
+    from custom_components.ocpp_csms.station.transactions import MAX_EVSES  # noqa: PLC0415
+
+    entry = await setup_integration(stations=[open_station("CP-MANY")])
+    client = await raw(entry, "CP-MANY")
+    assert (await exchange(client, [2, "b", "BootNotification", BOOT]))[2]["status"] == "Accepted"
+    with caplog.at_level(logging.WARNING):
+        for evse_id in range(1, MAX_EVSES + 11):
+            status = {
+                "timestamp": "2026-12-01T05:00:00Z",
+                "connectorStatus": "Available",
+                "evseId": evse_id,
+                "connectorId": 1,
+            }
+            answer = await exchange(client, [2, f"s{evse_id}", "StatusNotification", status])
+            while answer[0] == 2:  # the CSMS's own CALLs: not answered here
+                answer = orjson.loads(await asyncio.wait_for(client.recv(), 5))
+        await hass.async_block_till_done()
+    devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+    assert len(devices) == MAX_EVSES + 1  # the station and its first MAX_EVSES EVSEs
+    assert sum("get no device" in record.message for record in caplog.records) == 1
+    await client.close()

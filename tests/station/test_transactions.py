@@ -531,3 +531,16 @@ def test_replays_stamped_when_sent_count_exactly_in_any_order(data: st.DataObjec
         tracker.apply_event(event(kind, seq_no, at(sent), evse=1, register=registers[seq_no], offline=True))
     assert tracker.evse(1).energy_wh == registers[-1] - R0
     assert tracker.lifetime_energy_wh(1) == registers[-1]
+
+
+def test_a_station_counting_up_evse_ids_is_tracked_for_at_most_max_evses() -> None:
+    from custom_components.ocpp_csms.station.transactions import MAX_EVSES  # noqa: PLC0415
+
+    tracker = TransactionTracker()
+    for evse_id in range(1, MAX_EVSES + 10):
+        tracker.apply_meter_values(evse_id, meter_values(at(evse_id), 1000.0))
+    assert tracker.evse_ids == list(range(1, MAX_EVSES + 1))
+    assert not tracker.apply_meter_values(MAX_EVSES + 5, meter_values(at(99), 2000.0))
+    outcome = tracker.apply_event(event("Started", 0, at(100), "FAR", evse=MAX_EVSES + 5, register=1.0))
+    assert outcome.evse_id is None  # kept unassigned (bounded), no new EVSE
+    assert tracker.apply_event(event("Started", 0, at(100), "NEAR", evse=3, register=1.0)).evse_id == 3

@@ -45,6 +45,9 @@ HISTORY_PER_EVSE: Final = 4
 MAX_UNASSIGNED: Final = 16
 #: Messages' worth of readings a transaction of unknown EVSE holds until its EVSE is known.
 MAX_PENDING: Final = 256
+#: EVSEs tracked per station, at most (the largest real stations have a few dozen): readings of further EVSE
+#: ids (a broken or hostile station counting up) are not kept, and a transaction there stays unassigned.
+MAX_EVSES: Final = 64
 #: Signatures of a transaction's latest events kept to tell a retried event from a reused seqNo.
 RECENT_SIGNATURES: Final = 8
 #: The stamp of what the Ended event sets: above every seqNo.
@@ -389,7 +392,7 @@ class TransactionTracker:
         for reading in energy_register(taken, locations):
             record.energy.add(reading.value, reading.timestamp, seq_no)
         if record.evse_id is None:
-            if event.evse is not None:
+            if event.evse is not None and self._accepts(event.evse.id):
                 self._assign(record, event.evse.id, event.evse.connector_id)
                 self._feed_evse(event.evse.id, taken, seq_no, transaction_id)
             else:
@@ -428,6 +431,8 @@ class TransactionTracker:
         Register readings taken while the EVSE's current transaction ran also count towards its session energy,
         placed after the transaction's latest event reading (they carry no seqNo; they come live).
         """
+        if not self._accepts(evse_id):
+            return False
         taken = readings(meter_values)
         changed = self._feed_evse(evse_id, taken, -1)
         current = self._current.get(evse_id)
@@ -442,6 +447,12 @@ class TransactionTracker:
         return changed
 
     # Internals
+
+    def _accepts(self, evse_id: int) -> bool:
+        """Whether readings of the EVSE are kept: a known one, or a new one within MAX_EVSES."""
+        if evse_id in self._meters or evse_id in self._by_evse:
+            return True
+        return len(self._meters.keys() | self._by_evse.keys()) < MAX_EVSES
 
     def _is_current(self, record: TransactionRecord) -> bool:
         return record.evse_id is not None and self._current.get(record.evse_id) == record.transaction_id
