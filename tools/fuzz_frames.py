@@ -285,13 +285,15 @@ class FrameFuzzer:
         self._counter += 1
         return f"f{self._counter}"
 
-    def response_payload(self, action: str) -> Any:
-        """A (possibly mutated) payload of the action's response schema, to answer the CSMS's CALL."""
+    def response(self, message_id: Any, action: str) -> str:
+        """A CALLRESULT with a (possibly mutated) payload of the action's response schema (at most MAX_FRAME)."""
         schema = self.schemas.get(f"{action}Response")
-        if schema is None:
-            return {}
-        payload = self.generator.payload(schema)
-        return self._mutate_payload(payload) if self.rng.random() < 0.5 else payload
+        while True:
+            payload = self.generator.payload(schema) if schema is not None else {}
+            if self.rng.random() < 0.5:
+                payload = self._mutate_payload(payload)
+            if len(frame := _dumps([3, message_id, payload])) <= MAX_FRAME:
+                return frame
 
     def frame(self) -> str | bytes:
         """The next fuzzed frame (at most MAX_FRAME characters: the size limit has its own test)."""
@@ -418,7 +420,7 @@ async def fuzz_station(
             if received[0] == 2:  # the CSMS's own CALL: a fuzzed answer
                 action = str(received[2])
                 totals.csms_calls[action] += 1
-                await client.send(_dumps([3, received[1], fuzzer.response_payload(action)]))
+                await client.send(fuzzer.response(received[1], action))
                 continue
             if received[1] == sentinel:
                 break
