@@ -327,18 +327,22 @@ class FrameFuzzer:
         for _ in range(rng.randint(1, 3)):
             paths = _paths(payload)
             if not paths or rng.random() < 0.05:
-                return rng.choice(_WRONG) if rng.random() < 0.5 else payload
+                return self._wrong() if rng.random() < 0.5 else payload
             path = rng.choice(paths)
             choice = rng.random()
             if choice < 0.3:
                 _delete(payload, path)
             elif choice < 0.7:
-                _set(payload, path, copy.deepcopy(rng.choice(_WRONG)))
+                _set(payload, path, self._wrong())
             elif choice < 0.85 and isinstance(payload, dict):
-                payload["unknown" + str(rng.randint(0, 9))] = rng.choice(_WRONG)
+                payload["unknown" + str(rng.randint(0, 9))] = self._wrong()
             else:
-                _set(payload, path, [copy.deepcopy(rng.choice(_WRONG)) for _ in range(rng.randint(0, 50))])
+                _set(payload, path, [self._wrong() for _ in range(rng.randint(0, 50))])
         return payload
+
+    def _wrong(self) -> Any:
+        """A fresh wrong value (a copy: the table's lists and objects must never be mutated)."""
+        return copy.deepcopy(self.rng.choice(_WRONG))
 
     def _broken_frame(self) -> tuple[str, str | bytes]:
         rng = self.rng
