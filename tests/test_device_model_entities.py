@@ -14,7 +14,7 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.setup import async_setup_component
-from ocpp.routing import after
+from ocpp.routing import after, on
 from ocpp.v201 import call
 from ocpp.v201.enums import Action
 import pytest
@@ -281,6 +281,45 @@ async def test_a_stalled_inventory_is_asked_for_again_while_connected(
         await wait_for(lambda: entry.runtime_data.runtimes["CP-1"].has_inventory)
         with pytest.raises(TimeoutError):
             await station.next_received("GetBaseReport", timeout=0.8)  # complete: not asked a third time
+
+
+class AnswersLateFirst(ReportingStation):
+    """The first GetBaseReport is answered only after our call timed out; the second at once."""
+
+    requests = 0
+
+    @on(Action.get_base_report)
+    async def on_get_base_report(self, request_id: int, report_base: str, **kwargs: Any) -> Any:
+        """Late the first time."""
+        self.requests += 1
+        if self.requests == 1:
+            await asyncio.sleep(1.0)
+        return super().on_get_base_report(request_id, report_base, **kwargs)
+
+    @after(Action.get_base_report)
+    async def after_get_base_report(self, request_id: int, **kwargs: Any) -> None:
+        """Report only what was answered in time."""
+        if self.requests > 1:
+            await super().after_get_base_report(request_id, **kwargs)
+
+
+async def test_a_get_base_report_that_times_out_is_retried_while_connected(
+    hass: HomeAssistant, setup_integration: SetupIntegration, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 19: no answer to GetBaseReport in time is no refusal: asked again while the station stays connected."""
+    monkeypatch.setattr(inventory_reader, "INVENTORY_RETRY_DELAY", 0.1)
+    entry = await setup_integration(stations=[trusted_station("CP-1")])
+    central = entry.runtime_data.central
+    async with station_connection(
+        ws_url(entry), "CP-1", password=STATION_PASSWORD, peer_class=AnswersLateFirst
+    ) as station:
+        await wait_for(lambda: "CP-1" in central.stations)
+        central.stations["CP-1"].session.call_timeout = 0.3
+        await station.boot()
+        _, first = await station.next_received("GetBaseReport")
+        _, second = await station.next_received("GetBaseReport", timeout=5)
+        assert second["request_id"] != first["request_id"]
+        await wait_for(lambda: entry.runtime_data.runtimes["CP-1"].has_inventory)
 
 
 class NeverReports(ReportingStation):

@@ -13,8 +13,12 @@ connect to it over loopback. Measured in the Home Assistant process:
   per station (constant costs paid on the first connection, e.g. code loaded then, weigh on small N); the
   marginal cost between consecutive N; and "retained": the same after `gc.collect()` and glibc's `malloc_trim(0)`
   in both processes, i.e. without the free heap left by the first-connection burst (1000 device-model reports);
+- storm: every station's connection is dropped at once (the probe's network blip; the simulators reconnect
+  with their OCPP back-off, 5-15 s); the time until all are back, and the event-loop lag meanwhile;
 - reconnection: the config entry is reloaded through the REST API (the listener stops, every connection drops,
   the listener starts again); the time until every station's connectivity sensor is on again.
+
+The figures are printed next to the previous run's, kept in `.bench/scale-last.json` (not versioned).
 
 Prints markdown tables. Targets (reported, not asserted): lag p99 < 50 ms and < 150 kB per station at 1000.
 """
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 from dataclasses import dataclass
 import itertools
 import json
@@ -36,7 +41,7 @@ import socket
 import sys
 import tempfile
 import time
-from typing import Any
+from typing import Any, Final
 
 import aiohttp
 
@@ -50,6 +55,9 @@ from tools.simulator.fleet import station_ids
 PASSWORD = "bench-password-0123456789"  # a throw-away loopback benchmark
 TARGET_LAG_P99_MS = 50.0
 TARGET_KB_PER_STATION = 150.0
+TARGET_STORM_LAG_P99_MS = 100.0
+#: The previous run's figures, printed next to this run's (not versioned).
+LAST_RUN = ROOT / ".bench" / "scale-last.json"
 
 # The integration and the probe; nothing else (no recorder, no frontend): the measurement is the integration's.
 BENCH_YAML = """\
@@ -90,6 +98,10 @@ class Result:
     marginal_kb: float | None = None
     reconnect_s: float | None = None
     reconnect_lag_p99: float = math.nan
+    storm_s: float | None = None
+    storm_lag_p50: float = math.nan
+    storm_lag_p99: float = math.nan
+    storm_lag_max: float = math.nan
     messages_per_s: float = 0.0
     settle_s: float | None = None
     entities: int | None = None
@@ -263,10 +275,13 @@ class BenchHome:
             result: dict[str, Any] = await resp.json()
             return result
 
-    async def probe(self, *, reset: bool = False, trim: bool = False) -> dict[str, Any]:
-        """The probe's report (lags since the last reset, connected stations); `trim` frees heap pages first."""
+    async def probe(self, *, reset: bool = False, trim: bool = False, blip: bool = False) -> dict[str, Any]:
+        """The probe's report (lags since the last reset, connected stations).
+
+        `trim` frees heap pages first; `blip` drops every station's connection.
+        """
         assert self.session is not None
-        params = {name: "1" for name, wanted in (("reset", reset), ("trim", trim)) if wanted}
+        params = {name: "1" for name, wanted in (("reset", reset), ("trim", trim), ("blip", blip)) if wanted}
         async with self.session.get(
             f"{self.demo.base}/api/bench_probe",
             params=params,
@@ -448,6 +463,8 @@ async def run_count(base: Path, count: int, args: argparse.Namespace, baseline: 
         result.rss_retained_mib = await home.retained_rss()
         result.kb_retained_per_station = (result.rss_retained_mib - baseline.rss_retained_mib) * 1024 / count
         result.messages_per_s = count / args.meter_interval + count / args.heartbeat
+        print(f"  {count}: network blip: every connection dropped at once (a reconnection storm)", flush=True)
+        await storm(home, count, result)
         print(f"  {count}: reloading the config entry (listener restart)", flush=True)
         await home.probe(reset=True)
         started = time.monotonic()
@@ -459,6 +476,20 @@ async def run_count(base: Path, count: int, args: argparse.Namespace, baseline: 
     finally:
         await simulators.stop()
         await home.stop()
+
+
+async def storm(home: BenchHome, count: int, result: Result) -> None:
+    """Drop every connection at once; the time until all are back, and the event-loop lag meanwhile."""
+    await home.probe(reset=True)
+    started = time.monotonic()
+    await home.probe(blip=True)
+    while time.monotonic() - started < 60 and (await home.probe())["connected"] >= count:
+        await asyncio.sleep(0.1)  # the connectivity sensors go off
+    back = await home.wait_connected(count, within=300)
+    result.storm_s = None if back is None else time.monotonic() - started
+    lags = (await home.probe(reset=True))["lags_ms"]
+    result.storm_lag_p50, result.storm_lag_p99 = percentile(lags, 0.5), percentile(lags, 0.99)
+    result.storm_lag_max = max(lags, default=math.nan)
 
 
 def fmt(value: float | None, digits: int = 1) -> str:
@@ -511,13 +542,70 @@ def report(results: list[Result], args: argparse.Namespace, fd_limit: int, elaps
     retained_met = "yes" if (largest.kb_retained_per_station or math.inf) < TARGET_KB_PER_STATION else "no"
     lines += [
         "",
+        "| stations | storm: all back after a blip (s) | lag p50 during the storm (ms) | p99 (ms) | max (ms) |",
+        "|---:|---:|---:|---:|---:|",
+        *(
+            f"| {r.stations} | {fmt(r.storm_s)} | {fmt(r.storm_lag_p50)} | {fmt(r.storm_lag_p99)} "
+            f"| {fmt(r.storm_lag_max)} |"
+            for r in results
+            if r.stations
+        ),
+    ]
+    largest = max(results, key=lambda r: r.stations)
+    storm_met = "yes" if largest.storm_lag_p99 < TARGET_STORM_LAG_P99_MS else "no"
+    lines += [
+        "",
         "| target (at the largest N) | measured | met |",
         "|---|---:|:---:|",
         f"| event-loop lag p99 < {TARGET_LAG_P99_MS:g} ms | {fmt(largest.lag_p99)} ms | {lag_met} |",
         f"| {memory} (RSS) | {fmt(largest.kb_per_station, 0)} kB | {memory_met} |",
         f"| {memory} (retained: after gc + malloc_trim) | {retained_kb} kB | {retained_met} |",
+        (
+            f"| lag p99 during the reconnection storm < {TARGET_STORM_LAG_P99_MS:g} ms "
+            f"| {fmt(largest.storm_lag_p99)} ms | {storm_met} |"
+        ),
     ]
+    lines += compare_with_previous(results)
     return "\n".join(lines)
+
+
+#: The figures compared with the previous run: (Result field, label).
+COMPARED: Final = (
+    ("lag_p99", "loop lag p99 (ms)"),
+    ("cpu_pct", "HA CPU (% of a core)"),
+    ("kb_per_station", "RSS per station (kB)"),
+    ("kb_retained_per_station", "retained per station (kB)"),
+    ("reconnect_s", "reconnect all after reload (s)"),
+    ("reconnect_lag_p99", "lag p99 while reconnecting after reload (ms)"),
+    ("storm_s", "storm: all back after a blip (s)"),
+    ("storm_lag_p99", "lag p99 during the storm (ms)"),
+)
+
+
+def compare_with_previous(results: list[Result]) -> list[str]:
+    """A table of this run's figures next to the previous run's (LAST_RUN); this run becomes the previous one."""
+    previous: dict[str, Any] = {}
+    if LAST_RUN.exists():
+        with contextlib.suppress(ValueError, OSError):
+            previous = json.loads(LAST_RUN.read_text(encoding="utf-8"))
+    lines = ["", f"Compared with the previous run ({previous.get('when', 'none stored')}, {LAST_RUN.name}):", ""]
+    lines += ["| stations | figure | previous | now |", "|---:|---|---:|---:|"]
+    runs = previous.get("results", {})
+    for result in results:
+        if not result.stations:
+            continue
+        before = runs.get(str(result.stations), {})
+        for name, label in COMPARED:
+            now = getattr(result, name)
+            lines.append(f"| {result.stations} | {label} | {fmt(before.get(name))} | {fmt(now)} |")
+    stored = {
+        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "results": {str(r.stations): {name: getattr(r, name) for name, _ in COMPARED} for r in results if r.stations},
+    }
+    LAST_RUN.parent.mkdir(exist_ok=True)
+    merged = {**runs, **stored["results"]}  # counts not run this time keep their last figures
+    LAST_RUN.write_text(json.dumps({"when": stored["when"], "results": merged}, indent=1), encoding="utf-8")
+    return lines
 
 
 async def main_async(args: argparse.Namespace) -> int:

@@ -273,8 +273,10 @@ class Renderer:
         return "str"
 
     def _integer(self, node: dict[str, Any]) -> str:
-        bounds = [f"{key}={int(node[word])}" for word, key in (("minimum", "ge"), ("maximum", "le")) if word in node]
-        return self._constrained("int", bounds)
+        # Part 2 §2.1 (primitive datatypes): an integer is 32 bit. Unbounded, a station could send integers no
+        # store can write (orjson stops at 64 bits): what the schema leaves open is bounded to 32 bits.
+        low, high = int(node.get("minimum", -(2**31))), int(node.get("maximum", 2**31 - 1))
+        return self._constrained("int", [f"ge={low}", f"le={high}"])
 
     def _number(self, node: dict[str, Any]) -> str:
         if "minimum" in node or "maximum" in node:

@@ -14,7 +14,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
@@ -223,6 +224,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
     entry.async_on_unload(async_dispatcher_connect(hass, station_removed_signal(entry.entry_id), certificates.forget))
     entry.async_on_unload(entity_limit.cancel)
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
+    entry.async_on_unload(hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, partial(_async_stop, entry)))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     async_check_entity_limit(hass, entry.entry_id, detail)
     return True
@@ -357,6 +359,19 @@ async def _async_options_updated(hass: HomeAssistant, entry: OcppCsmsConfigEntry
     """Options (or the port) changed: apply them while running; only what cannot be is applied by a reload."""
     if not await async_apply_options(hass, entry):
         await hass.config_entries.async_reload(entry.entry_id)
+
+
+async def _async_stop(entry: OcppCsmsConfigEntry, _event: Event) -> None:
+    """Home Assistant stops (entries are not unloaded): close the stations' connections first, then save.
+
+    Stations queue what happens from then on and replay it to the next run; what was acknowledged is saved, and
+    the sessions are marked clean (their energy is shown at once after the restart).
+    """
+    data = entry.runtime_data
+    for listener in data.listeners:
+        await listener.stop()
+    await data.central.close()
+    await data.runtimes.async_save_now()
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> bool:

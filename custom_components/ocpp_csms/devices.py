@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from homeassistant.core import callback
@@ -12,6 +13,9 @@ from .context import StationContext
 from .csms.central_system import StationListener
 from .csms.station import Station
 from .signals import evse_signal, new_evse_signal, new_station_signal, station_removed_signal
+from .station.transactions import MAX_EVSES
+
+_LOGGER = logging.getLogger(__name__)
 
 
 def evse_identifier(station_id: str, evse_id: int) -> str:
@@ -31,6 +35,7 @@ class StationDevices(StationListener):
         """No EVSE introduced yet in this run."""
         self.context = context
         self._evses: set[tuple[str, int]] = set()
+        self._too_many: set[str] = set()
 
     # ---- what stations report -------------------------------------------------------------------------
 
@@ -59,8 +64,18 @@ class StationDevices(StationListener):
         """The EVSE's device and entities, created the first time the EVSE is reported."""
         if (station_id, evse_id) in self._evses:
             return
-        self.ensure_evse(station_id, evse_id)
         runtime = self.context.runtimes.get(station_id)
+        if runtime is not None and evse_id not in runtime.known_evses and len(runtime.known_evses) >= MAX_EVSES:
+            if station_id not in self._too_many:
+                self._too_many.add(station_id)
+                _LOGGER.warning(
+                    "%s: reports more than %d EVSEs; EVSE %d and further ones get no device",
+                    station_id,
+                    MAX_EVSES,
+                    evse_id,
+                )
+            return
+        self.ensure_evse(station_id, evse_id)
         if runtime is not None and evse_id not in runtime.known_evses:
             runtime.known_evses.add(evse_id)
             runtime.schedule_save_sessions()

@@ -25,6 +25,7 @@ from .context import StationContext
 from .csms.central_system import StationListener
 from .csms.station import Station
 from .helpers import not_connected, refused, user_error
+from .protocol.session import CallTimeout
 from .protocol.v201.datatypes import ComponentVariable
 from .protocol.v201.enums import ComponentCriterion, GenericDeviceModelStatus, ReportBase
 from .protocol.v201.messages import (
@@ -131,8 +132,9 @@ class InventoryReader(StationListener):
         """Ask for the full inventory (B07) once it is the station's turn; again while connected if it stalls.
 
         A turn ends when the report is complete, the station disconnects, or after INVENTORY_TURN_TIMEOUT. A
-        report that never completes is asked for again after INVENTORY_RETRY_DELAY, at most
-        INVENTORY_ATTEMPTS times per connection (a late report is still taken meanwhile).
+        report that never completes, or a GetBaseReport that is not answered in time, is asked for again after
+        INVENTORY_RETRY_DELAY, at most INVENTORY_ATTEMPTS times per connection (a late report is still taken
+        meanwhile).
         """
         station_id = station.station_id
         if station_id in self._requesting:
@@ -169,6 +171,8 @@ class InventoryReader(StationListener):
                     GetBaseReportResponse,
                 )
                 _LOGGER.debug("%s: GetBaseReport(FullInventory) answered %s", station_id, outcome)
+                if isinstance(outcome, CallTimeout) and station.connected:
+                    return False  # no answer (lost, or the station busy): asked again while it stays connected
                 if (
                     not isinstance(outcome, GetBaseReportResponse)
                     or outcome.status is not GenericDeviceModelStatus.ACCEPTED

@@ -36,6 +36,7 @@ from .protocol.v201.enums import ChargingRateUnit, ChargingState, ConnectorStatu
 from .runtime_data import OcppCsmsConfigEntry, OcppCsmsRuntimeData
 from .station.device_model import VariableKey
 from .station.meter_values import MeterSnapshot
+from .station.transactions import EvseSession
 from .station.variable_kinds import EntityKind, EntitySpec
 from .value_names import enum_states, readable_list, state_key
 from .variable_entity import OcppVariableEntity, variable_description
@@ -106,6 +107,11 @@ def _flowing(read: Callable[[MeterSnapshot], float | None]) -> Callable[[Station
 
 def _kwh(wh: float | None) -> float | None:
     return round(wh / 1000, 3) if wh is not None else None
+
+
+def _confirmed_kwh(wh: Callable[[EvseSession], float | None]) -> Callable[[StationView], float | None]:
+    """An energy total in kWh, unknown while it may lag what was shown before a restart (no dip in statistics)."""
+    return lambda view: _kwh(wh(view.session)) if view.session.energy_confirmed else None
 
 
 def _duration(view: StationView) -> float | None:
@@ -246,8 +252,9 @@ EVSE_SENSORS: tuple[OcppSensorEntityDescription, ...] = (
         state_class=SensorStateClass.TOTAL,
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         suggested_display_precision=2,
-        value_fn=lambda view: _kwh(view.session.energy_wh),
+        value_fn=_confirmed_kwh(lambda session: session.energy_wh),
         has_fn=essential,
+        restore=False,  # the stored session is the truth; a restored state may be older still
     ),
     OcppSensorEntityDescription(
         key="session_duration",
@@ -282,8 +289,9 @@ EVSE_SENSORS: tuple[OcppSensorEntityDescription, ...] = (
         state_class=SensorStateClass.TOTAL_INCREASING,
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         suggested_display_precision=2,
-        value_fn=lambda view: _kwh(view.session.lifetime_energy_wh),
+        value_fn=_confirmed_kwh(lambda session: session.lifetime_energy_wh),
         has_fn=essential,
+        restore=False,  # the stored lifetime is the truth; a restored state may be older still
     ),
     OcppSensorEntityDescription(
         key="composite_schedule",

@@ -97,6 +97,10 @@ class StationRuntime:
             runtime.charging_profiles = sessions.get("charging_profiles")
             runtime.charging_habits = ChargingHabits.from_list(sessions.get("charging_habits", ()))
             runtime.probed = dict(sessions.get("probed", {}))
+            if not sessions.get("clean"):
+                # Saved while running (Home Assistant was killed, or stopped before it could save again): the
+                # energy shown before may be ahead of what was saved. Shown again once the register is read.
+                runtime.transactions.lifetime.mark_unconfirmed()
         return runtime
 
     def request_id(self) -> int:
@@ -118,22 +122,24 @@ class StationRuntime:
         """Persist the sessions and lifetime energy, coalescing bursts of meter values."""
         self.session_store.async_delay_save(self._sessions_data, SESSION_SAVE_DELAY)
 
-    def _sessions_data(self) -> dict[str, Any]:
+    def _sessions_data(self, *, clean: bool = False) -> dict[str, Any]:
+        """What is stored of the sessions; `clean`: saved after the station's connection closed (nothing after)."""
         return {
             "transactions": self.transactions.to_dict(),
             "evses": sorted(self.known_evses),
             "charging_profiles": self.charging_profiles,
             "charging_habits": self.charging_habits.to_list(),
             "probed": self.probed,
+            "clean": clean,
         }
 
     async def async_save_now(self) -> None:
-        """Write both stores at once (on unload)."""
+        """Write both stores at once (on unload and stop, after the listeners closed: the last word, clean)."""
         if self.has_inventory:
             await self.inventory_store.async_save(
                 {"device_model": self.device_model.to_dict(), "firmware": self.inventory_firmware}
             )
-        await self.session_store.async_save(self._sessions_data())
+        await self.session_store.async_save(self._sessions_data(clean=True))
 
     async def async_remove(self) -> None:
         """Delete what was stored (the station was forgotten)."""

@@ -101,7 +101,8 @@ _memoise_strategy_construction()
 def generation_schema(node: Any) -> Any:
     """The schema the instances are generated from: the official one with generation bounds added.
 
-    Integers and numbers get the 64-bit bounds orjson can serialise where the schema has none; arrays get at most
+    Integers get the 32 bits of Part 2 §2.1, numbers the 64-bit bounds orjson can serialise, where the schema has
+    none; arrays get at most
     GENERATED_ITEMS items. Everything generated is still valid for the official schema.
     """
     if isinstance(node, list):
@@ -116,7 +117,10 @@ def generation_schema(node: Any) -> Any:
         )
         for key, value in node.items()
     }
-    if bounded.get("type") in {"integer", "number"}:
+    if bounded.get("type") == "integer":  # Part 2 §2.1: 32 bit (the models refuse more, issue 19)
+        bounded.setdefault("minimum", -(2**31))
+        bounded.setdefault("maximum", 2**31 - 1)
+    if bounded.get("type") == "number":
         bounded.setdefault("minimum", INT64_MIN)
         bounded.setdefault("maximum", INT64_MAX)
     if bounded.get("type") == "array":

@@ -143,3 +143,16 @@ def test_new_message_ids_are_uuid4_strings() -> None:
     ids = {new_message_id() for _ in range(100)}
     assert len(ids) == 100
     assert all(len(i) == 36 and i[14] == "4" for i in ids)
+
+
+@pytest.mark.parametrize(("template", "respond"), [('[2,"deep","Heartbeat",{}]', True), ('[3,"deep",{}]', False)])
+def test_a_payload_nested_too_deeply_is_a_format_violation(template: str, respond: bool) -> None:
+    """Found by the fuzzer (issue 19): deeper than orjson writes, it was an InternalError."""
+    text = template.replace("{}", '{"a":' + "[" * 300 + "]" * 300 + "}")
+    with pytest.raises(FrameError) as raised:
+        parse_frame_strict(text)
+    assert (raised.value.code, raised.value.message_id, raised.value.respond) == (
+        RpcErrorCode.FORMAT_VIOLATION,
+        "deep",
+        respond,
+    )

@@ -112,6 +112,9 @@ def normalised(root: dict[str, Any], node: dict[str, Any], defs: str) -> dict[st
     if out.get("type") == "object":
         out.setdefault("required", [])
         out.setdefault("additionalProperties", True)
+    if out.get("type") == "integer":  # Part 2 §2.1: integers are 32 bit, where the schema says nothing
+        out.setdefault("minimum", -(2**31))
+        out.setdefault("maximum", 2**31 - 1)
     return out
 
 
@@ -385,3 +388,25 @@ def test_generator_refuses_same_named_definitions_that_disagree(tmp_path: Path) 
         (tmp_path / f"{name}.json").write_bytes(orjson.dumps(changed))
     with pytest.raises(SystemExit, match=r"CustomDataType in TransactionEventRequest\.json differs"):
         generator.read_schemas(tmp_path)
+
+
+@pytest.mark.parametrize("seq_no", [2**31, -(2**31) - 1, 2**70])
+def test_integers_are_32_bit(seq_no: int) -> None:
+    """Part 2 §2.1; found by the fuzzer (issue 19): a seqNo of 2**70 was taken, and no store could write it."""
+    from custom_components.ocpp_csms.protocol.errors import RpcErrorCode, error_code_for  # noqa: PLC0415
+
+    payload = {
+        "eventType": "Started",
+        "timestamp": "2026-12-01T05:00:00Z",
+        "triggerReason": "Authorized",
+        "seqNo": seq_no,
+        "transactionInfo": {"transactionId": "T"},
+    }
+    request = model("TransactionEventRequest")
+    with pytest.raises(ValidationError) as raised:
+        request.model_validate_json(
+            f'{{"eventType":"Started","timestamp":"{payload["timestamp"]}","triggerReason":'
+            f'"Authorized","seqNo":{seq_no},"transactionInfo":{{"transactionId":"T"}}}}'
+        )
+    assert error_code_for(raised.value) is RpcErrorCode.PROPERTY_CONSTRAINT_VIOLATION
+    assert request.model_validate_json(orjson.dumps(payload | {"seqNo": 2**31 - 1}))

@@ -768,3 +768,64 @@ def test_payload_bytes_are_orjson_compatible() -> None:
         "interval": 1,
         "status": "Accepted",
     }
+
+
+# ---- issue 19: a station flooding CALLs, a station answering none of ours ----------------------------------
+
+
+async def test_a_station_flooding_calls_gets_generic_error_beyond_the_limit(caplog: pytest.LogCaptureFixture) -> None:
+    from custom_components.ocpp_csms.protocol.session import MAX_CONCURRENT_CALLS  # noqa: PLC0415
+
+    sent: list[list[Any]] = []
+    release = asyncio.Event()
+
+    async def send(message: bytes) -> None:
+        sent.append(orjson.loads(message))
+
+    async def slow(request: HeartbeatRequest) -> HeartbeatResponse:
+        await release.wait()
+        return await heartbeat(request)
+
+    session = RpcSession(send, station_id="CP-F")
+    session.on(HeartbeatRequest, slow)
+    with caplog.at_level(logging.WARNING):
+        for number in range(MAX_CONCURRENT_CALLS + 5):
+            await session.receive(f'[2,"m{number}","Heartbeat",{{}}]'.encode())
+    refused = [frame for frame in sent if frame[0] == 4]
+    assert [frame[2] for frame in refused] == ["GenericError"] * 5
+    assert session.refused_calls == 5
+    assert [r.message for r in caplog.records].count(
+        f"CP-F: sends CALLs without waiting for our answers (more than {MAX_CONCURRENT_CALLS} at once, against "
+        "OCPP-J's one): the excess is answered GenericError"
+    ) == 1
+    release.set()
+    while session._tasks:
+        await asyncio.sleep(0)
+    assert len([frame for frame in sent if frame[0] == 3]) == MAX_CONCURRENT_CALLS
+    await session.receive(b'[2,"again","Heartbeat",{}]')  # served again once the others are answered
+    while session._tasks:
+        await asyncio.sleep(0)
+    assert sent[-1][:2] == [3, "again"]
+    await session.close()
+
+
+async def test_our_calls_to_a_station_that_never_answers_queue_boundedly(caplog: pytest.LogCaptureFixture) -> None:
+    from custom_components.ocpp_csms.protocol.session import MAX_QUEUED_CALLS, CallQueueFull  # noqa: PLC0415
+
+    sent: list[bytes] = []
+
+    async def send(message: bytes) -> None:
+        sent.append(message)
+
+    session = RpcSession(send, station_id="CP-N", call_timeout=0.001)
+    with caplog.at_level(logging.WARNING):
+        calls = [asyncio.create_task(session.call_outcome(reset(), ResetResponse)) for _ in range(MAX_QUEUED_CALLS + 6)]
+        outcomes = await asyncio.gather(*calls)
+    full = [outcome for outcome in outcomes if isinstance(outcome, CallQueueFull)]
+    assert len(full) == 6
+    assert all(isinstance(outcome, CallTimeout) for outcome in outcomes)  # a full queue is a timeout at once
+    assert len(sent) == MAX_QUEUED_CALLS  # only what queued was sent, one at a time
+    assert session.refused_own_calls == 6
+    assert sum("calls wait for an answer" in r.message for r in caplog.records) == 1
+    assert isinstance(await session.call_outcome(reset(), ResetResponse), CallTimeout)  # room again
+    await session.close()

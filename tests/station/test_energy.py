@@ -169,8 +169,9 @@ def test_a_register_that_drops_to_0_for_a_moment_is_counted_once() -> None:
             session.add(value, timestamp)
         assert session.energy_wh == 1500.0
     lifetime = LifetimeEnergy()
-    for timestamp, value in [*points[:3], (at(12), 0.0), *points[3:]]:  # within one transaction, two low readings
-        lifetime.feed(1, value, timestamp, "T1")
+    readings = [*points[:3], (at(12), 0.0), *points[3:]]  # within one transaction, two low readings
+    for seq_no, (timestamp, value) in enumerate(readings):
+        lifetime.feed(1, value, timestamp, ("T1", seq_no))
     assert lifetime.total_wh(1) == 6500.0
     restored = LifetimeEnergy.from_dict(json.loads(json.dumps(lifetime.to_dict())))
     assert restored == lifetime
@@ -178,20 +179,70 @@ def test_a_register_that_drops_to_0_for_a_moment_is_counted_once() -> None:
 
 def test_a_drop_within_a_transaction_that_stays_low_is_a_reset() -> None:
     lifetime = LifetimeEnergy()
-    for minute, value in [(0, 5000.0), (10, 5500.0), (11, 0.0)]:
-        lifetime.feed(1, value, at(minute), "T1")
+    for seq_no, (minute, value) in enumerate([(0, 5000.0), (10, 5500.0), (11, 0.0)]):
+        lifetime.feed(1, value, at(minute), ("T1", seq_no))
     restored = LifetimeEnergy.from_dict(json.loads(json.dumps(lifetime.to_dict())))
     assert restored == lifetime  # the level before the drop is kept across a restart
     for energy in (lifetime, restored):
-        energy.feed(1, 200.0, at(12), "T1")  # rising from the new baseline: the meter was reset
-        energy.feed(1, 6000.0, at(20), "T1")  # and further, past the old level: counted from the new baseline
+        energy.feed(1, 200.0, at(12), ("T1", 3))  # rising from the new baseline: the meter was reset
+        energy.feed(1, 6000.0, at(20), ("T1", 4))  # and further, past the old level: counted from the new baseline
         assert energy.total_wh(1) == 5500.0 + 6000.0
 
 
 def test_a_drop_between_transactions_is_a_per_session_register() -> None:
     lifetime = LifetimeEnergy()
-    lifetime.feed(1, 0.0, at(0), "T1")
-    lifetime.feed(1, 3000.0, at(60), "T1")
-    lifetime.feed(1, 0.0, at(120), "T2")
-    lifetime.feed(1, 4000.0, at(180), "T2")
+    lifetime.feed(1, 0.0, at(0), ("T1", 0))
+    lifetime.feed(1, 3000.0, at(60), ("T1", 1))
+    lifetime.feed(1, 0.0, at(120), ("T2", 0))
+    lifetime.feed(1, 4000.0, at(180), ("T2", 1))
     assert lifetime.total_wh(1) == 7000.0
+
+
+def test_lifetime_orders_readings_of_one_transaction_by_seq_no() -> None:
+    energy = LifetimeEnergy()
+    energy.feed(1, 1000.0, at(0), ("TX", 10))
+    assert energy.feed(1, 1400.0, at(1), ("TX", 14))
+    for minute, (seq_no, value) in enumerate(((12, 1200.0), (13, 1300.0), (11, 1100.0)), start=2):
+        assert not energy.feed(1, value, at(minute), ("TX", seq_no))  # older by seqNo, whatever the time
+    assert energy.feed(1, 1500.0, at(0.5), ("TX", 15))  # newer by seqNo, though stamped earlier
+    assert not energy.feed(1, 1500.0, at(0.5), ("TX", 15))  # the same reading again
+    assert energy.total_wh(1) == 1500.0
+    assert not energy.feed(1, 1600.0, at(0.8), ("TX2", 0))  # another transaction: by time (at(1) taken already)
+    assert energy.feed(1, 1600.0, at(5), ("TX2", 0))
+    data = json.loads(json.dumps(energy.to_dict()))
+    assert data["1"]["last_order"] == ["TX2", 0]
+    assert LifetimeEnergy.from_dict(data) == energy
+
+
+def test_session_energy_orders_by_seq_no_then_time_and_restores_old_points() -> None:
+    session = SessionEnergy()
+    for sent, (seq_no, value) in enumerate(((14, 1400.0), (12, 1200.0), (13, 1300.0), (11, 1100.0))):
+        session.add(value, at(sent), seq_no)
+    assert session.energy_wh == 300.0
+    assert session.last_order == 14
+    assert SessionEnergy().last_order is None
+    data = json.loads(json.dumps(session.to_dict()))
+    assert SessionEnergy.from_dict(data) == session
+    # Points stored before seqNo ordering ([timestamp, value]) load with seqNo 0, in time order.
+    old = SessionEnergy.from_dict({"points": [[at(1).isoformat(), "1100"], [at(0).isoformat(), "1000"]]})
+    assert old.energy_wh == 100.0
+    folding = SessionEnergy(max_points=4)
+    for seq_no in range(1, 8):
+        folding.add(100.0 * seq_no, at(10 - seq_no), seq_no)
+    assert folding.energy_wh == 600.0
+    assert not folding.add(50.0, at(20), 1)  # before what was folded
+    restored = SessionEnergy.from_dict(json.loads(json.dumps(folding.to_dict())), max_points=4)
+    assert restored == folding
+
+
+def test_a_restored_lifetime_is_unconfirmed_until_its_register_is_read_again() -> None:
+    energy = LifetimeEnergy()
+    energy.feed(1, 1000.0, at(0))
+    restored = LifetimeEnergy.from_dict(energy.to_dict())
+    restored.mark_unconfirmed()
+    assert not restored.confirmed(1)
+    assert restored.confirmed(2)  # nothing restored of it
+    assert not restored.feed(1, 900.0, at(-1))  # older: still unconfirmed
+    assert restored.feed(1, 1000.0, at(1))  # read again, unchanged: now shown
+    assert restored.confirmed(1)
+    assert restored.total_wh(1) == 1000.0

@@ -490,3 +490,57 @@ def test_empty_record() -> None:
     assert record.duration(at(0)) is None
     assert not record.ended
     assert TransactionRecord.from_dict(json.loads(json.dumps(record.to_dict()))) == record
+
+
+def test_an_offline_replay_out_of_seq_no_order_stamped_when_sent_is_not_a_meter_reset() -> None:
+    """Issue 19: seqNo 14, 12, 13, 11 with rising registers, each stamped when sent: no reset, nothing extra."""
+    tracker = TransactionTracker()
+    tracker.apply_event(event("Started", 0, at(0), evse=1, register=R0, charging_state="Charging"))
+    for seq_no in range(1, 11):
+        tracker.apply_event(event("Updated", seq_no, at(seq_no), register=R0 + 100.0 * seq_no))
+    assert (tracker.evse(1).energy_wh, tracker.lifetime_energy_wh(1)) == (1000.0, R0 + 1000.0)
+    # Offline, then replayed: the station stamps each event when it sends it (at 60, 61, 62, 63 minutes).
+    for sent, seq_no in enumerate((14, 12, 13, 11)):
+        tracker.apply_event(event("Updated", seq_no, at(60 + sent), register=R0 + 100.0 * seq_no, offline=True))
+        assert tracker.lifetime_energy_wh(1) == R0 + 1400.0
+        assert tracker.evse(1).energy_wh == 1400.0
+    tracker.apply_event(event("Ended", 15, at(64), register=R0 + 1500.0))
+    assert (tracker.evse(1).energy_wh, tracker.lifetime_energy_wh(1)) == (1500.0, R0 + 1500.0)
+    # The next transaction is ordered against this one by time.
+    tracker.apply_event(event("Started", 0, at(70), "TX2", evse=1, register=R0 + 1500.0))
+    tracker.apply_event(event("Updated", 1, at(71), "TX2", register=R0 + 1600.0))
+    assert (tracker.evse(1).energy_wh, tracker.lifetime_energy_wh(1)) == (100.0, R0 + 1600.0)
+    restored = TransactionTracker.from_dict(json.loads(json.dumps(tracker.to_dict())))
+    assert restored == tracker
+    assert not restored.apply_event(event("Updated", 2, at(65), "TX2", register=R0 + 1700.0)).duplicate
+    assert (restored.evse(1).energy_wh, restored.lifetime_energy_wh(1)) == (200.0, R0 + 1700.0)
+
+
+@settings(max_examples=50, deadline=None)
+@given(data=st.data())
+def test_replays_stamped_when_sent_count_exactly_in_any_order(data: st.DataObject) -> None:
+    """Events of one transaction in any order, stamped in arrival order: the totals are those of the register."""
+    steps = data.draw(st.lists(st.integers(0, 400), min_size=1, max_size=12))
+    registers = [R0]
+    for step in steps:
+        registers.append(registers[-1] + step)
+    arrival = data.draw(st.permutations(range(len(registers))))
+    tracker = TransactionTracker()
+    for sent, seq_no in enumerate(arrival):
+        kind = "Started" if seq_no == 0 else "Updated"
+        tracker.apply_event(event(kind, seq_no, at(sent), evse=1, register=registers[seq_no], offline=True))
+    assert tracker.evse(1).energy_wh == registers[-1] - R0
+    assert tracker.lifetime_energy_wh(1) == registers[-1]
+
+
+def test_a_station_counting_up_evse_ids_is_tracked_for_at_most_max_evses() -> None:
+    from custom_components.ocpp_csms.station.transactions import MAX_EVSES  # noqa: PLC0415
+
+    tracker = TransactionTracker()
+    for evse_id in range(1, MAX_EVSES + 10):
+        tracker.apply_meter_values(evse_id, meter_values(at(evse_id), 1000.0))
+    assert tracker.evse_ids == list(range(1, MAX_EVSES + 1))
+    assert not tracker.apply_meter_values(MAX_EVSES + 5, meter_values(at(99), 2000.0))
+    outcome = tracker.apply_event(event("Started", 0, at(100), "FAR", evse=MAX_EVSES + 5, register=1.0))
+    assert outcome.evse_id is None  # kept unassigned (bounded), no new EVSE
+    assert tracker.apply_event(event("Started", 0, at(100), "NEAR", evse=3, register=1.0)).evse_id == 3

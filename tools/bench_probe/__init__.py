@@ -4,7 +4,8 @@ It measures the event loop's lag from inside the process running the integration
 100 ms records how late it ran. `GET /api/bench_probe` (authenticated like the REST API) returns the lags
 recorded since the last `?reset=1`, how many station connectivity sensors are on, how many states and
 entity registry entries there are, and how many stations' device models (GetBaseReport) have arrived;
-`?trim=1` first collects garbage and returns free heap pages to the system.
+`?trim=1` first collects garbage and returns free heap pages to the system; `?blip=1` drops every station's
+connection at once (a network blip: the stations reconnect together, a storm).
 """
 
 from __future__ import annotations
@@ -90,7 +91,20 @@ class ProbeView(HomeAssistantView):
             self.probe.lags = []
         if request.query.get("trim"):
             body["trimmed"] = release_free_memory()
+        if request.query.get("blip"):
+            body["dropped"] = drop_connections(hass)
         return self.json(body)
+
+
+def drop_connections(hass: HomeAssistant) -> int:
+    """A network blip: every station's connection is dropped at once (the listener keeps listening)."""
+    dropped = 0
+    for entry in hass.config_entries.async_loaded_entries("ocpp_csms"):
+        for station in entry.runtime_data.central.stations.values():
+            if station.connection is not None:
+                entry.async_create_background_task(hass, station.connection.close(1012, "blip"), "bench blip")
+                dropped += 1
+    return dropped
 
 
 def release_free_memory() -> bool:

@@ -8,6 +8,13 @@ Keeping connections alive: a ping every PING_INTERVAL seconds (some stations dro
 a station that answers no ping within PING_TIMEOUT, or sends nothing at all for READ_TIMEOUT_HEARTBEATS heartbeat
 intervals (some stations send no pings of their own), is disconnected so that it connects again.
 
+Abuse (issue 19), each isolated to the connection or address that causes it: a frame (after decompression: a
+permessage-deflate bomb is cut off there) above MAX_MESSAGE_SIZE closes the connection (1009); a handshake not done
+within OPEN_TIMEOUT is dropped; an address holds at most MAX_CONNECTIONS_PER_ADDRESS connections (more are answered
+HTTP 429 before any password is checked); a station's messages are read at most MESSAGE_RATE per second on average
+(bursts of MESSAGE_BURST; beyond, reading pauses, which TCP passes back to the sender, one log line per connection);
+the session bounds CALLs in both directions (`protocol.session`).
+
 Logging: this module's logger says who connected and why a connection was refused; websockets' own lines (the
 handshake at debug level, connection events) go through `WebsocketsLogger` to its child `.websockets`, with
 no header value that could hold a secret and no frame; the OCPP messages are on the opt-in `ocpp_csms.frames`.
@@ -30,6 +37,7 @@ from websockets.datastructures import Headers
 from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
 from websockets.frames import CloseCode
 from websockets.http11 import Request, Response
+from websockets.protocol import State
 from websockets.typing import Subprotocol
 
 from .basic_auth import parse_basic_auth
@@ -38,7 +46,7 @@ from .identity import station_id_from_path
 from .passwords import PasswordVerifier
 from .registry import SecurityProfile
 from .station import Credentials
-from .throttle import FailureThrottle
+from .throttle import FailureThrottle, address_key
 from .tls import peer_certificate_info
 from .websocket_log import WebsocketsLogger
 
@@ -61,12 +69,40 @@ PING_INTERVAL: Final = 20.0
 PING_TIMEOUT: Final = 60.0
 #: A station silent for this many heartbeat intervals (no OCPP message at all) has hung: it is disconnected.
 READ_TIMEOUT_HEARTBEATS: Final = 3
+#: Seconds from TCP accept (and TLS) to a finished websocket handshake.
+OPEN_TIMEOUT: Final = 10.0
+#: Open connections (and handshakes) per remote address (IPv6: per /64). A site with many stations behind one
+#: router stays well below; a stranger opening thousands is answered 429.
+MAX_CONNECTIONS_PER_ADDRESS: Final = 1024
+#: A station's messages read per second on average, and the burst above it. A station sends one CALL at a time
+#: and waits for our answer, so even a replay of its offline queue stays below unless we answer very fast.
+MESSAGE_RATE: Final = 100.0
+MESSAGE_BURST: Final = 300.0
 
 
 @dataclass(frozen=True, slots=True)
 class _Admitted:
     station_id: str
     credentials: Credentials
+
+
+class _RateLimit:
+    """A token bucket: `wait()` says how long to pause before the next message (0: at once)."""
+
+    __slots__ = ("_at", "_burst", "_rate", "_tokens")
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self._rate = rate
+        self._burst = burst
+        self._tokens = burst
+        self._at = asyncio.get_running_loop().time()
+
+    def wait(self) -> float:
+        now = asyncio.get_running_loop().time()
+        self._tokens = min(self._burst, self._tokens + (now - self._at) * self._rate)
+        self._at = now
+        self._tokens -= 1
+        return 0.0 if self._tokens >= 0 else -self._tokens / self._rate
 
 
 class _WebSocket:
@@ -102,7 +138,12 @@ class OcppListener:
         self._server: Server | None = None
         # Filled by the HTTP upgrade, taken by the connection handler; weak, as a handshake may still fail between.
         self._admitted: weakref.WeakKeyDictionary[ServerConnection, _Admitted] = weakref.WeakKeyDictionary()
+        # Connections by address key: weak, so that a handshake failing after the upgrade frees its place.
+        self._by_address: dict[str, weakref.WeakSet[ServerConnection]] = {}
         self.tls = False
+        #: Counters (diagnostics, benchmarks): connections refused for their address, reads slowed down.
+        self.refused_connections = 0
+        self.rate_limited = 0
 
     @property
     def port(self) -> int | None:
@@ -125,6 +166,7 @@ class OcppListener:
             extensions=[COMPRESSION],
             process_request=self._process_request,
             max_size=MAX_MESSAGE_SIZE,
+            open_timeout=OPEN_TIMEOUT,
             ping_interval=PING_INTERVAL,
             ping_timeout=PING_TIMEOUT,
             close_timeout=5,
@@ -151,6 +193,8 @@ class OcppListener:
         if station_id is None:
             return connection.respond(HTTPStatus.NOT_FOUND, "The URL names no valid station identity.\n")
         address = _remote_host(connection)
+        if not self._take_place(connection, address):
+            return connection.respond(HTTPStatus.TOO_MANY_REQUESTS, "Too many connections from this address.\n")
         if (delay := self.throttle.delay_for(address)) > 0:
             # Too many failures from this address: answered at once, without checking (or paying for) a password.
             response = connection.respond(HTTPStatus.TOO_MANY_REQUESTS, "Too many failed attempts.\n")
@@ -165,6 +209,25 @@ class OcppListener:
             self.throttle.record_success(address)
         self._admitted[connection] = _Admitted(station_id, credentials)
         return None
+
+    def _take_place(self, connection: ServerConnection, address: str) -> bool:
+        """Count the connection for its address; False (logged now and then) when the address has too many."""
+        key = address_key(address)
+        held = self._by_address.get(key)
+        if held is None:
+            if len(self._by_address) >= MAX_CONNECTIONS_PER_ADDRESS:  # forget addresses with nothing open
+                self._by_address = {key: held for key, held in self._by_address.items() if held}
+            held = self._by_address[key] = weakref.WeakSet()
+        if len(held) >= MAX_CONNECTIONS_PER_ADDRESS:  # closed ones may linger until collected: count again
+            for other in [other for other in held if other.state is State.CLOSED]:
+                held.discard(other)
+            if len(held) >= MAX_CONNECTIONS_PER_ADDRESS:
+                if not self.refused_connections % 1000:
+                    _LOGGER.warning("%s holds %d connections: more are refused (429) until some close", key, len(held))
+                self.refused_connections += 1
+                return False
+        held.add(connection)
+        return True
 
     async def _authenticate(
         self, connection: ServerConnection, request: Request, station_id: str, address: str
@@ -245,8 +308,20 @@ class OcppListener:
         station = await self.central.attach(admitted.station_id, connection, admitted.credentials)
         _LOGGER.debug("%s: connected from %s", admitted.station_id, admitted.credentials.remote_address)
         session = station.session
+        limit = _RateLimit(MESSAGE_RATE, MESSAGE_BURST)
+        slowed = False
         try:
             while True:
+                if (pause := limit.wait()) > 0:
+                    self.rate_limited += 1
+                    if not slowed:
+                        slowed = True
+                        _LOGGER.warning(
+                            "%s: sends more than %g messages/s: its messages are read at that rate from now on",
+                            admitted.station_id,
+                            MESSAGE_RATE,
+                        )
+                    await asyncio.sleep(pause)
                 async with asyncio.timeout(self._read_timeout()):
                     message = await websocket.recv()
                 await session.receive(message)

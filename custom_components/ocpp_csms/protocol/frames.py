@@ -206,9 +206,9 @@ def parse_frame_strict(data: RawJson) -> Frame:
         action = message[2]
         if type(action) is not str or not action:
             raise FrameError(RpcErrorCode.RPC_FRAMEWORK_ERROR, "Action is not a string", message_id)
-        return CallFrame(message_id, action, orjson.dumps(message[3]), data, True)
+        return CallFrame(message_id, action, _payload_bytes(message[3], message_id, respond), data, True)
     if message_type == MessageType.CALLRESULT:
-        return CallResultFrame(message_id, orjson.dumps(message[2]), data, True)
+        return CallResultFrame(message_id, _payload_bytes(message[2], message_id, respond), data, True)
     code, description, details = message[2], message[3], message[4]
     if type(code) is not str:
         raise FrameError(
@@ -225,6 +225,16 @@ def parse_frame_strict(data: RawJson) -> Frame:
         description if type(description) is str else "",
         details if type(details) is dict else {},
     )
+
+
+def _payload_bytes(payload: Any, message_id: str, respond: bool) -> bytes:
+    """The payload as JSON bytes; nested deeper than orjson writes (255 levels), no OCPP payload: FormatViolation."""
+    try:
+        return orjson.dumps(payload)
+    except TypeError:
+        raise FrameError(
+            RpcErrorCode.FORMAT_VIOLATION, "Payload nested too deeply", message_id, respond=respond
+        ) from None
 
 
 _SHAPES: Final[dict[int, tuple[str, int]]] = {

@@ -8,7 +8,10 @@ message it receives with `await session.receive(message)`. The session then
   itself `call` the station and the host keeps reading;
 - answers every CALL it cannot serve with the CALLERROR Part 4 §4.3 prescribes;
 - sends our CALLs with `call`, at most one outstanding at a time (Part 4 §4.1.1, Part 2 FR.01): further calls
-  wait in FIFO order until the previous one is answered or has timed out.
+  wait in FIFO order until the previous one is answered or has timed out; at most MAX_QUEUED_CALLS wait (a
+  station that answers nothing holds up no more: beyond, `CallQueueFull` at once);
+- serves at most MAX_CONCURRENT_CALLS of the station's CALLs at once: a station flooding CALLs without waiting
+  for our answers gets GenericError for the excess (one log line per session).
 
 A CALL from the station goes through, in this order: the frame (RpcFrameworkError, MessageTypeNotSupported),
 the action (NotImplemented when unknown, NotSupported when no handler is registered), the payload (the code of
@@ -100,6 +103,11 @@ DEFAULT_CALL_TIMEOUT: Final = 30.0
 DEFAULT_MAX_VIOLATIONS: Final = 50
 #: How many answered or timed-out message ids are remembered to recognise late and duplicate responses.
 _RECENT_IDS: Final = 32
+#: Our CALLs waiting behind the outstanding one, at most: a station that answers nothing holds up no more.
+MAX_QUEUED_CALLS: Final = 64
+#: The station's CALLs being served at once, at most. OCPP-J allows one (Part 4 §4.1.1); the slack serves a
+#: station that sends its next CALL just before reading our answer. Beyond it: CALLERROR GenericError.
+MAX_CONCURRENT_CALLS: Final = 8
 
 type Send = Callable[[bytes], Awaitable[object]]
 """Sends one message. OCPP-J uses text frames only: a websockets host passes `lambda m: ws.send(m, text=True)`."""
@@ -176,6 +184,15 @@ class CallTimeout(CallFailed):
         self.timeout = timeout
 
 
+class CallQueueFull(CallTimeout):
+    """Not sent: MAX_QUEUED_CALLS of ours already wait for a station that does not answer (a timeout at once)."""
+
+    def __init__(self, action: str) -> None:
+        """Say which CALL was refused."""
+        CallFailed.__init__(self, action, None, f"{MAX_QUEUED_CALLS} calls already wait for an answer")
+        self.timeout = 0.0
+
+
 class SessionClosed(CallFailed):
     """The session closed (or sending failed) before the CALL was answered; `__cause__` has any send error."""
 
@@ -234,7 +251,11 @@ class RpcSession:
         self._pending: _Pending | None = None
         self._recent_ids: deque[str] = deque(maxlen=_RECENT_IDS)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._queued = 0
         self._closed = False
+        #: The station's CALLs refused for exceeding MAX_CONCURRENT_CALLS, and our CALLs refused by a full queue.
+        self.refused_calls = 0
+        self.refused_own_calls = 0
 
     @property
     def closed(self) -> bool:
@@ -271,6 +292,9 @@ class RpcSession:
             await self._frame_error(exc)
             return
         if isinstance(frame, CallFrame):
+            if len(self._tasks) >= MAX_CONCURRENT_CALLS:
+                await self._refuse_flood(frame)
+                return
             task = asyncio.Task(self._serve(frame), loop=asyncio.get_running_loop(), eager_start=True)
             if not task.done():
                 self._tasks.add(task)
@@ -279,6 +303,22 @@ class RpcSession:
             self._result(frame)
         else:
             self._error(frame)
+
+    async def _refuse_flood(self, frame: CallFrame) -> None:
+        """A CALL beyond MAX_CONCURRENT_CALLS: refused at once, logged once per session."""
+        self.refused_calls += 1
+        if self.refused_calls == 1:
+            _LOGGER.warning(
+                "%s: sends CALLs without waiting for our answers (more than %d at once, against OCPP-J's one): "
+                "the excess is answered GenericError",
+                self.station_id,
+                MAX_CONCURRENT_CALLS,
+            )
+        await self._send_safely(
+            dump_call_error(
+                frame.message_id, RpcErrorCode.GENERIC_ERROR, f"More than {MAX_CONCURRENT_CALLS} CALLs outstanding"
+            )
+        )
 
     async def _serve(self, frame: CallFrame) -> None:
         message_id = frame.message_id
@@ -412,10 +452,23 @@ class RpcSession:
             raise TypeError(f"{type(request).__name__} is not the request of a known action")
         if spec.response is not response:
             raise TypeError(f"{spec.name} answers {spec.response.__name__}, not {response.__name__}")
-        async with self._call_lock:  # one outstanding CALL per connection; asyncio.Lock wakes waiters FIFO
-            if self._closed:
-                return SessionClosed(spec.name)
-            outcome = await self._call_now(spec, request, self.call_timeout if timeout is None else timeout)
+        if self._queued >= MAX_QUEUED_CALLS:
+            self.refused_own_calls += 1
+            if self.refused_own_calls == 1:
+                _LOGGER.warning(
+                    "%s: %d of our calls wait for an answer; further ones fail at once until it answers",
+                    self.station_id,
+                    MAX_QUEUED_CALLS,
+                )
+            return CallQueueFull(spec.name)
+        self._queued += 1
+        try:
+            async with self._call_lock:  # one outstanding CALL per connection; asyncio.Lock wakes waiters FIFO
+                if self._closed:
+                    return SessionClosed(spec.name)
+                outcome = await self._call_now(spec, request, self.call_timeout if timeout is None else timeout)
+        finally:
+            self._queued -= 1
         # The future holds a CallFailed or an instance of spec.response, which is `response`.
         return outcome if isinstance(outcome, CallFailed) else cast(Resp, outcome)
 

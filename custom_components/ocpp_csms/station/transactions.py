@@ -5,9 +5,11 @@ later (E04, E11, E12) with `offline` set; delivery retries (E13) can repeat one;
 order. Instead of buffering until gaps fill, every field of a transaction is a register that keeps the value of
 the event with the highest seqNo that set it (the idToken: the lowest, the one that authorized the session), the
 start time is the earliest event's, the session energy depends on the set of register readings only
-(`energy.SessionEnergy`), and the EVSE's meter snapshot keeps the newest reading per quantity. So the state after
-any arrival order, with any duplicates, equals the state after applying the events in seqNo order, and an old
-event arriving late never moves the state backwards.
+(`energy.SessionEnergy`), the lifetime energy takes the newest reading, and the EVSE's meter snapshot keeps the
+newest reading per quantity. Within a transaction, readings are ordered by seqNo (a station replaying its queue
+may stamp each event when it sends it: a lower register from an earlier seqNo is never a meter reset); across
+transactions, by timestamp. So the state after any arrival order, with any duplicates, equals the state after
+applying the events in seqNo order, and an old event arriving late never moves the state backwards.
 
 A duplicate is the same event sent again: the same (transactionId, seqNo) and the same event (type, timestamp,
 trigger, charging state), a no-op. Some stations reuse seqNos (every event with seqNo 0, against E.FR's increasing
@@ -43,6 +45,9 @@ HISTORY_PER_EVSE: Final = 4
 MAX_UNASSIGNED: Final = 16
 #: Messages' worth of readings a transaction of unknown EVSE holds until its EVSE is known.
 MAX_PENDING: Final = 256
+#: EVSEs tracked per station, at most (the largest real stations have a few dozen): readings of further EVSE
+#: ids (a broken or hostile station counting up) are not kept, and a transaction there stays unassigned.
+MAX_EVSES: Final = 64
 #: Signatures of a transaction's latest events kept to tell a retried event from a reused seqNo.
 RECENT_SIGNATURES: Final = 8
 #: The stamp of what the Ended event sets: above every seqNo.
@@ -249,6 +254,8 @@ class EvseSession:
     meter: MeterSnapshot = field(default_factory=MeterSnapshot)
     #: The EVSE's lifetime energy (Wh), never decreasing.
     lifetime_energy_wh: float | None = None
+    #: False after a restore from a store that may lag what was shown, until the register is read again.
+    energy_confirmed: bool = True
 
     @property
     def active(self) -> bool:
@@ -297,10 +304,11 @@ class TransactionTracker:
         """What an EVSE shows now."""
         meter = self._meters.get(evse_id) or MeterSnapshot()
         lifetime = self.lifetime.total_wh(evse_id)
+        confirmed = self.lifetime.confirmed(evse_id)
         current = self._current.get(evse_id)
         record = self._transactions[current] if current is not None else None
         if record is None:
-            return EvseSession(evse_id, meter=meter, lifetime_energy_wh=lifetime)
+            return EvseSession(evse_id, meter=meter, lifetime_energy_wh=lifetime, energy_confirmed=confirmed)
         return EvseSession(
             evse_id,
             transaction_id=None if record.ended else record.transaction_id,
@@ -315,6 +323,7 @@ class TransactionTracker:
             time_spent_charging_s=record.time_spent_charging[1] if record.time_spent_charging else None,
             meter=meter,
             lifetime_energy_wh=lifetime,
+            energy_confirmed=confirmed,
         )
 
     def lifetime_energy_wh(self, evse_id: int) -> float | None:
@@ -381,9 +390,9 @@ class TransactionTracker:
         taken = readings(event.meter_value or ())
         locations = register_locations(record.evse_id if record.evse_id is not None else 1)
         for reading in energy_register(taken, locations):
-            record.energy.add(reading.value, reading.timestamp)
+            record.energy.add(reading.value, reading.timestamp, seq_no)
         if record.evse_id is None:
-            if event.evse is not None:
+            if event.evse is not None and self._accepts(event.evse.id):
                 self._assign(record, event.evse.id, event.evse.connector_id)
                 self._feed_evse(event.evse.id, taken, seq_no, transaction_id)
             else:
@@ -419,33 +428,45 @@ class TransactionTracker:
     def apply_meter_values(self, evse_id: int, meter_values: Sequence[MeterValue]) -> bool:
         """Apply a MeterValuesRequest (J01) of an EVSE (0: the station's grid meter); whether anything changed.
 
-        Register readings taken while the EVSE's current transaction ran also count towards its session energy.
+        Register readings taken while the EVSE's current transaction ran also count towards its session energy,
+        placed after the transaction's latest event reading (they carry no seqNo; they come live).
         """
+        if not self._accepts(evse_id):
+            return False
         taken = readings(meter_values)
+        changed = self._feed_evse(evse_id, taken, -1)
         current = self._current.get(evse_id)
-        changed = self._feed_evse(evse_id, taken, -1, current)
         if current is None:
             return changed
         record = self._transactions[current]
         start, end = record.started_at or _NEVER, record.ended_at
+        order = record.energy.last_order or 0
         for reading in energy_register(taken, register_locations(evse_id)):
             if start <= reading.timestamp and (end is None or reading.timestamp <= end):
-                changed |= record.energy.add(reading.value, reading.timestamp)
+                changed |= record.energy.add(reading.value, reading.timestamp, order)
         return changed
 
     # Internals
 
+    def _accepts(self, evse_id: int) -> bool:
+        """Whether readings of the EVSE are kept: a known one, or a new one within MAX_EVSES."""
+        if evse_id in self._meters or evse_id in self._by_evse:
+            return True
+        return len(self._meters.keys() | self._by_evse.keys()) < MAX_EVSES
+
     def _is_current(self, record: TransactionRecord) -> bool:
         return record.evse_id is not None and self._current.get(record.evse_id) == record.transaction_id
 
-    def _feed_evse(self, evse_id: int, taken: Sequence[Reading], order: int, transaction_id: str | None) -> bool:
+    def _feed_evse(self, evse_id: int, taken: Sequence[Reading], order: int, transaction_id: str | None = None) -> bool:
+        """Readings of an EVSE: to its meter snapshot and lifetime (ordered by seqNo within a transaction)."""
         meter = self._meters.get(evse_id)
         if meter is None:
             meter = self._meters[evse_id] = MeterSnapshot()
         changed = meter.update(taken, order)
         register = energy_register(taken, register_locations(evse_id))
+        event_order = (transaction_id, order) if transaction_id is not None else None
         for reading in sorted(register, key=lambda reading: reading.timestamp):
-            changed |= self.lifetime.feed(evse_id, reading.value, reading.timestamp, transaction_id)
+            changed |= self.lifetime.feed(evse_id, reading.value, reading.timestamp, event_order)
         return changed
 
     def _assign(self, record: TransactionRecord, evse_id: int, connector_id: int | None) -> None:
@@ -454,7 +475,7 @@ class TransactionTracker:
         record.connector_id = connector_id
         self._unassigned.pop(record.transaction_id, None)
         self._by_evse.setdefault(evse_id, []).append(record.transaction_id)
-        pending = sorted(record.pending, key=lambda item: (item[1].timestamp, item[0]))
+        pending = sorted(record.pending, key=lambda item: (item[0], item[1].timestamp))
         record.pending = []
         for order, reading in pending:
             self._feed_evse(evse_id, [reading], order, record.transaction_id)

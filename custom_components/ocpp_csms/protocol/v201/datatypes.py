@@ -91,10 +91,10 @@ class CustomData(OcppModel):
 class ACChargingParameters(OcppModel):
     """ACChargingParametersType, used by NotifyEVChargingNeedsRequest."""
 
-    energy_amount: int
-    ev_min_current: int
-    ev_max_current: int
-    ev_max_voltage: int
+    energy_amount: Annotated[int, Field(ge=-2147483648, le=2147483647)]
+    ev_min_current: Annotated[int, Field(ge=-2147483648, le=2147483647)]
+    ev_max_current: Annotated[int, Field(ge=-2147483648, le=2147483647)]
+    ev_max_voltage: Annotated[int, Field(ge=-2147483648, le=2147483647)]
     custom_data: Opt[CustomData] = None
 
 
@@ -113,7 +113,7 @@ class APN(OcppModel):
     apn_authentication: APNAuthentication
     apn_user_name: Opt[String20] = None
     apn_password: Opt[String20] = None
-    sim_pin: Opt[int] = None
+    sim_pin: Opt[Annotated[int, Field(ge=-2147483648, le=2147483647)]] = None
     preferred_network: Opt[String6] = None
     use_only_preferred_network: Opt[bool] = None  # absent means false
     custom_data: Opt[CustomData] = None
@@ -142,9 +142,9 @@ class IdTokenInfo(OcppModel):
 
     status: AuthorizationStatus
     cache_expiry_date_time: Opt[DateTime] = None
-    charging_priority: Opt[int] = None
+    charging_priority: Opt[Annotated[int, Field(ge=-2147483648, le=2147483647)]] = None
     language1: Opt[String8] = None
-    evse_id: Opt[Annotated[list[int], Field(min_length=1)]] = None
+    evse_id: Opt[Annotated[list[Annotated[int, Field(ge=-2147483648, le=2147483647)]], Field(min_length=1)]] = None
     group_id_token: Opt[IdToken] = None
     language2: Opt[String8] = None
     personal_message: Opt[MessageContent] = None
@@ -189,12 +189,12 @@ class ChargingLimit(OcppModel):
 class DCChargingParameters(OcppModel):
     """DCChargingParametersType, used by NotifyEVChargingNeedsRequest."""
 
-    ev_max_current: int
-    ev_max_voltage: int
-    energy_amount: Opt[int] = None
-    ev_max_power: Opt[int] = None
+    ev_max_current: Annotated[int, Field(ge=-2147483648, le=2147483647)]
+    ev_max_voltage: Annotated[int, Field(ge=-2147483648, le=2147483647)]
+    energy_amount: Opt[Annotated[int, Field(ge=-2147483648, le=2147483647)]] = None
+    ev_max_power: Opt[Annotated[int, Field(ge=-2147483648, le=2147483647)]] = None
     state_of_charge: Opt[Annotated[int, Field(ge=0, le=100)]] = None
-    ev_energy_capacity: Opt[int] = None
+    ev_energy_capacity: Opt[Annotated[int, Field(ge=-2147483648, le=2147483647)]] = None
     full_soc: Opt[Annotated[int, Field(ge=0, le=100)]] = Field(default=None, alias="fullSoC")
     bulk_soc: Opt[Annotated[int, Field(ge=0, le=100)]] = Field(default=None, alias="bulkSoC")
     custom_data: Opt[CustomData] = None
@@ -213,10 +213,10 @@ class ChargingNeeds(OcppModel):
 class ChargingSchedulePeriod(OcppModel):
     """ChargingSchedulePeriodType, used by 6 messages."""
 
-    start_period: int
+    start_period: Annotated[int, Field(ge=-2147483648, le=2147483647)]
     limit: float
-    number_phases: Opt[int] = None
-    phase_to_use: Opt[int] = None
+    number_phases: Opt[Annotated[int, Field(ge=-2147483648, le=2147483647)]] = None
+    phase_to_use: Opt[Annotated[int, Field(ge=-2147483648, le=2147483647)]] = None
     custom_data: Opt[CustomData] = None
 
 
@@ -224,8 +224,8 @@ class Cost(OcppModel):
     """CostType, used by 5 messages."""
 
     cost_kind: CostKind
-    amount: int
-    amount_multiplier: Opt[int] = None
+    amount: Annotated[int, Field(ge=-2147483648, le=2147483647)]
+    amount_multiplier: Opt[Annotated[int, Field(ge=-2147483648, le=2147483647)]] = None
     custom_data: Opt[CustomData] = None
 
 
@@ -240,8 +240,8 @@ class ConsumptionCost(OcppModel):
 class RelativeTimeInterval(OcppModel):
     """RelativeTimeIntervalType, used by 5 messages."""
 
-    start: int
-    duration: Opt[int] = None
+    start: Annotated[int, Field(ge=-2147483648, le=2147483647)]
+    duration: Opt[Annotated[int, Field(ge=-2147483648, le=2147483647)]] = None
     custom_data: Opt[CustomData] = None
 
 
@@ -249,7 +249,7 @@ class SalesTariffEntry(OcppModel):
     """SalesTariffEntryType, used by 5 messages."""
 
     relative_time_interval: RelativeTimeInterval
-    e_price_level: Opt[Annotated[int, Field(ge=0)]] = None
+    e_price_level: Opt[Annotated[int, Field(ge=0, le=2147483647)]] = None
     consumption_cost: Opt[Annotated[list[ConsumptionCost], Field(min_length=1, max_length=3)]] = None
     custom_data: Opt[CustomData] = None
 
@@ -257,21 +257,21 @@ class SalesTariffEntry(OcppModel):
 class SalesTariff(OcppModel):
     """SalesTariffType, used by 5 messages."""
 
-    id: int
+    id: Annotated[int, Field(ge=-2147483648, le=2147483647)]
     sales_tariff_entry: Annotated[list[SalesTariffEntry], Field(min_length=1, max_length=1024)]
     sales_tariff_description: Opt[String32] = None
-    num_e_price_levels: Opt[int] = None
+    num_e_price_levels: Opt[Annotated[int, Field(ge=-2147483648, le=2147483647)]] = None
     custom_data: Opt[CustomData] = None
 
 
 class ChargingSchedule(OcppModel):
     """ChargingScheduleType, used by 5 messages."""
 
-    id: int
+    id: Annotated[int, Field(ge=-2147483648, le=2147483647)]
     charging_rate_unit: ChargingRateUnit
     charging_schedule_period: Annotated[list[ChargingSchedulePeriod], Field(min_length=1, max_length=1024)]
     start_schedule: Opt[DateTime] = None
-    duration: Opt[int] = None
+    duration: Opt[Annotated[int, Field(ge=-2147483648, le=2147483647)]] = None
     min_charging_rate: Opt[float] = None
     sales_tariff: Opt[SalesTariff] = None
     custom_data: Opt[CustomData] = None
@@ -280,8 +280,8 @@ class ChargingSchedule(OcppModel):
 class ChargingProfile(OcppModel):
     """ChargingProfileType, used by 3 messages."""
 
-    id: int
-    stack_level: int
+    id: Annotated[int, Field(ge=-2147483648, le=2147483647)]
+    stack_level: Annotated[int, Field(ge=-2147483648, le=2147483647)]
     charging_profile_purpose: ChargingProfilePurpose
     charging_profile_kind: ChargingProfileKind
     charging_schedule: Annotated[list[ChargingSchedule], Field(min_length=1, max_length=3)]
@@ -296,8 +296,10 @@ class ChargingProfileCriterion(OcppModel):
     """ChargingProfileCriterionType, used by GetChargingProfilesRequest."""
 
     charging_profile_purpose: Opt[ChargingProfilePurpose] = None
-    stack_level: Opt[int] = None
-    charging_profile_id: Opt[Annotated[list[int], Field(min_length=1)]] = None
+    stack_level: Opt[Annotated[int, Field(ge=-2147483648, le=2147483647)]] = None
+    charging_profile_id: Opt[
+        Annotated[list[Annotated[int, Field(ge=-2147483648, le=2147483647)]], Field(min_length=1)]
+    ] = None
     charging_limit_source: Opt[Annotated[list[ChargingLimitSource], Field(min_length=1, max_length=4)]] = None
     custom_data: Opt[CustomData] = None
 
@@ -324,9 +326,9 @@ class ChargingStation(OcppModel):
 class ClearChargingProfile(OcppModel):
     """ClearChargingProfileType, used by ClearChargingProfileRequest."""
 
-    evse_id: Opt[int] = None
+    evse_id: Opt[Annotated[int, Field(ge=-2147483648, le=2147483647)]] = None
     charging_profile_purpose: Opt[ChargingProfilePurpose] = None
-    stack_level: Opt[int] = None
+    stack_level: Opt[Annotated[int, Field(ge=-2147483648, le=2147483647)]] = None
     custom_data: Opt[CustomData] = None
 
 
@@ -342,7 +344,7 @@ class ClearMonitoringResult(OcppModel):
     """ClearMonitoringResultType, used by ClearVariableMonitoringResponse."""
 
     status: ClearMonitoringStatus
-    id: int
+    id: Annotated[int, Field(ge=-2147483648, le=2147483647)]
     status_info: Opt[StatusInfo] = None
     custom_data: Opt[CustomData] = None
 
@@ -350,8 +352,8 @@ class ClearMonitoringResult(OcppModel):
 class EVSE(OcppModel):
     """EVSEType, used by 16 messages."""
 
-    id: int
-    connector_id: Opt[int] = None
+    id: Annotated[int, Field(ge=-2147483648, le=2147483647)]
+    connector_id: Opt[Annotated[int, Field(ge=-2147483648, le=2147483647)]] = None
     custom_data: Opt[CustomData] = None
 
 
@@ -384,8 +386,8 @@ class CompositeSchedule(OcppModel):
     """CompositeScheduleType, used by GetCompositeScheduleResponse."""
 
     charging_schedule_period: Annotated[list[ChargingSchedulePeriod], Field(min_length=1)]
-    evse_id: int
-    duration: int
+    evse_id: Annotated[int, Field(ge=-2147483648, le=2147483647)]
+    duration: Annotated[int, Field(ge=-2147483648, le=2147483647)]
     schedule_start: DateTime
     charging_rate_unit: ChargingRateUnit
     custom_data: Opt[CustomData] = None
@@ -394,19 +396,19 @@ class CompositeSchedule(OcppModel):
 class EventData(OcppModel):
     """EventDataType, used by NotifyEventRequest."""
 
-    event_id: int
+    event_id: Annotated[int, Field(ge=-2147483648, le=2147483647)]
     timestamp: DateTime
     trigger: EventTrigger
     actual_value: String2500
     component: Component
     event_notification_type: EventNotification
     variable: Variable
-    cause: Opt[int] = None
+    cause: Opt[Annotated[int, Field(ge=-2147483648, le=2147483647)]] = None
     tech_code: Opt[String50] = None
     tech_info: Opt[String500] = None
     cleared: Opt[bool] = None
     transaction_id: Opt[String36] = None
-    variable_monitoring_id: Opt[int] = None
+    variable_monitoring_id: Opt[Annotated[int, Field(ge=-2147483648, le=2147483647)]] = None
     custom_data: Opt[CustomData] = None
 
 
@@ -454,7 +456,7 @@ class LogParameters(OcppModel):
 class MessageInfo(OcppModel):
     """MessageInfoType, used by NotifyDisplayMessagesRequest, SetDisplayMessageRequest."""
 
-    id: int
+    id: Annotated[int, Field(ge=-2147483648, le=2147483647)]
     priority: MessagePriority
     message: MessageContent
     display: Opt[Component] = None
@@ -479,7 +481,7 @@ class UnitOfMeasure(OcppModel):
     """UnitOfMeasureType, used by MeterValuesRequest, TransactionEventRequest."""
 
     unit: Opt[String20] = None  # absent means "Wh"
-    multiplier: Opt[int] = None  # absent means 0
+    multiplier: Opt[Annotated[int, Field(ge=-2147483648, le=2147483647)]] = None  # absent means 0
     custom_data: Opt[CustomData] = None
 
 
@@ -507,11 +509,11 @@ class MeterValue(OcppModel):
 class VariableMonitoring(OcppModel):
     """VariableMonitoringType, used by NotifyMonitoringReportRequest."""
 
-    id: int
+    id: Annotated[int, Field(ge=-2147483648, le=2147483647)]
     transaction: bool
     value: float
     type: Monitor
-    severity: int
+    severity: Annotated[int, Field(ge=-2147483648, le=2147483647)]
     custom_data: Opt[CustomData] = None
 
 
@@ -542,8 +544,8 @@ class NetworkConnectionProfile(OcppModel):
     ocpp_version: OCPPVersion
     ocpp_transport: OCPPTransport
     ocpp_csms_url: String512
-    message_timeout: int
-    security_profile: int
+    message_timeout: Annotated[int, Field(ge=-2147483648, le=2147483647)]
+    security_profile: Annotated[int, Field(ge=-2147483648, le=2147483647)]
     ocpp_interface: OCPPInterface
     apn: Opt[APN] = None
     vpn: Opt[VPN] = None
@@ -599,10 +601,10 @@ class SetMonitoringData(OcppModel):
 
     value: float
     type: Monitor
-    severity: int
+    severity: Annotated[int, Field(ge=-2147483648, le=2147483647)]
     component: Component
     variable: Variable
-    id: Opt[int] = None
+    id: Opt[Annotated[int, Field(ge=-2147483648, le=2147483647)]] = None
     transaction: Opt[bool] = None  # absent means false
     custom_data: Opt[CustomData] = None
 
@@ -614,8 +616,8 @@ class SetMonitoringResult(OcppModel):
     type: Monitor
     component: Component
     variable: Variable
-    severity: int
-    id: Opt[int] = None
+    severity: Annotated[int, Field(ge=-2147483648, le=2147483647)]
+    id: Opt[Annotated[int, Field(ge=-2147483648, le=2147483647)]] = None
     status_info: Opt[StatusInfo] = None
     custom_data: Opt[CustomData] = None
 
@@ -646,7 +648,7 @@ class Transaction(OcppModel):
 
     transaction_id: String36
     charging_state: Opt[ChargingState] = None
-    time_spent_charging: Opt[int] = None
+    time_spent_charging: Opt[Annotated[int, Field(ge=-2147483648, le=2147483647)]] = None
     stopped_reason: Opt[Reason] = None
-    remote_start_id: Opt[int] = None
+    remote_start_id: Opt[Annotated[int, Field(ge=-2147483648, le=2147483647)]] = None
     custom_data: Opt[CustomData] = None

@@ -176,7 +176,7 @@ class BootNotificationResponse(OcppModel):
     """BootNotification response, sent by the CSMS (B01, B02, B03)."""
 
     current_time: DateTime
-    interval: int
+    interval: Annotated[int, Field(ge=-2147483648, le=2147483647)]
     status: RegistrationStatus
     status_info: Opt[StatusInfo] = None
     custom_data: Opt[CustomData] = None
@@ -185,7 +185,7 @@ class BootNotificationResponse(OcppModel):
 class CancelReservationRequest(OcppModel):
     """CancelReservation request, sent by the CSMS (H02)."""
 
-    reservation_id: int
+    reservation_id: Annotated[int, Field(ge=-2147483648, le=2147483647)]
     custom_data: Opt[CustomData] = None
 
 
@@ -246,7 +246,7 @@ class ClearCacheResponse(OcppModel):
 class ClearChargingProfileRequest(OcppModel):
     """ClearChargingProfile request, sent by the CSMS (K10)."""
 
-    charging_profile_id: Opt[int] = None
+    charging_profile_id: Opt[Annotated[int, Field(ge=-2147483648, le=2147483647)]] = None
     charging_profile_criteria: Opt[ClearChargingProfile] = None
     custom_data: Opt[CustomData] = None
 
@@ -262,7 +262,7 @@ class ClearChargingProfileResponse(OcppModel):
 class ClearDisplayMessageRequest(OcppModel):
     """ClearDisplayMessage request, sent by the CSMS (O05)."""
 
-    id: int
+    id: Annotated[int, Field(ge=-2147483648, le=2147483647)]
     custom_data: Opt[CustomData] = None
 
 
@@ -277,7 +277,7 @@ class ClearDisplayMessageResponse(OcppModel):
 class ClearVariableMonitoringRequest(OcppModel):
     """ClearVariableMonitoring request, sent by the CSMS (N06)."""
 
-    id: Annotated[list[int], Field(min_length=1)]
+    id: Annotated[list[Annotated[int, Field(ge=-2147483648, le=2147483647)]], Field(min_length=1)]
     custom_data: Opt[CustomData] = None
 
 
@@ -292,7 +292,7 @@ class ClearedChargingLimitRequest(OcppModel):
     """ClearedChargingLimit request, sent by the Charging Station (K13)."""
 
     charging_limit_source: ChargingLimitSource
-    evse_id: Opt[int] = None
+    evse_id: Opt[Annotated[int, Field(ge=-2147483648, le=2147483647)]] = None
     custom_data: Opt[CustomData] = None
 
 
@@ -319,7 +319,7 @@ class CostUpdatedResponse(OcppModel):
 class CustomerInformationRequest(OcppModel):
     """CustomerInformation request, sent by the CSMS (N09, N10)."""
 
-    request_id: int
+    request_id: Annotated[int, Field(ge=-2147483648, le=2147483647)]
     report: bool
     clear: bool
     customer_certificate: Opt[CertificateHashData] = None
@@ -373,7 +373,7 @@ class FirmwareStatusNotificationRequest(OcppModel):
     """FirmwareStatusNotification request, sent by the Charging Station (L01, L02)."""
 
     status: FirmwareStatus
-    request_id: Opt[int] = None
+    request_id: Opt[Annotated[int, Field(ge=-2147483648, le=2147483647)]] = None
     custom_data: Opt[CustomData] = None
 
 
@@ -404,7 +404,7 @@ class Get15118EVCertificateResponse(OcppModel):
 class GetBaseReportRequest(OcppModel):
     """GetBaseReport request, sent by the CSMS (B07)."""
 
-    request_id: int
+    request_id: Annotated[int, Field(ge=-2147483648, le=2147483647)]
     report_base: ReportBase
     custom_data: Opt[CustomData] = None
 
@@ -436,9 +436,9 @@ class GetCertificateStatusResponse(OcppModel):
 class GetChargingProfilesRequest(OcppModel):
     """GetChargingProfiles request, sent by the CSMS (K09)."""
 
-    request_id: int
+    request_id: Annotated[int, Field(ge=-2147483648, le=2147483647)]
     charging_profile: ChargingProfileCriterion
-    evse_id: Opt[int] = None
+    evse_id: Opt[Annotated[int, Field(ge=-2147483648, le=2147483647)]] = None
     custom_data: Opt[CustomData] = None
 
 
@@ -453,8 +453,8 @@ class GetChargingProfilesResponse(OcppModel):
 class GetCompositeScheduleRequest(OcppModel):
     """GetCompositeSchedule request, sent by the CSMS (K08)."""
 
-    duration: int
-    evse_id: int
+    duration: Annotated[int, Field(ge=-2147483648, le=2147483647)]
+    evse_id: Annotated[int, Field(ge=-2147483648, le=2147483647)]
     charging_rate_unit: Opt[ChargingRateUnit] = None
     custom_data: Opt[CustomData] = None
 
@@ -471,8 +471,8 @@ class GetCompositeScheduleResponse(OcppModel):
 class GetDisplayMessagesRequest(OcppModel):
     """GetDisplayMessages request, sent by the CSMS (O03, O04)."""
 
-    request_id: int
-    id: Opt[Annotated[list[int], Field(min_length=1)]] = None
+    request_id: Annotated[int, Field(ge=-2147483648, le=2147483647)]
+    id: Opt[Annotated[list[Annotated[int, Field(ge=-2147483648, le=2147483647)]], Field(min_length=1)]] = None
     priority: Opt[MessagePriority] = None
     state: Opt[MessageState] = None
     custom_data: Opt[CustomData] = None
@@ -511,7 +511,7 @@ class GetLocalListVersionRequest(OcppModel):
 class GetLocalListVersionResponse(OcppModel):
     """GetLocalListVersion response, sent by the Charging Station (D02)."""
 
-    version_number: int
+    version_number: Annotated[int, Field(ge=-2147483648, le=2147483647)]
     custom_data: Opt[CustomData] = None
 
 
@@ -520,9 +520,9 @@ class GetLogRequest(OcppModel):
 
     log: LogParameters
     log_type: Log
-    request_id: int
-    retries: Opt[int] = None
-    retry_interval: Opt[int] = None
+    request_id: Annotated[int, Field(ge=-2147483648, le=2147483647)]
+    retries: Opt[Annotated[int, Field(ge=-2147483648, le=2147483647)]] = None
+    retry_interval: Opt[Annotated[int, Field(ge=-2147483648, le=2147483647)]] = None
     custom_data: Opt[CustomData] = None
 
 
@@ -538,7 +538,7 @@ class GetLogResponse(OcppModel):
 class GetMonitoringReportRequest(OcppModel):
     """GetMonitoringReport request, sent by the CSMS (N02)."""
 
-    request_id: int
+    request_id: Annotated[int, Field(ge=-2147483648, le=2147483647)]
     component_variable: Opt[Annotated[list[ComponentVariable], Field(min_length=1)]] = None
     monitoring_criteria: Opt[Annotated[list[MonitoringCriterion], Field(min_length=1, max_length=3)]] = None
     custom_data: Opt[CustomData] = None
@@ -555,7 +555,7 @@ class GetMonitoringReportResponse(OcppModel):
 class GetReportRequest(OcppModel):
     """GetReport request, sent by the CSMS (B08)."""
 
-    request_id: int
+    request_id: Annotated[int, Field(ge=-2147483648, le=2147483647)]
     component_variable: Opt[Annotated[list[ComponentVariable], Field(min_length=1)]] = None
     component_criteria: Opt[Annotated[list[ComponentCriterion], Field(min_length=1, max_length=4)]] = None
     custom_data: Opt[CustomData] = None
@@ -631,7 +631,7 @@ class LogStatusNotificationRequest(OcppModel):
     """LogStatusNotification request, sent by the Charging Station (N01)."""
 
     status: UploadLogStatus
-    request_id: Opt[int] = None
+    request_id: Opt[Annotated[int, Field(ge=-2147483648, le=2147483647)]] = None
     custom_data: Opt[CustomData] = None
 
 
@@ -644,7 +644,7 @@ class LogStatusNotificationResponse(OcppModel):
 class MeterValuesRequest(OcppModel):
     """MeterValues request, sent by the Charging Station (J01)."""
 
-    evse_id: int
+    evse_id: Annotated[int, Field(ge=-2147483648, le=2147483647)]
     meter_value: Annotated[list[MeterValue], Field(min_length=1)]
     custom_data: Opt[CustomData] = None
 
@@ -660,7 +660,7 @@ class NotifyChargingLimitRequest(OcppModel):
 
     charging_limit: ChargingLimit
     charging_schedule: Opt[Annotated[list[ChargingSchedule], Field(min_length=1)]] = None
-    evse_id: Opt[int] = None
+    evse_id: Opt[Annotated[int, Field(ge=-2147483648, le=2147483647)]] = None
     custom_data: Opt[CustomData] = None
 
 
@@ -674,9 +674,9 @@ class NotifyCustomerInformationRequest(OcppModel):
     """NotifyCustomerInformation request, sent by the Charging Station (N09)."""
 
     data: String512
-    seq_no: int
+    seq_no: Annotated[int, Field(ge=-2147483648, le=2147483647)]
     generated_at: DateTime
-    request_id: int
+    request_id: Annotated[int, Field(ge=-2147483648, le=2147483647)]
     tbc: Opt[bool] = None  # absent means false
     custom_data: Opt[CustomData] = None
 
@@ -690,7 +690,7 @@ class NotifyCustomerInformationResponse(OcppModel):
 class NotifyDisplayMessagesRequest(OcppModel):
     """NotifyDisplayMessages request, sent by the Charging Station (O03, O04)."""
 
-    request_id: int
+    request_id: Annotated[int, Field(ge=-2147483648, le=2147483647)]
     message_info: Opt[Annotated[list[MessageInfo], Field(min_length=1)]] = None
     tbc: Opt[bool] = None  # absent means false
     custom_data: Opt[CustomData] = None
@@ -706,8 +706,8 @@ class NotifyEVChargingNeedsRequest(OcppModel):
     """NotifyEVChargingNeeds request, sent by the Charging Station (K15)."""
 
     charging_needs: ChargingNeeds
-    evse_id: int
-    max_schedule_tuples: Opt[int] = None
+    evse_id: Annotated[int, Field(ge=-2147483648, le=2147483647)]
+    max_schedule_tuples: Opt[Annotated[int, Field(ge=-2147483648, le=2147483647)]] = None
     custom_data: Opt[CustomData] = None
 
 
@@ -724,7 +724,7 @@ class NotifyEVChargingScheduleRequest(OcppModel):
 
     time_base: DateTime
     charging_schedule: ChargingSchedule
-    evse_id: int
+    evse_id: Annotated[int, Field(ge=-2147483648, le=2147483647)]
     custom_data: Opt[CustomData] = None
 
 
@@ -740,7 +740,7 @@ class NotifyEventRequest(OcppModel):
     """NotifyEvent request, sent by the Charging Station (N07, N08)."""
 
     generated_at: DateTime
-    seq_no: int
+    seq_no: Annotated[int, Field(ge=-2147483648, le=2147483647)]
     event_data: Annotated[list[EventData], Field(min_length=1)]
     tbc: Opt[bool] = None  # absent means false
     custom_data: Opt[CustomData] = None
@@ -755,8 +755,8 @@ class NotifyEventResponse(OcppModel):
 class NotifyMonitoringReportRequest(OcppModel):
     """NotifyMonitoringReport request, sent by the Charging Station (N02)."""
 
-    request_id: int
-    seq_no: int
+    request_id: Annotated[int, Field(ge=-2147483648, le=2147483647)]
+    seq_no: Annotated[int, Field(ge=-2147483648, le=2147483647)]
     generated_at: DateTime
     monitor: Opt[Annotated[list[MonitoringData], Field(min_length=1)]] = None
     tbc: Opt[bool] = None  # absent means false
@@ -772,9 +772,9 @@ class NotifyMonitoringReportResponse(OcppModel):
 class NotifyReportRequest(OcppModel):
     """NotifyReport request, sent by the Charging Station (B07, B08)."""
 
-    request_id: int
+    request_id: Annotated[int, Field(ge=-2147483648, le=2147483647)]
     generated_at: DateTime
-    seq_no: int
+    seq_no: Annotated[int, Field(ge=-2147483648, le=2147483647)]
     report_data: Opt[Annotated[list[ReportData], Field(min_length=1)]] = None
     tbc: Opt[bool] = None  # absent means false
     custom_data: Opt[CustomData] = None
@@ -791,9 +791,9 @@ class PublishFirmwareRequest(OcppModel):
 
     location: String512
     checksum: String32
-    request_id: int
-    retries: Opt[int] = None
-    retry_interval: Opt[int] = None
+    request_id: Annotated[int, Field(ge=-2147483648, le=2147483647)]
+    retries: Opt[Annotated[int, Field(ge=-2147483648, le=2147483647)]] = None
+    retry_interval: Opt[Annotated[int, Field(ge=-2147483648, le=2147483647)]] = None
     custom_data: Opt[CustomData] = None
 
 
@@ -810,7 +810,7 @@ class PublishFirmwareStatusNotificationRequest(OcppModel):
 
     status: PublishFirmwareStatus
     location: Opt[Annotated[list[String512], Field(min_length=1)]] = None
-    request_id: Opt[int] = None
+    request_id: Opt[Annotated[int, Field(ge=-2147483648, le=2147483647)]] = None
     custom_data: Opt[CustomData] = None
 
 
@@ -823,10 +823,10 @@ class PublishFirmwareStatusNotificationResponse(OcppModel):
 class ReportChargingProfilesRequest(OcppModel):
     """ReportChargingProfiles request, sent by the Charging Station (K09)."""
 
-    request_id: int
+    request_id: Annotated[int, Field(ge=-2147483648, le=2147483647)]
     charging_limit_source: ChargingLimitSource
     charging_profile: Annotated[list[ChargingProfile], Field(min_length=1)]
-    evse_id: int
+    evse_id: Annotated[int, Field(ge=-2147483648, le=2147483647)]
     tbc: Opt[bool] = None  # absent means false
     custom_data: Opt[CustomData] = None
 
@@ -841,8 +841,8 @@ class RequestStartTransactionRequest(OcppModel):
     """RequestStartTransaction request, sent by the CSMS (F01, F02)."""
 
     id_token: IdToken
-    remote_start_id: int
-    evse_id: Opt[int] = None
+    remote_start_id: Annotated[int, Field(ge=-2147483648, le=2147483647)]
+    evse_id: Opt[Annotated[int, Field(ge=-2147483648, le=2147483647)]] = None
     group_id_token: Opt[IdToken] = None
     charging_profile: Opt[ChargingProfile] = None
     custom_data: Opt[CustomData] = None
@@ -875,7 +875,7 @@ class RequestStopTransactionResponse(OcppModel):
 class ReservationStatusUpdateRequest(OcppModel):
     """ReservationStatusUpdate request, sent by the Charging Station (H04)."""
 
-    reservation_id: int
+    reservation_id: Annotated[int, Field(ge=-2147483648, le=2147483647)]
     reservation_update_status: ReservationUpdateStatus
     custom_data: Opt[CustomData] = None
 
@@ -889,11 +889,11 @@ class ReservationStatusUpdateResponse(OcppModel):
 class ReserveNowRequest(OcppModel):
     """ReserveNow request, sent by the CSMS (H01)."""
 
-    id: int
+    id: Annotated[int, Field(ge=-2147483648, le=2147483647)]
     expiry_date_time: DateTime
     id_token: IdToken
     connector_type: Opt[Connector] = None
-    evse_id: Opt[int] = None
+    evse_id: Opt[Annotated[int, Field(ge=-2147483648, le=2147483647)]] = None
     group_id_token: Opt[IdToken] = None
     custom_data: Opt[CustomData] = None
 
@@ -910,7 +910,7 @@ class ResetRequest(OcppModel):
     """Reset request, sent by the CSMS (B11, B12)."""
 
     type: Reset
-    evse_id: Opt[int] = None
+    evse_id: Opt[Annotated[int, Field(ge=-2147483648, le=2147483647)]] = None
     custom_data: Opt[CustomData] = None
 
 
@@ -940,7 +940,7 @@ class SecurityEventNotificationResponse(OcppModel):
 class SendLocalListRequest(OcppModel):
     """SendLocalList request, sent by the CSMS (D01)."""
 
-    version_number: int
+    version_number: Annotated[int, Field(ge=-2147483648, le=2147483647)]
     update_type: Update
     local_authorization_list: Opt[Annotated[list[AuthorizationData], Field(min_length=1)]] = None
     custom_data: Opt[CustomData] = None
@@ -957,7 +957,7 @@ class SendLocalListResponse(OcppModel):
 class SetChargingProfileRequest(OcppModel):
     """SetChargingProfile request, sent by the CSMS (K01)."""
 
-    evse_id: int
+    evse_id: Annotated[int, Field(ge=-2147483648, le=2147483647)]
     charging_profile: ChargingProfile
     custom_data: Opt[CustomData] = None
 
@@ -1003,7 +1003,7 @@ class SetMonitoringBaseResponse(OcppModel):
 class SetMonitoringLevelRequest(OcppModel):
     """SetMonitoringLevel request, sent by the CSMS (N05)."""
 
-    severity: int
+    severity: Annotated[int, Field(ge=-2147483648, le=2147483647)]
     custom_data: Opt[CustomData] = None
 
 
@@ -1018,7 +1018,7 @@ class SetMonitoringLevelResponse(OcppModel):
 class SetNetworkProfileRequest(OcppModel):
     """SetNetworkProfile request, sent by the CSMS (B09)."""
 
-    configuration_slot: int
+    configuration_slot: Annotated[int, Field(ge=-2147483648, le=2147483647)]
     connection_data: NetworkConnectionProfile
     custom_data: Opt[CustomData] = None
 
@@ -1080,8 +1080,8 @@ class StatusNotificationRequest(OcppModel):
 
     timestamp: DateTime
     connector_status: ConnectorStatus
-    evse_id: int
-    connector_id: int
+    evse_id: Annotated[int, Field(ge=-2147483648, le=2147483647)]
+    connector_id: Annotated[int, Field(ge=-2147483648, le=2147483647)]
     custom_data: Opt[CustomData] = None
 
 
@@ -1097,13 +1097,13 @@ class TransactionEventRequest(OcppModel):
     event_type: TransactionEvent
     timestamp: DateTime
     trigger_reason: TriggerReason
-    seq_no: int
+    seq_no: Annotated[int, Field(ge=-2147483648, le=2147483647)]
     transaction_info: Transaction
     meter_value: Opt[Annotated[list[MeterValue], Field(min_length=1)]] = None
     offline: Opt[bool] = None  # absent means false
-    number_of_phases_used: Opt[int] = None
-    cable_max_current: Opt[int] = None
-    reservation_id: Opt[int] = None
+    number_of_phases_used: Opt[Annotated[int, Field(ge=-2147483648, le=2147483647)]] = None
+    cable_max_current: Opt[Annotated[int, Field(ge=-2147483648, le=2147483647)]] = None
+    reservation_id: Opt[Annotated[int, Field(ge=-2147483648, le=2147483647)]] = None
     evse: Opt[EVSE] = None
     id_token: Opt[IdToken] = None
     custom_data: Opt[CustomData] = None
@@ -1113,7 +1113,7 @@ class TransactionEventResponse(OcppModel):
     """TransactionEvent response, sent by the CSMS (E01, E15, J02)."""
 
     total_cost: Opt[float] = None
-    charging_priority: Opt[int] = None
+    charging_priority: Opt[Annotated[int, Field(ge=-2147483648, le=2147483647)]] = None
     id_token_info: Opt[IdTokenInfo] = None
     updated_personal_message: Opt[MessageContent] = None
     custom_data: Opt[CustomData] = None
@@ -1138,8 +1138,8 @@ class TriggerMessageResponse(OcppModel):
 class UnlockConnectorRequest(OcppModel):
     """UnlockConnector request, sent by the CSMS (F05)."""
 
-    evse_id: int
-    connector_id: int
+    evse_id: Annotated[int, Field(ge=-2147483648, le=2147483647)]
+    connector_id: Annotated[int, Field(ge=-2147483648, le=2147483647)]
     custom_data: Opt[CustomData] = None
 
 
@@ -1168,10 +1168,10 @@ class UnpublishFirmwareResponse(OcppModel):
 class UpdateFirmwareRequest(OcppModel):
     """UpdateFirmware request, sent by the CSMS (L01, L02)."""
 
-    request_id: int
+    request_id: Annotated[int, Field(ge=-2147483648, le=2147483647)]
     firmware: Firmware
-    retries: Opt[int] = None
-    retry_interval: Opt[int] = None
+    retries: Opt[Annotated[int, Field(ge=-2147483648, le=2147483647)]] = None
+    retry_interval: Opt[Annotated[int, Field(ge=-2147483648, le=2147483647)]] = None
     custom_data: Opt[CustomData] = None
 
 
