@@ -131,13 +131,13 @@ async def test_near_the_entity_limit_a_repair_offers_essential(
     issue = issues.async_get_issue(DOMAIN, ENTITY_LIMIT_ISSUE)
     assert issue is not None
     assert issue.is_fixable
-    # (133: the availability states, EVSE power and external limit sensors that repeat others are disabled; the
+    # (132: the availability states, EVSE power and external limit sensors that repeat others are disabled; the
     # station status, firmware, firmware status, display, monitoring level, problem, local list, reservation,
     # certificate expiry and refresh inventory entities, and per EVSE an ISO 15118 car's requested energy and
     # departure time, are in, and each EVSE's energy manager entities: charging mode, state, minimum and maximum
     # current, priority; and its departure planning entities: departure, energy to add, target state of charge,
     # plan, session cost)
-    assert issue.translation_placeholders == {"enabled": "133", "limit": "10000"}
+    assert issue.translation_placeholders == {"enabled": "132", "limit": "10000"}
 
     flows = repairs_flow_manager(hass)
     assert flows is not None

@@ -22,7 +22,8 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 from pytest_homeassistant_custom_component.typing import RecorderInstanceContextManager
 
-from custom_components.ocpp_csms import DATA_AUTH, station_runtime
+from custom_components.ocpp_csms import station_runtime
+from custom_components.ocpp_csms.listener_setup import DATA_AUTH
 from custom_components.ocpp_csms.station_runtime import StationRuntime
 
 from .conftest import STATION_PASSWORD, SetupIntegration, trusted_station, wait_for, ws_url
