@@ -31,12 +31,6 @@ ESSENTIAL_EVSE_KEYS = (
     "charging",
     "charging_mode",
     "energy_manager",
-    # the smart mode's departure, energy to add and plan; the session's cost
-    "departure",
-    "energy_to_add",
-    "target_soc",
-    "charging_plan",
-    "session_cost",
 )
 
 

@@ -287,7 +287,6 @@ ENERGY_TO_ADD = OcppPlanNumberEntityDescription(
     mode=NumberMode.BOX,
     entity_category=EntityCategory.CONFIG,
     available_fn=always,
-    has_fn=essential,
     energy=True,
 )
 
@@ -304,7 +303,6 @@ TARGET_SOC = OcppPlanNumberEntityDescription(
     mode=NumberMode.BOX,
     entity_category=EntityCategory.CONFIG,
     available_fn=always,
-    has_fn=essential,
     energy=True,
 )
 

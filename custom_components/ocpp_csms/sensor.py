@@ -538,7 +538,6 @@ PLAN = OcppSensorEntityDescription(
     value_fn=lambda _view: None,  # OcppPlanSensor reads the plan itself (a timestamp)
     attributes_fn=lambda view: view.data.planner.plan_attributes(view.station_id, view.evse_id),
     available_fn=always,
-    has_fn=essential,
     restore=False,
     energy=True,
 )
@@ -553,7 +552,6 @@ SESSION_COST = OcppSensorEntityDescription(
     value_fn=lambda view: view.data.planner.session_cost(view.station_id, view.evse_id),
     attributes_fn=lambda view: view.data.planner.cost_attributes(view.station_id, view.evse_id),
     available_fn=always,
-    has_fn=essential,
     energy=True,
 )
 

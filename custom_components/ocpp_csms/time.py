@@ -11,7 +11,7 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .entity import OcppEntity, OcppEntityDescription, always, essential
+from .entity import OcppEntity, OcppEntityDescription, always
 from .platform import async_add_evse_entities
 from .runtime_data import OcppCsmsConfigEntry
 
@@ -29,7 +29,6 @@ DEPARTURE = OcppTimeEntityDescription(
     translation_key="departure",
     entity_category=EntityCategory.CONFIG,
     available_fn=always,
-    has_fn=essential,
     energy=True,
 )
 
