@@ -393,3 +393,33 @@ async def test_a_target_state_of_charge_with_the_capacity_learnt(
         plan = planner.plan("sim-001", 1)
         assert plan is not None
         assert plan.target_wh < 600  # (90 % - the state of charge now) of 600 Wh
+
+
+async def test_k15_an_iso_15118_cars_needs_are_the_plans_departure_and_energy(
+    hass: HomeAssistant, setup_integration: SetupIntegration
+) -> None:
+    """In the smart mode the EV's NotifyEVChargingNeeds (energy, departure, maximum current) feed the plan.
+
+    The plan on the station is then the EV's schedule: no one-period TxProfile for its needs besides it.
+    """
+    hass.states.async_set(PRICES, "0.4", price_attributes([0.40, 0.05, 0.05, 0.40, 0.40, 0.40, 0.40, 0.40, 0.40]))
+    async with energy_site(hass, setup_integration, SITE) as (entry, (station,)):
+        car = station.config.car
+        assert car is not None
+        car.iso15118, car.departure_in, car.soc, car.max_current = True, 4 * 3600.0, 90.0, 10.0
+        await smart_session(hass, station, kwh=30.0, hours=8)
+        planner = entry.runtime_data.planner
+        await wait_for(lambda: (planner.plan_attributes("sim-001", 1) or {}).get("from_ev") is True, timeout=10)
+        plan = planner.plan("sim-001", 1)
+        assert plan is not None
+        # The car's departure in 4 h, not the EVSE's in 8 h; its 6 kWh (90 % of 60 kWh), not the 30 kWh set.
+        assert abs(plan.departure - (dt_util.utcnow() + timedelta(hours=4))) < timedelta(minutes=2)
+        assert plan.energy_wh == pytest.approx(6000, abs=300)
+        assert ("sim-001", 1) not in entry.runtime_data.iso15118.sent
+        assert max(slot.current for slot in plan.charging_slots) <= 10.0  # the EV's maximum current
+
+        def within_the_evs_maximum() -> bool:
+            profile = plan_profile(station, "TxProfile")
+            return profile is not None and max(period.limit for period in profile.periods) <= 10.0
+
+        await wait_for(within_the_evs_maximum)  # the plan sent again with the EV's needs

@@ -139,12 +139,14 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
     devices = StationDevices(context)
     variables = VariableSync(context)
     charging = ChargingControl(context)
+    energy, planner = await _async_setup_energy(hass, entry, context, charging)
     # ---- issue 17: ISO 15118 (OCSP, contract certificates, EV charging needs) ----
     iso15118 = Iso15118(
         context,
         provider_url=options.get(CONF_CONTRACT_PROVIDER_URL),
         ev_schedule=charging.async_ev_schedule,
         has_transaction=lambda station_id, evse_id: evse_id in charging.transactions(station_id, evse_id),
+        needs_changed=planner.ev_needs_changed,
     )
     authorization = Authorization(
         context,
@@ -154,7 +156,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
         tokens_changed=local_lists.tokens_changed,
         contract_check=iso15118.check_contract,
     )
-    energy, planner = await _async_setup_energy(hass, entry, context, charging)
     commands = StationCommands(
         context,
         remote_id_token=options.get(CONF_REMOTE_ID_TOKEN) or DEFAULT_REMOTE_ID_TOKEN,

@@ -187,6 +187,17 @@ class _EvsePlan:
     """A plan again at its departure: a car still plugged in is planned to its next departure."""
 
 
+@dataclass(frozen=True, slots=True)
+class _EvNeeds:
+    """What an ISO 15118 EV said it needs (K15-K17), as the plan takes it."""
+
+    energy_wh: float | None
+    departure: datetime | None
+    max_current: float | None
+    delivered_wh: float
+    """The session's energy when the EV said it: what it asked for counts from there."""
+
+
 @dataclass(slots=True)
 class _Cost:
     transaction_id: str
@@ -246,6 +257,7 @@ class DeparturePlanning(StationListener):
         self.price_problem: PriceFormatError | None = None
         self.options = PriceOptions.from_options(options)
         self._evses: dict[tuple[str, int], _EvsePlan] = {}
+        self._ev_needs: dict[tuple[str, int], _EvNeeds] = {}
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self._sending: dict[tuple[str, int], asyncio.Task[None]] = {}
         self._again: set[tuple[str, int]] = set()
@@ -481,6 +493,31 @@ class DeparturePlanning(StationListener):
 
     # ---- what entities show ------------------------------------------------------------------------------------
 
+    @callback
+    def ev_needs_changed(
+        self,
+        station_id: str,
+        evse_id: int,
+        *,
+        energy_wh: float | None,
+        departure: datetime | None,
+        max_current: float | None,
+    ) -> bool:
+        """An ISO 15118 EV said what it needs (NotifyEVChargingNeeds, K15-K17); whether the plan takes it.
+
+        In the smart mode the plan takes the EV's energy, departure and maximum current over the EVSE's settings,
+        and the plan on the station is the schedule the EV gets (K15.FR.07); in other modes nothing changes here.
+        """
+        if self._settings(station_id, evse_id).mode is not ChargingMode.SMART:
+            return False
+        delivered = 0.0
+        runtime = self.context.runtimes.get(station_id)
+        if runtime is not None and (session := runtime.transactions.evse(evse_id)).active:
+            delivered = session.energy_wh or 0.0
+        self._ev_needs[station_id, evse_id] = _EvNeeds(energy_wh, departure, max_current, delivered)
+        self.replan(station_id, evse_id)
+        return True
+
     def plan(self, station_id: str, evse_id: int) -> Plan | None:
         """The EVSE's plan (None: not in the smart mode, no car, or nothing planned)."""
         evse = self._evses.get((station_id, evse_id))
@@ -507,6 +544,7 @@ class DeparturePlanning(StationListener):
             "readback": None if evse.readback is None else evse.readback.attributes(),
             "problem": evse.problem,
             "car_power": evse.car_power,
+            "from_ev": (station_id, evse_id) in self._ev_needs,
         }
 
     def session_cost(self, station_id: str, evse_id: int) -> float | None:
@@ -606,6 +644,7 @@ class DeparturePlanning(StationListener):
             return
         evse = self._evses.setdefault(key, _EvsePlan())
         if not self._vehicle(station_id, evse_id):
+            self._ev_needs.pop(key, None)
             ended = evse.plan is not None or evse.sent is not None
             evse.plan, evse.state, evse.car_power = None, EvseState.NO_VEHICLE, None
             evse.readback, evse.problem = None, None
@@ -644,14 +683,23 @@ class DeparturePlanning(StationListener):
         if target > 0 and soc is not None:  # the car says its state of charge: the target counts
             capacity = self.capacity_wh(station_id, evse_id)
             needed = 0.0 if soc >= target else needed if capacity is None else energy_to_target(target, soc, capacity)
+        departure = self.next_departure(station_id, evse_id, now)
+        max_current = settings.max_current
+        if (needs := self._ev_needs.get((station_id, evse_id))) is not None:  # the EV's own word comes first
+            if needs.energy_wh is not None:
+                needed = max(needs.energy_wh - max(delivered - needs.delivered_wh, 0.0), 0.0)
+            if needs.departure is not None and needs.departure > now:
+                departure = needs.departure
+            if needs.max_current is not None:
+                max_current = min(max_current, needs.max_current)
         return make_plan(
             PlanRequest(
                 now=now,
-                departure=self.next_departure(station_id, evse_id, now),
+                departure=departure,
                 energy_wh=needed,
                 prices=self.prices,
-                min_current=settings.min_current,
-                max_current=settings.max_current,
+                min_current=min(settings.min_current, max_current),
+                max_current=max_current,
                 phases=phases,
                 voltage=voltage,
                 buffer=self.options.buffer,

@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 import logging
-from typing import Any, Final
+from typing import Any, Final, Protocol
 from urllib.parse import urlparse
 
 import aiohttp
@@ -152,6 +152,20 @@ def _needs(request: NotifyEVChargingNeedsRequest, now: datetime) -> EvNeeds:
     )
 
 
+class EvNeedsListener(Protocol):
+    """The departure planner's `ev_needs_changed`: whether it takes what the EV needs."""
+
+    def __call__(  # noqa: D102 - the protocol says it
+        self,
+        station_id: str,
+        evse_id: int,
+        *,
+        energy_wh: float | None,
+        departure: datetime | None,
+        max_current: float | None,
+    ) -> bool: ...
+
+
 class Iso15118:
     """ISO 15118 for one config entry's stations: OCSP, contract certificates, EV charging needs."""
 
@@ -162,12 +176,18 @@ class Iso15118:
         provider_url: str | None,
         ev_schedule: EvScheduleSender,
         has_transaction: Callable[[str, int], bool],
+        needs_changed: EvNeedsListener,
     ) -> None:
-        """Serve M06, M01/M02 and K15-K17; `ev_schedule` sends the TxProfile for an EV's needs."""
+        """Serve M06, M01/M02 and K15-K17; `ev_schedule` sends the TxProfile for an EV's needs.
+
+        `needs_changed` gives the departure planner what an EV needs; when it takes them (the smart mode), its
+        plan is the EV's schedule and `ev_schedule` is not used.
+        """
         self.context = context
         self.provider_url = provider_url or None
         self._ev_schedule = ev_schedule
         self._has_transaction = has_transaction
+        self._needs_changed = needs_changed
         self.cache = OcspCache()
         self.needs: dict[tuple[str, int], EvNeeds] = {}
         self.schedules: dict[tuple[str, int], EvChosenSchedule] = {}
@@ -342,6 +362,16 @@ class Iso15118:
                 status=NotifyEVChargingNeedsStatus.REJECTED,
                 status_info=StatusInfo(reason_code="TxNotFound", additional_info="No transaction runs on this EVSE"),
             )
+        if self._needs_changed(
+            station_id,
+            evse_id,
+            energy_wh=needs.requested_energy_wh,
+            departure=needs.departure_time,
+            max_current=needs.max_current_a,
+        ):
+            return NotifyEVChargingNeedsResponse(
+                status=NotifyEVChargingNeedsStatus.ACCEPTED
+            )  # the plan is its schedule
         if needs.transfer_mode == EnergyTransferMode.DC.value and needs.max_power_w is not None:
             limit, unit = needs.max_power_w, ChargingRateUnit.W
         elif needs.max_current_a is not None:
