@@ -22,6 +22,7 @@ reference's; at most 60 changes per hour per EVSE.
 from __future__ import annotations
 
 import argparse
+import asyncio
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -274,6 +275,7 @@ def main() -> None:
     """Run the day through every controller and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--no-end-to-end", action="store_true", help="only the simulated day through the core")
     args = parser.parse_args()
     day = Day.make(args.seed)
     results = [
@@ -309,6 +311,11 @@ def main() -> None:
     print()
     for check, passed in checks.items():
         print(f"- {check}: {'met' if passed else 'NOT met'}")
+    if not args.no_end_to_end:
+        from tools.bench_energy_e2e import print_table, run as end_to_end  # noqa: PLC0415 - Home Assistant is heavy
+
+        reached = print_table(asyncio.run(end_to_end()))
+        print(f"- the core's decisions reach the station: {'met' if reached else 'NOT met'}")
 
 
 if __name__ == "__main__":
