@@ -423,3 +423,26 @@ async def test_k15_an_iso_15118_cars_needs_are_the_plans_departure_and_energy(
             return profile is not None and max(period.limit for period in profile.periods) <= 10.0
 
         await wait_for(within_the_evs_maximum)  # the plan sent again with the EV's needs
+
+
+async def test_a_station_that_accepts_the_plan_but_does_not_hold_it_gets_its_limits_live(
+    hass: HomeAssistant, setup_integration: SetupIntegration
+) -> None:
+    """The composite schedule read back differs from the plan (a station that drops what it accepted): live limits."""
+    hass.states.async_set(PRICES, "0.4", price_attributes([0.05, 0.40, 0.40, 0.40, 0.40, 0.40, 0.40, 0.40, 0.40]))
+    async with energy_site(hass, setup_integration, SITE) as (entry, (station,)):
+
+        def forgetful(*_args: Any, **_kwargs: Any) -> list[dict[str, Any]]:
+            return [{"start_period": 0, "limit": 32.0}]  # whatever it was sent, it charges at its own 32 A
+
+        station.profiles.composite = forgetful  # type: ignore[method-assign]
+        await smart_session(hass, station, kwh=5.0)
+        await wait_for(lambda: manager_state(hass, "sim-001").state == "plan_live")
+        attributes = entry.runtime_data.planner.plan_attributes("sim-001", 1)
+        assert attributes is not None
+        assert (attributes["live_limits"], attributes["on_station"], attributes["problem"]) == (
+            True,
+            False,
+            "composite_differs",
+        )
+        assert attributes["readback"] is not None
