@@ -282,6 +282,8 @@ class TransactionTracker:
         self._unassigned: dict[str, None] = {}
         self._meters: dict[int, MeterSnapshot] = {}
         self.lifetime = LifetimeEnergy(max_power_w)
+        #: What each EVSE shows, built once per change: every entity of the EVSE reads it when the state is written.
+        self._views: dict[int, EvseSession] = {}
 
     def __eq__(self, other: object) -> bool:
         """Equal when the persisted state is."""
@@ -301,7 +303,13 @@ class TransactionTracker:
         return self._transactions.get(transaction_id)
 
     def evse(self, evse_id: int) -> EvseSession:
-        """What an EVSE shows now."""
+        """What an EVSE shows now (built again only after a change)."""
+        view = self._views.get(evse_id)
+        if view is None:
+            view = self._views[evse_id] = self._view(evse_id)
+        return view
+
+    def _view(self, evse_id: int) -> EvseSession:
         meter = self._meters.get(evse_id) or MeterSnapshot()
         lifetime = self.lifetime.total_wh(evse_id)
         confirmed = self.lifetime.confirmed(evse_id)
@@ -352,6 +360,7 @@ class TransactionTracker:
 
     def apply_event(self, event: TransactionEventRequest) -> EventOutcome:
         """Apply one TransactionEventRequest (E01-E15); idempotent, order-independent (see the module doc)."""
+        self._views.clear()
         info = event.transaction_info
         transaction_id = info.transaction_id
         seq_no = event.seq_no
@@ -418,6 +427,7 @@ class TransactionTracker:
         The session ends at `ended_at`, idle; an Ended event that still arrives sets its own values. Whether a
         running transaction was ended.
         """
+        self._views.clear()
         record = self._transactions.get(transaction_id)
         if record is None or record.ended:
             return False
@@ -431,6 +441,7 @@ class TransactionTracker:
         Register readings taken while the EVSE's current transaction ran also count towards its session energy,
         placed after the transaction's latest event reading (they carry no seqNo; they come live).
         """
+        self._views.clear()
         if not self._accepts(evse_id):
             return False
         taken = readings(meter_values)
