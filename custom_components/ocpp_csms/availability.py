@@ -1,4 +1,9 @@
-"""A station's connection as its entities and the log show it: signalled on every change, logged once each way."""
+"""A station's connection as its entities and the log show it: signalled on every change, logged once each way.
+
+The changes of one event-loop turn are signalled once per station by a task in the next: in a reconnection
+storm a turn serves hundreds of stations' connect, boot and status messages, and each signal makes every entity
+of the station look at what it shows.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import logging
 
 from homeassistant.core import callback
 
+from .const import DOMAIN
 from .context import StationContext
 from .csms.central_system import StationListener
 from .csms.station import Station
@@ -22,6 +28,8 @@ class StationAvailability(StationListener):
         self.context = context
         #: Trusted stations whose loss of connection was logged, so that their return is logged too.
         self._reported_unavailable: set[str] = set()
+        #: Stations whose entities are told in the next turn.
+        self._changed: dict[str, None] = {}
 
     @callback
     def station_connected(self, station: Station) -> None:
@@ -52,4 +60,11 @@ class StationAvailability(StationListener):
 
     @callback
     def _signal(self, station: Station) -> None:
-        self.context.signal(station_signal(self.context.entry_id, station.station_id))
+        if not self._changed:  # a task, not a bare callback: waiting for Home Assistant's tasks waits for it too
+            self.context.hass.async_create_task(self._async_flush(), f"{DOMAIN} availability", eager_start=False)
+        self._changed[station.station_id] = None
+
+    async def _async_flush(self) -> None:
+        changed, self._changed = self._changed, {}
+        for station_id in changed:
+            self.context.signal(station_signal(self.context.entry_id, station_id))

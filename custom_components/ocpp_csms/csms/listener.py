@@ -46,7 +46,7 @@ from .identity import station_id_from_path
 from .passwords import PasswordVerifier
 from .registry import SecurityProfile
 from .station import Credentials
-from .throttle import FailureThrottle, address_key
+from .throttle import AdmissionPace, FailureThrottle, address_key
 from .tls import peer_certificate_info
 from .websocket_log import WebsocketsLogger
 
@@ -129,12 +129,14 @@ class OcppListener:
         *,
         verifier: PasswordVerifier | None = None,
         throttle: FailureThrottle | None = None,
+        pace: AdmissionPace | None = None,
     ) -> None:
-        """Admit stations into `central`; listeners on several ports may share the verifier and throttle."""
+        """Admit stations into `central`; listeners on several ports may share the verifier, throttle and pace."""
         self.central = central
         # `is None`, not `or`: an empty verifier or throttle is falsy (len 0) and must still be the shared one.
         self.verifier = verifier if verifier is not None else PasswordVerifier()
         self.throttle = throttle if throttle is not None else FailureThrottle()
+        self.pace = pace if pace is not None else AdmissionPace()
         self._server: Server | None = None
         # Filled by the HTTP upgrade, taken by the connection handler; weak, as a handshake may still fail between.
         self._admitted: weakref.WeakKeyDictionary[ServerConnection, _Admitted] = weakref.WeakKeyDictionary()
@@ -201,6 +203,14 @@ class OcppListener:
             response.headers = Headers(response.headers)
             response.headers["Retry-After"] = str(math.ceil(delay))
             return response
+        if (place := self.pace.reserve()) is None:
+            # A reconnection storm queued longer than a handshake may wait: the station retries with its back-off.
+            response = connection.respond(HTTPStatus.SERVICE_UNAVAILABLE, "Too many stations connecting at once.\n")
+            response.headers = Headers(response.headers)
+            response.headers["Retry-After"] = str(math.ceil(self.pace.max_wait))
+            return response
+        if place:
+            await asyncio.sleep(place)  # a storm spread over seconds: the event loop stays responsive
         credentials = await self._authenticate(connection, request, station_id, address)
         if isinstance(credentials, Response):
             self.throttle.record_failure(address)
