@@ -41,9 +41,12 @@ async def test_fleet_entities_added_removed_and_added_again_in_steps(
     await hass.async_block_till_done()
     assert sorted(_states(hass)) == sorted(added)
 
+    signals = entry.runtime_data.entity_signals
+    assert 0 < len(signals) <= 2 * FLEET  # a station's entities share its signals' connections
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.NOT_LOADED
+    assert len(signals) == 0
     assert all(hass.states.get(entity_id).state == "unavailable" for entity_id in added)  # type: ignore[union-attr]
 
 

@@ -20,6 +20,7 @@ from .devices import StationDevices
 from .display_messages import DisplayMessages
 from .energy_manager import EnergyManagement
 from .entity_detail import EntityDetail, EntityLimitCheck
+from .entity_signals import EntitySignals
 from .entity_steps import EntitySteps
 from .file_transfer import FileTransfer
 from .firmware_updates import FirmwareUpdates
@@ -80,6 +81,8 @@ class OcppCsmsRuntimeData:
     platform_listeners: list[CALLBACK_TYPE] = field(default_factory=list)
     #: The platforms' new entities, ENTITY_STEP per event-loop turn.
     entity_steps: EntitySteps = field(default_factory=EntitySteps)
+    #: The entities' dispatcher signals, each connected once.
+    entity_signals: EntitySignals = field(default_factory=EntitySignals)
 
     def __post_init__(self) -> None:
         """The entity limit is checked again once the waiting entities are in."""
