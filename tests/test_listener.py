@@ -51,7 +51,7 @@ async def test_profile1_good_password_is_accepted(hass: HomeAssistant, setup_int
     assert response.interval == 300
 
 
-async def test_permessage_deflate_is_negotiated_with_a_2_kb_window(
+async def test_permessage_deflate_is_negotiated_with_a_2_kb_window_and_no_context_on_our_side(
     hass: HomeAssistant, setup_integration: SetupIntegration
 ) -> None:
     """OCPP-J Part 4 §3.3: the CSMS supports RFC 7692 compression; a station without it is served uncompressed."""
@@ -60,8 +60,10 @@ async def test_permessage_deflate_is_negotiated_with_a_2_kb_window(
     async with connect(f"{ws_url(entry)}/CP-1", subprotocols=[SUBPROTOCOL], additional_headers=headers) as ws:
         assert ws.response is not None
         assert ws.response.headers["Sec-WebSocket-Extensions"] == (
-            "permessage-deflate; server_max_window_bits=11; client_max_window_bits=11"
+            "permessage-deflate; server_no_context_takeover; server_max_window_bits=11; client_max_window_bits=11"
         )
+        await ws.send('[2,"1","Heartbeat",{}]')
+        assert '"1"' in str(await ws.recv())  # our answer (compressed without context) arrives whole
     async with connect(
         f"{ws_url(entry)}/CP-1", subprotocols=[SUBPROTOCOL], additional_headers=headers, compression=None
     ) as ws:
