@@ -117,6 +117,8 @@ class ProbeView(HomeAssistantView):
         if name == "start":
             self.profiler = cProfile.Profile()
             SLOW.clear()
+            GC_PAUSES.clear()
+            gc.callbacks.append(_gc_timer)
             asyncio.events.Handle._run = _timed_run  # type: ignore[method-assign]  # noqa: SLF001
             self.profiler.enable()
             return "started"
@@ -124,11 +126,18 @@ class ProbeView(HomeAssistantView):
             return "not started"
         self.profiler.disable()
         asyncio.events.Handle._run = _HANDLE_RUN  # type: ignore[method-assign]  # noqa: SLF001
+        gc.callbacks.remove(_gc_timer)
         path = Path(hass.config.config_dir) / f"{name}.prof"
         self.profiler.dump_stats(path)
         text = io.StringIO()
         text.write(f"{len(SLOW)} callbacks over {SLOW_CALLBACK * 1000:.0f} ms (ms, what ran):\n")
         text.writelines(f"{ms:8.1f} {what}\n" for ms, what in sorted(SLOW, reverse=True)[:60])
+        for generation in range(3):
+            pauses = [ms for gen, ms in GC_PAUSES if gen == generation]
+            text.write(
+                f"garbage collections of generation {generation}: {len(pauses)}, "
+                f"{sum(pauses):.0f} ms in all, longest {max(pauses, default=0):.1f} ms\n"
+            )
         stats = pstats.Stats(self.profiler, stream=text)
         stats.sort_stats("cumulative").print_stats(80)
         stats.sort_stats("tottime").print_stats(60)
@@ -141,6 +150,20 @@ class ProbeView(HomeAssistantView):
 SLOW: list[tuple[float, str]] = []
 SLOW_CALLBACK: Final = 0.02
 _HANDLE_RUN = asyncio.events.Handle._run  # noqa: SLF001
+
+
+#: The cyclic garbage collector's pauses while profiling: (generation, ms).
+GC_PAUSES: list[tuple[int, float]] = []
+_gc_started = 0.0
+
+
+def _gc_timer(phase: str, info: dict[str, int]) -> None:
+    """Time each garbage collection (a full one walks every object of a large heap)."""
+    global _gc_started  # noqa: PLW0603
+    if phase == "start":
+        _gc_started = time.perf_counter()
+    else:
+        GC_PAUSES.append((info["generation"], (time.perf_counter() - _gc_started) * 1000))
 
 
 def _timed_run(handle: asyncio.Handle) -> None:
