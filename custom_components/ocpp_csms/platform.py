@@ -140,8 +140,8 @@ def async_add_station_entities(
         adder.data.devices.ensure_station(station_id)
         adder.add(station_id, evse_id, factory, descriptions)
 
-    for record in adder.data.registry:
-        add_station(record.station_id)
+    hass = adder.data.context.hass
+    adder.data.entity_steps.each_station(hass, add_station, [record.station_id for record in adder.data.registry])
     adder.data.platform_listeners.append(
         async_dispatcher_connect(adder.data.context.hass, new_station_signal(entry.entry_id), add_station)
     )
@@ -171,9 +171,8 @@ def async_add_evse_entities(
             for evse_id in sorted(runtime.known_evses):
                 add_evse(station_id, evse_id)
 
-    for station_id in adder.data.runtimes:
-        inventory_arrived(station_id)
     hass = adder.data.context.hass
+    adder.data.entity_steps.each_station(hass, inventory_arrived, list(adder.data.runtimes))
     adder.data.platform_listeners.append(async_dispatcher_connect(hass, new_evse_signal(entry.entry_id), add_evse))
     if any(description.supported_fn is not always for description in descriptions):
         adder.data.platform_listeners.append(
