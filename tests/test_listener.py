@@ -51,7 +51,7 @@ async def test_profile1_good_password_is_accepted(hass: HomeAssistant, setup_int
     assert response.interval == 300
 
 
-async def test_permessage_deflate_is_negotiated_with_a_2_kb_window(
+async def test_permessage_deflate_is_negotiated_with_a_2_kb_window_and_no_context_on_our_side(
     hass: HomeAssistant, setup_integration: SetupIntegration
 ) -> None:
     """OCPP-J Part 4 §3.3: the CSMS supports RFC 7692 compression; a station without it is served uncompressed."""
@@ -60,8 +60,10 @@ async def test_permessage_deflate_is_negotiated_with_a_2_kb_window(
     async with connect(f"{ws_url(entry)}/CP-1", subprotocols=[SUBPROTOCOL], additional_headers=headers) as ws:
         assert ws.response is not None
         assert ws.response.headers["Sec-WebSocket-Extensions"] == (
-            "permessage-deflate; server_max_window_bits=11; client_max_window_bits=11"
+            "permessage-deflate; server_no_context_takeover; server_max_window_bits=11; client_max_window_bits=11"
         )
+        await ws.send('[2,"1","Heartbeat",{}]')
+        assert '"1"' in str(await ws.recv())  # our answer (compressed without context) arrives whole
     async with connect(
         f"{ws_url(entry)}/CP-1", subprotocols=[SUBPROTOCOL], additional_headers=headers, compression=None
     ) as ws:
@@ -365,6 +367,32 @@ async def test_fifty_stations_connect_at_once(hass: HomeAssistant, setup_integra
     statuses = await asyncio.gather(*(one(station_id) for station_id in ids))
     assert statuses == ["Accepted"] * 50
     assert set(entry.runtime_data.central.stations) == set(ids)
+
+
+async def test_a_storm_is_paced_and_beyond_the_queue_refused_with_retry_after(
+    hass: HomeAssistant, setup_integration: SetupIntegration
+) -> None:
+    """Issue 19: new connections beyond the pace's burst wait for their place; too far out: 503, Retry-After."""
+    ids = [f"CP-{n:03d}" for n in range(4)]
+    entry = await setup_integration(stations=[trusted_station(station_id) for station_id in ids])
+    pace = entry.runtime_data.listeners[0].pace
+    pace.burst, pace.rate, pace.max_wait = 1, 20.0, 0.06
+    pace.reserve()  # the burst is taken: the next ones queue 50 ms apart
+
+    async def one(station_id: str) -> str:
+        async with station_connection(ws_url(entry), station_id, password=STATION_PASSWORD) as station:
+            status: str = (await station.boot()).status
+            return status
+
+    assert await one(ids[0]) == "Accepted"  # waited for its place
+    assert pace.paced == 1
+    pace.rate = 0.001  # the next place is minutes out, beyond max_wait
+    pace.reserve()
+    with pytest.raises(InvalidStatus) as refused:
+        await one(ids[1])
+    assert refused.value.response.status_code == 503
+    assert refused.value.response.headers["Retry-After"] == "1"
+    assert pace.refused >= 1
 
 
 # ---- the config entry's life ------------------------------------------------------------------------------

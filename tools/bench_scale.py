@@ -129,7 +129,20 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "enabled entities per config entry is reached near 100 stations, and further stations get no entities",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary config dirs (logs) for inspection")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="cProfile the storm and the reload in Home Assistant (storm.txt, reload.txt; slow callbacks in its log); "
+        "implies --keep; the figures are then not comparable",
+    )
+    parser.add_argument(
+        "--tracemalloc",
+        action="store_true",
+        help="trace allocations from the first connection until settled (memory.txt, by line and by file); "
+        "implies --keep; the figures are then not comparable",
+    )
     args = parser.parse_args(argv)
+    args.keep = args.keep or args.profile or args.tracemalloc
     try:
         args.counts = sorted({int(part) for part in args.stations.split(",") if part.strip()})
     except ValueError:
@@ -275,13 +288,23 @@ class BenchHome:
             result: dict[str, Any] = await resp.json()
             return result
 
-    async def probe(self, *, reset: bool = False, trim: bool = False, blip: bool = False) -> dict[str, Any]:
+    async def probe(
+        self,
+        *,
+        reset: bool = False,
+        trim: bool = False,
+        blip: bool = False,
+        profile: str | None = None,
+        trace: str | None = None,
+    ) -> dict[str, Any]:
         """The probe's report (lags since the last reset, connected stations).
 
-        `trim` frees heap pages first; `blip` drops every station's connection.
+        `trim` frees heap pages first; `blip` drops every station's connection; `profile` and `trace` start
+        (`start`) or write (a name) a cProfile or tracemalloc report.
         """
         assert self.session is not None
         params = {name: "1" for name, wanted in (("reset", reset), ("trim", trim), ("blip", blip)) if wanted}
+        params |= {name: value for name, value in (("profile", profile), ("tracemalloc", trace)) if value}
         async with self.session.get(
             f"{self.demo.base}/api/bench_probe",
             params=params,
@@ -446,6 +469,8 @@ async def run_count(base: Path, count: int, args: argparse.Namespace, baseline: 
     try:
         await home.start(args.heartbeat, args.entities)
         print(f"  {count}: Home Assistant up (pid {home.pid}); starting {len(plan)} simulator processes", flush=True)
+        if args.tracemalloc:
+            await home.probe(trace="start")
         await simulators.start()
         result.connect_s = await home.wait_connected(count, within=300)
         if result.connect_s is None:
@@ -454,6 +479,8 @@ async def run_count(base: Path, count: int, args: argparse.Namespace, baseline: 
         print(f"  {count}: all connected after {result.connect_s:.1f} s; settling", flush=True)
         result.settle_s, result.entities = await home.settle(args.settle, count)
         print(f"  {count}: settled after {result.settle_s:.0f} s; measuring {args.duration:.0f} s", flush=True)
+        if args.tracemalloc:
+            print(f"  {count}: {(await home.probe(trace='memory'))['tracemalloc']}", flush=True)
         lags, cpu = await measure_window(home, args.duration)
         result.lag_p50, result.lag_p99 = percentile(lags, 0.5), percentile(lags, 0.99)
         result.lag_max = max(lags, default=math.nan)
@@ -464,12 +491,14 @@ async def run_count(base: Path, count: int, args: argparse.Namespace, baseline: 
         result.kb_retained_per_station = (result.rss_retained_mib - baseline.rss_retained_mib) * 1024 / count
         result.messages_per_s = count / args.meter_interval + count / args.heartbeat
         print(f"  {count}: network blip: every connection dropped at once (a reconnection storm)", flush=True)
-        await storm(home, count, result)
+        await storm(home, count, result, profile=args.profile)
         print(f"  {count}: reloading the config entry (listener restart)", flush=True)
-        await home.probe(reset=True)
+        await home.probe(reset=True, profile="start" if args.profile else None)
         started = time.monotonic()
         await home.reload()
         back = await home.wait_connected(count, within=300)
+        if args.profile:
+            print(f"  {count}: {(await home.probe(profile='reload'))['profile']}", flush=True)
         result.reconnect_s = None if back is None else time.monotonic() - started
         result.reconnect_lag_p99 = percentile((await home.probe(reset=True))["lags_ms"], 0.99)
         return result
@@ -478,15 +507,17 @@ async def run_count(base: Path, count: int, args: argparse.Namespace, baseline: 
         await home.stop()
 
 
-async def storm(home: BenchHome, count: int, result: Result) -> None:
+async def storm(home: BenchHome, count: int, result: Result, *, profile: bool = False) -> None:
     """Drop every connection at once; the time until all are back, and the event-loop lag meanwhile."""
-    await home.probe(reset=True)
+    await home.probe(reset=True, profile="start" if profile else None)
     started = time.monotonic()
     await home.probe(blip=True)
     while time.monotonic() - started < 60 and (await home.probe())["connected"] >= count:
         await asyncio.sleep(0.1)  # the connectivity sensors go off
     back = await home.wait_connected(count, within=300)
     result.storm_s = None if back is None else time.monotonic() - started
+    if profile:
+        print(f"  {count}: {(await home.probe(profile='storm'))['profile']}", flush=True)
     lags = (await home.probe(reset=True))["lags_ms"]
     result.storm_lag_p50, result.storm_lag_p99 = percentile(lags, 0.5), percentile(lags, 0.99)
     result.storm_lag_max = max(lags, default=math.nan)
@@ -565,7 +596,7 @@ def report(results: list[Result], args: argparse.Namespace, fd_limit: int, elaps
             f"| {fmt(largest.storm_lag_p99)} ms | {storm_met} |"
         ),
     ]
-    lines += compare_with_previous(results)
+    lines += compare_with_previous(results, store=not (args.profile or args.tracemalloc))
     return "\n".join(lines)
 
 
@@ -582,8 +613,11 @@ COMPARED: Final = (
 )
 
 
-def compare_with_previous(results: list[Result]) -> list[str]:
-    """A table of this run's figures next to the previous run's (LAST_RUN); this run becomes the previous one."""
+def compare_with_previous(results: list[Result], *, store: bool = True) -> list[str]:
+    """A table of this run's figures next to the previous run's (LAST_RUN); this run becomes the previous one.
+
+    Not `store`: a profiled run, whose figures are not comparable, leaves the previous one.
+    """
     previous: dict[str, Any] = {}
     if LAST_RUN.exists():
         with contextlib.suppress(ValueError, OSError):
@@ -602,6 +636,8 @@ def compare_with_previous(results: list[Result]) -> list[str]:
         "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "results": {str(r.stations): {name: getattr(r, name) for name, _ in COMPARED} for r in results if r.stations},
     }
+    if not store:
+        return lines
     LAST_RUN.parent.mkdir(exist_ok=True)
     merged = {**runs, **stored["results"]}  # counts not run this time keep their last figures
     LAST_RUN.write_text(json.dumps({"when": stored["when"], "results": merged}, indent=1), encoding="utf-8")

@@ -50,6 +50,7 @@ from .iso15118 import Iso15118
 from .listener_setup import async_listener_ports, async_start_listeners, tls_url, uses_own_ca
 from .live_options import applied_options, async_apply_options
 from .local_auth_list import LocalAuthLists
+from .platform import async_remove_entities_in_steps
 from .protocol.v201.enums import Reset
 from .reservations import StationReservations
 from .runtime_data import OcppCsmsConfigEntry, OcppCsmsRuntimeData
@@ -376,10 +377,14 @@ async def _async_stop(entry: OcppCsmsConfigEntry, _event: Event) -> None:
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> bool:
-    """Stop the listeners, close every station connection, and save what is kept."""
-    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    """Stop the listeners, close every station connection, and save what is kept.
+
+    The entities go in steps first (a fleet's thousands would stall the event loop for seconds in one go).
+    """
     data = entry.runtime_data
     data.stop_platform_listeners()
+    await async_remove_entities_in_steps(hass, entry)
+    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     data.charging.async_shutdown()
     for listener in data.listeners:
         await listener.stop()

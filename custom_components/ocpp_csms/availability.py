@@ -1,17 +1,28 @@
-"""A station's connection as its entities and the log show it: signalled on every change, logged once each way."""
+"""A station's connection as its entities and the log show it: signalled on every change, logged once each way.
+
+The changes of one event-loop turn are signalled once per station by a task in the next, SIGNAL_STEP stations per
+turn: in a reconnection storm a turn serves hundreds of stations' connect, boot and status messages (a blip
+disconnects a thousand in one), and each signal makes every entity of the station look at what it shows.
+"""
 
 from __future__ import annotations
 
+import asyncio
+from itertools import islice
 import logging
+from typing import Final
 
 from homeassistant.core import callback
 
+from .const import DOMAIN
 from .context import StationContext
 from .csms.central_system import StationListener
 from .csms.station import Station
 from .signals import station_signal
 
 _LOGGER = logging.getLogger(__name__)
+#: Stations whose entities are told per event-loop turn (each has about ten).
+SIGNAL_STEP: Final = 25
 
 
 class StationAvailability(StationListener):
@@ -22,6 +33,8 @@ class StationAvailability(StationListener):
         self.context = context
         #: Trusted stations whose loss of connection was logged, so that their return is logged too.
         self._reported_unavailable: set[str] = set()
+        #: Stations whose entities are told in the next turn.
+        self._changed: dict[str, None] = {}
 
     @callback
     def station_connected(self, station: Station) -> None:
@@ -52,4 +65,16 @@ class StationAvailability(StationListener):
 
     @callback
     def _signal(self, station: Station) -> None:
-        self.context.signal(station_signal(self.context.entry_id, station.station_id))
+        if not self._changed:  # a task, not a bare callback: waiting for Home Assistant's tasks waits for it too
+            self.context.hass.async_create_task(self._async_flush(), f"{DOMAIN} availability", eager_start=False)
+        self._changed[station.station_id] = None
+
+    async def _async_flush(self) -> None:
+        """SIGNAL_STEP stations per event-loop turn (a blip disconnects a thousand in one turn)."""
+        while self._changed:
+            step = list(islice(self._changed, SIGNAL_STEP))
+            for station_id in step:
+                del self._changed[station_id]
+                self.context.signal(station_signal(self.context.entry_id, station_id))
+            if self._changed:
+                await asyncio.sleep(0)

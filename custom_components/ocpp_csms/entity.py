@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from typing import override
 
 from homeassistant.core import callback
-from homeassistant.helpers.device_registry import DeviceInfo
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.device_registry import ChildDeviceInfo, DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.util.signal_type import SignalType
 
@@ -116,8 +115,15 @@ class OcppEntity(Entity):
         self.view = StationView(data, station_id, evse_id)
         self.entity_description = description
         self._attr_unique_id = unique_id(station_id, evse_id, description.key)
-        self._attr_device_info = DeviceInfo(identifiers={device_identifier(station_id, evse_id)})
         self._shown: object = None
+
+    @property
+    @override
+    def device_info(self) -> DeviceInfo | ChildDeviceInfo:
+        """The device of the station or of the EVSE (made when asked: Home Assistant asks when adding)."""
+        if self._attr_device_info is not None:  # a variable entity's: its variable's EVSE
+            return self._attr_device_info
+        return DeviceInfo(identifiers={device_identifier(self.view.station_id, self.view.evse_id)})
 
     @property
     def station_id(self) -> str:
@@ -152,7 +158,14 @@ class OcppEntity(Entity):
         await super().async_added_to_hass()
         self._shown = self.shown()
         for signal in self.update_signals():
-            self.async_on_remove(async_dispatcher_connect(self.hass, signal, self.async_update_if_changed))
+            self.data.entity_signals.follow(self.hass, signal, self)
+
+    @override
+    async def async_will_remove_from_hass(self) -> None:
+        """Stop following the signals."""
+        await super().async_will_remove_from_hass()
+        for signal in self.update_signals():
+            self.data.entity_signals.unfollow(signal, self)
 
     def shown(self) -> object:
         """What the entity shows; its state is written only when this changes."""

@@ -30,10 +30,12 @@ from .const import (
 from .csms.central_system import CentralSystem
 from .csms.listener import OcppListener
 from .csms.passwords import PasswordVerifier
-from .csms.throttle import FailureThrottle
+from .csms.throttle import AdmissionPace, FailureThrottle
 from .tls_setup import CertificateError, build_server_context, parse_hosts
 
 DATA_AUTH: HassKey[tuple[PasswordVerifier, FailureThrottle]] = HassKey(f"{DOMAIN}_auth")
+#: The pace of new connections of this Home Assistant run (a reconnection storm spread over seconds).
+DATA_PACE: HassKey[AdmissionPace] = HassKey(f"{DOMAIN}_pace")
 CERTIFICATES_ISSUE = "tls_certificates"
 
 type Ports = list[tuple[int, ssl.SSLContext | None]]
@@ -65,9 +67,11 @@ async def async_start_listeners(hass: HomeAssistant, central: CentralSystem, por
     # Kept across reloads: after a reload every station reconnects, and a verified password costs no new scrypt
     # run; failures counted before the reload still count.
     verifier, throttle = hass.data.get(DATA_AUTH) or _async_create_auth(hass)
+    # One pace for every port: a storm comes in through all of them.
+    pace = hass.data.setdefault(DATA_PACE, AdmissionPace())
     listeners: list[OcppListener] = []
     for port, ssl_context in ports:
-        listener = OcppListener(central, verifier=verifier, throttle=throttle)
+        listener = OcppListener(central, verifier=verifier, throttle=throttle, pace=pace)
         try:
             await listener.start(port, ssl_context=ssl_context)
         except OSError as err:

@@ -47,6 +47,7 @@ from .csms.registry import UnknownStationPolicy
 from .csms.station import Registration
 from .entity_detail import async_check_entity_limit, entity_detail_from
 from .listener_setup import async_start_listeners, async_tls_context, tls_url, uses_own_ca
+from .platform import async_remove_entities_in_steps
 from .runtime_data import OcppCsmsConfigEntry, OcppCsmsRuntimeData
 from .station.device_model import VariableKey
 from .station.id_tokens import UnknownTokenPolicy
@@ -197,8 +198,9 @@ async def _async_restart_tls_listener(
 async def _async_reload_platforms(hass: HomeAssistant, entry: OcppCsmsConfigEntry, options: Mapping[str, Any]) -> None:
     """The entity detail changed: the platforms add their entities again under it (stations stay connected)."""
     data = entry.runtime_data
-    await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     data.stop_platform_listeners()
+    await async_remove_entities_in_steps(hass, entry)
+    await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     detail = entity_detail_from(options)
     data.entity_limit.detail = detail
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)

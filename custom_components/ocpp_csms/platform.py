@@ -4,21 +4,31 @@ Entities of trusted stations exist from setup on (restored from storage), before
 are added when a station is accepted, reports a new EVSE, or reports its inventory. A description whose `has_fn`
 refuses the entry's entity detail (`essential`) makes no entity, and its registry entry, left from `full`, goes. One
 whose `supported_fn` says the station cannot do it (yet) makes none until the station's inventory says it can.
+
+A fleet's entities are added (entity_steps.py), and removed on unload, ENTITY_STEP per event-loop turn: Home
+Assistant adds and removes a platform's entities without yielding, and thousands of them (an entry reload of a
+thousand stations) would stall every station's messages for seconds.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from homeassistant.core import callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback, async_get_current_platform
+from homeassistant.helpers.entity_platform import (
+    AddConfigEntryEntitiesCallback,
+    async_get_current_platform,
+    async_get_platforms,
+)
 
 from .const import DOMAIN
 from .entity import OcppEntity, OcppEntityDescription, StationView, always, unique_id
 from .entity_detail import EntityDetail
+from .entity_steps import ENTITY_STEP
 from .runtime_data import OcppCsmsConfigEntry, OcppCsmsRuntimeData
 from .signals import inventory_signal, new_evse_signal, new_station_signal, station_removed_signal
 from .station.device_model import VariableKey
@@ -77,9 +87,9 @@ class _EntityAdder:
 
     @callback
     def add_entities(self, entities: list[OcppEntity]) -> None:
-        """Add entities; Home Assistant's limit of enabled entities is checked once the burst is in."""
+        """Add entities in the entry's steps; the limit of enabled entities is checked once the burst is in."""
         if entities:
-            self.async_add_entities(entities)
+            self.data.entity_steps.add(self.data.context.hass, self.async_add_entities, entities)
             self.data.entity_limit.schedule()
 
     @callback
@@ -130,8 +140,8 @@ def async_add_station_entities(
         adder.data.devices.ensure_station(station_id)
         adder.add(station_id, evse_id, factory, descriptions)
 
-    for record in adder.data.registry:
-        add_station(record.station_id)
+    hass = adder.data.context.hass
+    adder.data.entity_steps.each_station(hass, add_station, [record.station_id for record in adder.data.registry])
     adder.data.platform_listeners.append(
         async_dispatcher_connect(adder.data.context.hass, new_station_signal(entry.entry_id), add_station)
     )
@@ -161,9 +171,8 @@ def async_add_evse_entities(
             for evse_id in sorted(runtime.known_evses):
                 add_evse(station_id, evse_id)
 
-    for station_id in adder.data.runtimes:
-        inventory_arrived(station_id)
     hass = adder.data.context.hass
+    adder.data.entity_steps.each_station(hass, inventory_arrived, list(adder.data.runtimes))
     adder.data.platform_listeners.append(async_dispatcher_connect(hass, new_evse_signal(entry.entry_id), add_evse))
     if any(description.supported_fn is not always for description in descriptions):
         adder.data.platform_listeners.append(
@@ -211,3 +220,18 @@ def async_add_variable_entities(
     adder.data.platform_listeners.append(
         async_dispatcher_connect(adder.data.context.hass, inventory_signal(entry.entry_id), add_variables)
     )
+
+
+async def async_remove_entities_in_steps(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> None:
+    """Remove the entry's entities ENTITY_STEP per event-loop turn (on unload, before Home Assistant's own reset).
+
+    Their registry entries stay: they are added again as they were when the entry is set up again.
+    """
+    for entity_platform in async_get_platforms(hass, DOMAIN):
+        if entity_platform.config_entry is not entry:
+            continue
+        entities = list(entity_platform.entities.values())
+        for start in range(0, len(entities), ENTITY_STEP):
+            for entity in entities[start : start + ENTITY_STEP]:
+                await entity.async_remove()
+            await asyncio.sleep(0)

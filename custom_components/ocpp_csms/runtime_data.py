@@ -20,6 +20,8 @@ from .devices import StationDevices
 from .display_messages import DisplayMessages
 from .energy_manager import EnergyManagement
 from .entity_detail import EntityDetail, EntityLimitCheck
+from .entity_signals import EntitySignals
+from .entity_steps import EntitySteps
 from .file_transfer import FileTransfer
 from .firmware_updates import FirmwareUpdates
 from .inventory import InventoryReader
@@ -77,6 +79,14 @@ class OcppCsmsRuntimeData:
     planner: DeparturePlanning
     #: What the entity platforms listen to (new stations, EVSEs, inventories): stopped when they unload.
     platform_listeners: list[CALLBACK_TYPE] = field(default_factory=list)
+    #: The platforms' new entities, ENTITY_STEP per event-loop turn.
+    entity_steps: EntitySteps = field(default_factory=EntitySteps)
+    #: The entities' dispatcher signals, each connected once.
+    entity_signals: EntitySignals = field(default_factory=EntitySignals)
+
+    def __post_init__(self) -> None:
+        """The entity limit is checked again once the waiting entities are in."""
+        self.entity_steps.done = self.entity_limit.schedule
 
     @property
     def entity_detail(self) -> EntityDetail:
@@ -85,7 +95,8 @@ class OcppCsmsRuntimeData:
 
     @callback
     def stop_platform_listeners(self) -> None:
-        """The platforms unloaded: what they listened to goes with them."""
+        """The platforms unload: what they listened to goes with them (and entities waiting for their step)."""
+        self.entity_steps.clear()
         while self.platform_listeners:
             self.platform_listeners.pop()()
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from functools import lru_cache
+from typing import Final, Literal
 
 from homeassistant.util.signal_type import SignalType
 
@@ -17,6 +18,9 @@ from .const import DOMAIN
 from .protocol.v201.enums import AuthorizationStatus
 from .station.monitors import ProblemEvent
 from .station.reservations import Reservation, ReservationEnd
+
+#: The entities' signals of this many stations and EVSEs are shared objects, not a copy per entity.
+SHARED_SIGNALS: Final = 16384
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,21 +52,25 @@ class ReservationEnded:
     how: ReservationEnd
 
 
+@lru_cache(maxsize=SHARED_SIGNALS)
 def station_signal(entry_id: str, station_id: str) -> SignalType[()]:
     """A station's connection, boot or connector statuses changed."""
     return SignalType(f"{DOMAIN}_{entry_id}_station_{station_id}")
 
 
+@lru_cache(maxsize=SHARED_SIGNALS)
 def evse_signal(entry_id: str, station_id: str, evse_id: int) -> SignalType[()]:
     """An EVSE's session, meter or charging limits changed (EVSE 0 and the station cap: station-wide limits)."""
     return SignalType(f"{DOMAIN}_{entry_id}_evse_{station_id}_{evse_id}")
 
 
+@lru_cache(maxsize=SHARED_SIGNALS)
 def energy_signal(entry_id: str, station_id: str, evse_id: int) -> SignalType[()]:
     """The energy manager's settings or decision for an EVSE changed."""
     return SignalType(f"{DOMAIN}_{entry_id}_energy_{station_id}_{evse_id}")
 
 
+@lru_cache(maxsize=SHARED_SIGNALS)
 def variables_signal(entry_id: str, station_id: str) -> SignalType[()]:
     """Variable values of a station changed."""
     return SignalType(f"{DOMAIN}_{entry_id}_variables_{station_id}")

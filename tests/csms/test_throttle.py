@@ -6,7 +6,7 @@ import ipaddress
 
 import pytest
 
-from custom_components.ocpp_csms.csms.throttle import FailureThrottle, address_key
+from custom_components.ocpp_csms.csms.throttle import AdmissionPace, FailureThrottle, address_key
 
 ADDRESS = "192.0.2.10"
 
@@ -158,3 +158,27 @@ def test_endless_failures_do_not_overflow() -> None:
 def test_invalid_configuration_is_refused(options: dict[str, float]) -> None:
     with pytest.raises(ValueError, match="invalid"):
         make(Clock(), **options)
+
+
+# ---- the pace of new connections (issue 19: reconnection storms) ------------------------------------------
+
+
+def test_pace_admits_a_burst_at_once_then_queues_at_its_rate() -> None:
+    clock = Clock()
+    pace = AdmissionPace(rate=10.0, burst=3, max_wait=1.0, clock=clock)
+    assert [pace.reserve() for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert [pace.reserve() for _ in range(3)] == pytest.approx([0.1, 0.2, 0.3])  # each behind the one before
+    assert pace.paced == 3
+
+
+def test_pace_refuses_places_beyond_its_longest_wait_and_recovers() -> None:
+    clock = Clock()
+    pace = AdmissionPace(rate=10.0, burst=1, max_wait=0.25, clock=clock)
+    assert pace.reserve() == 0.0
+    assert pace.reserve() == pytest.approx(0.1)
+    assert pace.reserve() == pytest.approx(0.2)
+    assert pace.reserve() is None  # 0.3 s out: refused, and not queued
+    assert pace.refused == 1
+    clock.now += 10.0  # quiet: the burst is back, no more
+    assert pace.reserve() == 0.0
+    assert pace.reserve() == pytest.approx(0.1)

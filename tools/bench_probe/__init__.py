@@ -6,13 +6,24 @@ recorded since the last `?reset=1`, how many station connectivity sensors are on
 entity registry entries there are, and how many stations' device models (GetBaseReport) have arrived;
 `?trim=1` first collects garbage and returns free heap pages to the system; `?blip=1` drops every station's
 connection at once (a network blip: the stations reconnect together, a storm).
+
+For finding what costs (`scripts/bench scale --profile`): `?profile=start` starts cProfile on the event loop's
+thread and `?profile=NAME` stops it and writes `NAME.prof` and a `NAME.txt` summary into the config dir, with the
+event loop's callbacks over 20 ms meanwhile. `?tracemalloc=start` starts tracing allocations and
+`?tracemalloc=NAME` writes `NAME.txt`: the top allocations by file and line, and by file.
 """
 
 from __future__ import annotations
 
 import asyncio
+import cProfile
 import ctypes
 import gc
+import io
+from pathlib import Path
+import pstats
+import time
+import tracemalloc
 from typing import Any, Final
 
 from aiohttp import web
@@ -93,7 +104,107 @@ class ProbeView(HomeAssistantView):
             body["trimmed"] = release_free_memory()
         if request.query.get("blip"):
             body["dropped"] = drop_connections(hass)
+        if name := request.query.get("profile"):
+            body["profile"] = self.profiling(hass, name)
+        if name := request.query.get("tracemalloc"):
+            body["tracemalloc"] = trace_memory(hass, name)
         return self.json(body)
+
+    profiler: cProfile.Profile | None = None
+
+    def profiling(self, hass: HomeAssistant, name: str) -> str:
+        """Start cProfile (`start`) or stop it and write NAME.prof and NAME.txt (with the slow callbacks meanwhile)."""
+        if name == "start":
+            self.profiler = cProfile.Profile()
+            SLOW.clear()
+            GC_PAUSES.clear()
+            gc.callbacks.append(_gc_timer)
+            asyncio.events.Handle._run = _timed_run  # type: ignore[method-assign]  # noqa: SLF001
+            self.profiler.enable()
+            return "started"
+        if self.profiler is None:
+            return "not started"
+        self.profiler.disable()
+        asyncio.events.Handle._run = _HANDLE_RUN  # type: ignore[method-assign]  # noqa: SLF001
+        gc.callbacks.remove(_gc_timer)
+        path = Path(hass.config.config_dir) / f"{name}.prof"
+        self.profiler.dump_stats(path)
+        text = io.StringIO()
+        text.write(f"{len(SLOW)} callbacks over {SLOW_CALLBACK * 1000:.0f} ms (ms, what ran):\n")
+        text.writelines(f"{ms:8.1f} {what}\n" for ms, what in sorted(SLOW, reverse=True)[:60])
+        for generation in range(3):
+            pauses = [ms for gen, ms in GC_PAUSES if gen == generation]
+            text.write(
+                f"garbage collections of generation {generation}: {len(pauses)}, "
+                f"{sum(pauses):.0f} ms in all, longest {max(pauses, default=0):.1f} ms\n"
+            )
+        stats = pstats.Stats(self.profiler, stream=text)
+        stats.sort_stats("cumulative").print_stats(80)
+        stats.sort_stats("tottime").print_stats(60)
+        path.with_suffix(".txt").write_text(text.getvalue(), encoding="utf-8")
+        self.profiler = None
+        return str(path)
+
+
+#: Callbacks of the event loop that ran longer than SLOW_CALLBACK seconds while profiling: (ms, what).
+SLOW: list[tuple[float, str]] = []
+SLOW_CALLBACK: Final = 0.02
+_HANDLE_RUN = asyncio.events.Handle._run  # noqa: SLF001
+
+
+#: The cyclic garbage collector's pauses while profiling: (generation, ms).
+GC_PAUSES: list[tuple[int, float]] = []
+_gc_started = 0.0
+
+
+def _gc_timer(phase: str, info: dict[str, int]) -> None:
+    """Time each garbage collection (a full one walks every object of a large heap)."""
+    global _gc_started  # noqa: PLW0603
+    if phase == "start":
+        _gc_started = time.perf_counter()
+    else:
+        GC_PAUSES.append((info["generation"], (time.perf_counter() - _gc_started) * 1000))
+
+
+def _timed_run(handle: asyncio.Handle) -> None:
+    """Run an event-loop callback, recording it when it is slow (asyncio's debug mode costs far more)."""
+    started = time.perf_counter()
+    _HANDLE_RUN(handle)
+    if (took := time.perf_counter() - started) > SLOW_CALLBACK:
+        SLOW.append((took * 1000, _describe(handle)))
+
+
+def _describe(handle: asyncio.Handle) -> str:
+    """The coroutine a task step ran (and where it stopped), else the callback."""
+    callback_ = handle._callback  # noqa: SLF001
+    task = getattr(callback_, "__self__", None)
+    if isinstance(task, asyncio.Task):
+        coro = task.get_coro()
+        frame = getattr(coro, "cr_frame", None)
+        where = f" at {frame.f_code.co_filename}:{frame.f_lineno}" if frame is not None else ""
+        return f"task {task.get_name()} {getattr(coro, '__qualname__', coro)}{where}"
+    return repr(handle)[:300]
+
+
+def trace_memory(hass: HomeAssistant, name: str) -> str:
+    """Start tracing allocations (`start`), or stop and write NAME.txt: the top allocations by line and by file."""
+    if name == "start":
+        tracemalloc.start(1)
+        return "started"
+    if not tracemalloc.is_tracing():
+        return "not started"
+    gc.collect()
+    snapshot = tracemalloc.take_snapshot()
+    tracemalloc.stop()  # what follows (the storm, the reload) runs at full speed
+    lines = []
+    for key in ("filename", "lineno"):
+        stats = snapshot.statistics(key)
+        total = sum(stat.size for stat in stats)
+        lines.append(f"## by {key}: total {total / 1024:.0f} KiB in {sum(s.count for s in stats)} blocks")
+        lines.extend(f"{stat.size / 1024:10.1f} KiB {stat.count:8d} {stat.traceback}" for stat in stats[:120])
+    path = Path(hass.config.config_dir) / f"{name}.txt"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return str(path)
 
 
 def drop_connections(hass: HomeAssistant) -> int:
@@ -102,7 +213,9 @@ def drop_connections(hass: HomeAssistant) -> int:
     for entry in hass.config_entries.async_loaded_entries("ocpp_csms"):
         for station in entry.runtime_data.central.stations.values():
             if station.connection is not None:
-                entry.async_create_background_task(hass, station.connection.close(1012, "blip"), "bench blip")
+                # Each close in a task of its own, as a blip's broken connections are noticed one by one
+                closing = station.connection.close(1012, "blip")
+                hass.async_create_background_task(closing, "bench blip", eager_start=False)
                 dropped += 1
     return dropped
 

@@ -11,12 +11,13 @@ from collections.abc import Awaitable, Callable
 import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 import logging
 from typing import Any, Final
 
 from ..protocol.errors import OcppError, RpcErrorCode
 from ..protocol.model import OcppModel
-from ..protocol.session import DEFAULT_CALL_TIMEOUT, RpcSession, after_answer
+from ..protocol.session import DEFAULT_CALL_TIMEOUT, Handler, RpcSession, after_answer
 from ..protocol.v201.datatypes import Component, SetVariableData, StatusInfo, Variable
 from ..protocol.v201.enums import MessageTrigger, RegistrationStatus, SetVariableStatus, TriggerMessageStatus
 from ..protocol.v201.messages import (
@@ -32,7 +33,7 @@ from ..protocol.v201.messages import (
     TriggerMessageRequest,
     TriggerMessageResponse,
 )
-from .notifications import ACKNOWLEDGED, register_acknowledgements
+from .notifications import ACKNOWLEDGED, notification_handler
 from .passwords import generate_password, hash_password
 from .registry import SecurityProfile, StationRecord, StationRegistry, UnknownStationPolicy
 from .station import BootInfo, Credentials, Registration, Station, StationConnection
@@ -139,17 +140,12 @@ class CentralSystem:
     def handle[Req: OcppModel, Resp: OcppModel](self, request: type[Req], handler: StationHandler[Req, Resp]) -> None:
         """Serve `request` CALLs of every station (present and future) with `handler(station, request)`."""
         self._extra_handlers[request] = handler
-        for station in self.stations.values():
-            self._bind_handler(station, request, handler)
 
-    @staticmethod
-    def _bind_handler[Req: OcppModel, Resp: OcppModel](
-        station: Station, request: type[Req], handler: StationHandler[Req, Resp]
-    ) -> None:
-        async def serve(payload: Req) -> Resp:
-            return await handler(station, payload)
-
-        station.session.on(request, serve)
+    def _handler_for(self, station: Station, request: type[OcppModel]) -> Handler[Any, Any] | None:
+        """The handler of a CALL the session has none registered for: made when it arrives (few kinds are sent)."""
+        if (handler := self._extra_handlers.get(request)) is not None:
+            return partial(handler, station)
+        return notification_handler(station, request)
 
     # ---- connections -------------------------------------------------------------------------------------
 
@@ -166,6 +162,7 @@ class CentralSystem:
                     call_timeout=self.config.call_timeout,
                     lenient=record.lenient if record else False,
                     guard=lambda action, request: self._guard(station, action, request),
+                    fallback=partial(self._handler_for, station),
                 )
             )
             self._register_handlers(station)
@@ -330,9 +327,6 @@ class CentralSystem:
         session.on(BootNotificationRequest, boot_notification)
         session.on(HeartbeatRequest, heartbeat)
         session.on(StatusNotificationRequest, status_notification)
-        register_acknowledgements(session, station)
-        for request, handler in self._extra_handlers.items():
-            self._bind_handler(station, request, handler)
 
     def _guard(self, station: Station, action: str, request: OcppModel) -> None:
         """Before acceptance, only BootNotification and what we asked for are served (B01.FR.10, B02.FR.09)."""

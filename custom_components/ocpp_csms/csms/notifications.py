@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 import logging
 from typing import Final
 
 from ..protocol.model import OcppModel
-from ..protocol.session import RpcSession
+from ..protocol.session import Handler
 from ..protocol.v201.datatypes import StatusInfo
 from ..protocol.v201.enums import (
     GenericStatus,
@@ -113,27 +114,36 @@ def _acknowledge(station_id: str, response: type[OcppModel]) -> Callable[[OcppMo
     return handler
 
 
-def register_acknowledgements(session: RpcSession, station: Station) -> None:
-    """Serve the notifications that need only an acknowledgement, and log security events."""
+def notification_handler(station: Station, request: type[OcppModel]) -> Handler[OcppModel, OcppModel] | None:
+    """The handler of a notification that needs only an acknowledgement (or a refusal), or of a security event.
+
+    Made when such a CALL arrives: a thousand sessions do not each hold a few dozen handlers.
+    """
     station_id = station.station_id
-    for request, response in ACKNOWLEDGED.items():
-        session.on(request, _acknowledge(station_id, response))
-    for request, answer in REFUSED.items():
-        session.on(request, _refuse(station_id, answer))
+    if (response := ACKNOWLEDGED.get(request)) is not None:
+        return _acknowledge(station_id, response)
+    if (answer := REFUSED.get(request)) is not None:
+        return _refuse(station_id, answer)
+    if request is SecurityEventNotificationRequest:
+        return partial(_security_event, station)
+    return None
 
-    async def security_event(request: SecurityEventNotificationRequest) -> SecurityEventNotificationResponse:
-        requested = station.reboot_requested
-        if request.type == REBOOT_EVENT and requested is not None and datetime.now(UTC) - requested < REBOOT_WINDOW:
-            station.reboot_requested = None
-            _LOGGER.info("%s: rebooted as Home Assistant asked (security event %s)", station_id, request.type)
-        else:
-            _LOGGER.warning(
-                "%s: security event %s at %s, tech info %r",
-                station_id,
-                request.type,
-                request.timestamp.isoformat(),
-                request.tech_info,
-            )
-        return SecurityEventNotificationResponse()
 
-    session.on(SecurityEventNotificationRequest, security_event)
+async def _security_event(
+    station: Station, request: SecurityEventNotificationRequest
+) -> SecurityEventNotificationResponse:
+    """Log a security event; a reboot Home Assistant asked for (shortly before) only at info level."""
+    station_id = station.station_id
+    requested = station.reboot_requested
+    if request.type == REBOOT_EVENT and requested is not None and datetime.now(UTC) - requested < REBOOT_WINDOW:
+        station.reboot_requested = None
+        _LOGGER.info("%s: rebooted as Home Assistant asked (security event %s)", station_id, request.type)
+    else:
+        _LOGGER.warning(
+            "%s: security event %s at %s, tech info %r",
+            station_id,
+            request.type,
+            request.timestamp.isoformat(),
+            request.tech_info,
+        )
+    return SecurityEventNotificationResponse()

@@ -1,4 +1,6 @@
-"""Slowing down password guessing: an exponential back-off per remote address after repeated failures.
+"""Slowing down password guessing (a back-off per address after failures) and reconnection storms (a pace).
+
+AdmissionPace spreads a storm of new connections over seconds (see the class).
 
 The listener asks `delay_for(address)` before it checks credentials. While the answer is positive the address
 is locked out: refuse the attempt at once (HTTP 429 with `Retry-After`, or 401) WITHOUT checking the password
@@ -126,3 +128,49 @@ class FailureThrottle:
             if now - entry.last < self._window:
                 break
             del entries[key]
+
+
+class AdmissionPace:
+    """New connections admitted at a steady rate after a burst: a reconnection storm spread over seconds.
+
+    A thousand stations reconnecting at once (a network blip, a listener restart) would each bring their
+    handshake, boot and the central system's follow-up requests into the same second, and the event loop, busy
+    with all of them, would answer everyone late. Each handshake reserves a place: at once while the burst lasts,
+    then `rate` per second, waiting in the handshake; a place further out than `max_wait` is refused (HTTP 503 with
+    Retry-After: the station retries with its back-off). Not thread-safe: use it from the event loop only.
+    """
+
+    def __init__(
+        self,
+        *,
+        rate: float = 100.0,
+        burst: int = 50,
+        max_wait: float = 8.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """`rate` admissions per second after `burst` at once; `max_wait` seconds at most in the queue."""
+        self.rate = rate
+        self.burst = burst
+        self.max_wait = max_wait
+        self._clock = clock
+        self._tokens = float(burst)
+        self._last = clock()
+        #: Handshakes that waited for their place, and those refused (diagnostics, benchmarks).
+        self.paced = 0
+        self.refused = 0
+
+    def reserve(self) -> float | None:
+        """Seconds until this handshake's place (0: now); None: refused, the queue is longer than `max_wait`."""
+        now = self._clock()
+        self._tokens = min(float(self.burst), self._tokens + (now - self._last) * self.rate)
+        self._last = now
+        if self._tokens >= 1.0:
+            self._tokens -= 1.0
+            return 0.0
+        wait = (1.0 - self._tokens) / self.rate
+        if wait > self.max_wait:
+            self.refused += 1
+            return None
+        self._tokens -= 1.0  # the place is taken: later handshakes queue behind it
+        self.paced += 1
+        return wait

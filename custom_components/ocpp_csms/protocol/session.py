@@ -222,6 +222,10 @@ class _Pending:
     secrets: frozenset[str] = frozenset()
 
 
+#: The known actions by request model (shared by the sessions using ACTIONS).
+_BY_REQUEST: Final[dict[type[OcppModel], ActionSpecLike]] = {spec.request: spec for spec in ACTIONS.values()}
+
+
 class RpcSession:
     """One station's OCPP-J session: serves its CALLs, sends ours one at a time (see the module doc)."""
 
@@ -235,8 +239,13 @@ class RpcSession:
         max_violations: int = DEFAULT_MAX_VIOLATIONS,
         guard: Guard | None = None,
         actions: Mapping[str, ActionSpecLike] = ACTIONS,
+        fallback: Callable[[type[OcppModel]], Handler[Any, Any] | None] | None = None,
     ) -> None:
-        """Set up a session that sends with `send`; `lenient` repairs payloads that bend the schema."""
+        """Set up a session that sends with `send`; `lenient` repairs payloads that bend the schema.
+
+        `fallback` gives the handler of a request kind no `on` registered, made when such a CALL arrives (None:
+        not served): a thousand sessions need not each hold a handler for every kind they might be sent.
+        """
         self.station_id = station_id
         self.call_timeout = call_timeout
         self.lenient = lenient
@@ -245,8 +254,9 @@ class RpcSession:
         self.violation_count = 0
         self._send = send
         self._actions = actions
-        self._by_request = {spec.request: spec for spec in actions.values()}
+        self._by_request = _BY_REQUEST if actions is ACTIONS else {spec.request: spec for spec in actions.values()}
         self._handlers: dict[str, Handler[Any, Any]] = {}
+        self._fallback = fallback
         self._call_lock = asyncio.Lock()
         self._pending: _Pending | None = None
         self._recent_ids: deque[str] = deque(maxlen=_RECENT_IDS)
@@ -356,6 +366,8 @@ class RpcSession:
     async def _dispatch(self, frame: CallFrame) -> OcppModel:
         spec = self._actions.get(frame.action)
         handler = self._handlers.get(frame.action) if spec is not None else None
+        if handler is None and spec is not None and self._fallback is not None:
+            handler = self._fallback(spec.request)
         if spec is None or handler is None:
             if not frame.verified:
                 parse_frame_strict(frame.raw)  # a broken frame is an RpcFrameworkError whatever its action
