@@ -370,10 +370,15 @@ async def _async_stop(entry: OcppCsmsConfigEntry, _event: Event) -> None:
     the sessions are marked clean (their energy is shown at once after the restart).
     """
     data = entry.runtime_data
+    await _async_close_stations(data)
+    await data.runtimes.async_save_now()
+
+
+async def _async_close_stations(data: OcppCsmsRuntimeData) -> None:
+    """Stop listening and close every station's connection."""
     for listener in data.listeners:
         await listener.stop()
     await data.central.close()
-    await data.runtimes.async_save_now()
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> bool:
@@ -386,9 +391,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) ->
     await async_remove_entities_in_steps(hass, entry)
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     data.charging.async_shutdown()
-    for listener in data.listeners:
-        await listener.stop()
-    await data.central.close()
+    await _async_close_stations(data)
     await data.trust.async_save_now()
     await data.authorization.async_save_now()
     await data.local_lists.async_save_now()

@@ -23,7 +23,6 @@ from .const import (
     CERTIFICATES_FILES,
     CONF_CERTIFICATES,
     CONF_PORT,
-    CONF_TLS_HOSTS,
     CONF_TLS_PORT,
     DOMAIN,
 )
@@ -31,7 +30,7 @@ from .csms.central_system import CentralSystem
 from .csms.listener import OcppListener
 from .csms.passwords import PasswordVerifier
 from .csms.throttle import AdmissionPace, FailureThrottle
-from .tls_setup import CertificateError, build_server_context, parse_hosts
+from .tls_setup import CertificateError, build_server_context, server_hosts
 
 DATA_AUTH: HassKey[tuple[PasswordVerifier, FailureThrottle]] = HassKey(f"{DOMAIN}_auth")
 #: The pace of new connections of this Home Assistant run (a reconnection storm spread over seconds).
@@ -53,8 +52,7 @@ def tls_url(options: Mapping[str, Any]) -> str | None:
     """The wss:// listener as stations reach it (its first host name), None without one."""
     if not (tls_port := int(options.get(CONF_TLS_PORT, 0))):
         return None
-    hosts = parse_hosts(options.get(CONF_TLS_HOSTS, "")) or ["homeassistant.local"]  # as tls_setup generates
-    return f"wss://{hosts[0]}:{tls_port}"
+    return f"wss://{server_hosts(options)[0]}:{tls_port}"
 
 
 def uses_own_ca(options: Mapping[str, Any]) -> bool:

@@ -56,6 +56,11 @@ class CertificateError(Exception):
         self.files = files
 
 
+def server_hosts(options: Mapping[str, Any]) -> list[str]:
+    """The host names the generated server certificate is made for (the first is how stations reach it)."""
+    return parse_hosts(options.get(CONF_TLS_HOSTS, "")) or ["homeassistant.local"]
+
+
 def parse_hosts(text: str) -> list[str]:
     """Host names and addresses from a comma- or space-separated list."""
     return [host for host in text.replace(",", " ").split() if host]
@@ -118,7 +123,7 @@ def build_server_context(options: Mapping[str, Any], certificate_dir: Path) -> s
             )
         except (ssl.SSLError, ValueError, OSError) as err:
             raise CertificateError("invalid", ", ".join(files)) from err
-    hosts = parse_hosts(options.get(CONF_TLS_HOSTS, "")) or ["homeassistant.local"]
+    hosts = server_hosts(options)
     try:
         ca_cert, server_cert, server_key, rsa_cert, rsa_key = ensure_generated_certificates(certificate_dir, hosts)
         return server_context(
