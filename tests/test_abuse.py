@@ -147,6 +147,44 @@ async def test_a_station_flooding_messages_is_read_at_its_rate(
     await client.close()
 
 
+async def test_answers_to_our_calls_are_not_counted_by_the_rate_limit(
+    hass: HomeAssistant, setup_integration: SetupIntegration, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A station that answers a burst of our CALLs at once is no flood; results answering nothing still count."""
+    monkeypatch.setattr(listener, "MESSAGE_RATE", 5.0)
+    monkeypatch.setattr(listener, "MESSAGE_BURST", 5.0)
+    entry = await setup_integration(stations=[open_station("CP-FAST")])
+    client = await raw(entry, "CP-FAST")
+    assert (await exchange(client, [2, "b", "BootNotification", BOOT]))[2]["status"] == "Accepted"
+    central = entry.runtime_data.central
+    session = central.stations["CP-FAST"].session
+    listening = entry.runtime_data.listeners[0]
+    limited_before = listening.rate_limited
+    trigger = TriggerMessageRequest(requested_message=MessageTrigger.HEARTBEAT)
+
+    async def answer_ours() -> int:
+        answered = 0
+        while answered < 30:
+            frame = orjson.loads(await asyncio.wait_for(client.recv(), 5))
+            if frame[0] == 2 and frame[2] == "TriggerMessage":
+                await client.send(orjson.dumps([3, frame[1], {"status": "Accepted"}]).decode())
+                answered += 1
+            elif frame[0] == 2:
+                await client.send(orjson.dumps([4, frame[1], "NotSupported", "", {}]).decode())
+        return answered
+
+    answering = asyncio.create_task(answer_ours())
+    outcomes = [await session.call(trigger, TriggerMessageResponse) for _ in range(30)]
+    assert await answering == 30
+    assert all(outcome.status == "Accepted" for outcome in outcomes)
+    assert listening.rate_limited == limited_before  # 30 answers within the burst of 5: none counted
+    # Results that answer nothing are counted like any other message.
+    for number in range(10):
+        await client.send(orjson.dumps([3, f"nothing-{number}", {}]).decode())
+    await wait_for(lambda: listening.rate_limited > limited_before)
+    await client.close()
+
+
 async def test_a_station_that_never_answers_our_calls(hass: HomeAssistant, setup_integration: SetupIntegration) -> None:
     entry = await setup_integration(stations=[open_station("CP-MUTE"), open_station("CP-OK")])
     client = await raw(entry, "CP-MUTE")

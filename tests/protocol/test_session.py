@@ -829,3 +829,27 @@ async def test_our_calls_to_a_station_that_never_answers_queue_boundedly(caplog:
     assert sum("calls wait for an answer" in r.message for r in caplog.records) == 1
     assert isinstance(await session.call_outcome(reset(), ResetResponse), CallTimeout)  # room again
     await session.close()
+
+
+async def test_receive_says_which_messages_answered_our_calls() -> None:
+    """What the listener's rate limit leaves uncounted: a result or error for the CALL outstanding, nothing else."""
+    sent: asyncio.Queue[list[Any]] = asyncio.Queue()
+
+    async def send(message: bytes) -> None:
+        sent.put_nowait(orjson.loads(message))
+
+    session = RpcSession(send)
+    first = asyncio.create_task(session.call_outcome(reset(), ResetResponse))
+    call = await asyncio.wait_for(sent.get(), 1)
+    assert await session.receive(orjson.dumps([3, call[1], RESET_OK])) is True
+    assert await session.receive(orjson.dumps([3, call[1], RESET_OK])) is False  # a duplicate answers nothing
+    assert isinstance(await first, ResetResponse)
+    second = asyncio.create_task(session.call_outcome(reset(), ResetResponse))
+    call = await asyncio.wait_for(sent.get(), 1)
+    assert await session.receive(orjson.dumps([4, call[1], "InternalError", "", {}])) is True
+    await second
+    assert await session.receive(orjson.dumps([4, "unknown", "InternalError", "", {}])) is False
+    assert await session.receive(b"garbage") is False
+    assert await session.receive(b'[2,"m1","Heartbeat",{}]') is False
+    await session.close()
+    assert await session.receive(b'[3,"m2",{}]') is False  # closed: dropped

@@ -12,7 +12,8 @@ Abuse (issue 19), each isolated to the connection or address that causes it: a f
 permessage-deflate bomb is cut off there) above MAX_MESSAGE_SIZE closes the connection (1009); a handshake not done
 within OPEN_TIMEOUT is dropped; an address holds at most MAX_CONNECTIONS_PER_ADDRESS connections (more are answered
 HTTP 429 before any password is checked); a station's messages are read at most MESSAGE_RATE per second on average
-(bursts of MESSAGE_BURST; beyond, reading pauses, which TCP passes back to the sender, one log line per connection);
+(bursts of MESSAGE_BURST; beyond, reading pauses, which TCP passes back to the sender, one log line per connection;
+the answers to our own CALLs are not counted: we pace those, and a station that answers quickly is no flood);
 the session bounds CALLs in both directions (`protocol.session`).
 
 Logging: this module's logger says who connected and why a connection was refused; websockets' own lines (the
@@ -326,6 +327,10 @@ class OcppListener:
         slowed = False
         try:
             while True:
+                async with asyncio.timeout(self._read_timeout()):
+                    message = await websocket.recv()
+                if await session.receive(message):
+                    continue  # the answer to one of our CALLs: we pace those, the limit does not count them
                 if (pause := limit.wait()) > 0:
                     self.rate_limited += 1
                     if not slowed:
@@ -336,9 +341,6 @@ class OcppListener:
                             MESSAGE_RATE,
                         )
                     await asyncio.sleep(pause)
-                async with asyncio.timeout(self._read_timeout()):
-                    message = await websocket.recv()
-                await session.receive(message)
         except ConnectionClosed:
             pass
         except TimeoutError:

@@ -287,32 +287,36 @@ class RpcSession:
         if spec is not None:
             self._handlers.pop(spec.name, None)
 
-    async def receive(self, message: RawJson) -> None:
-        """Take one message the station sent (a websocket text frame, as str or UTF-8 bytes)."""
+    async def receive(self, message: RawJson) -> bool:
+        """Take one message the station sent (a websocket text frame, as str or UTF-8 bytes).
+
+        True when it answered one of our outstanding CALLs: traffic we asked for, which a per-station rate limit
+        does not count (`csms.listener`).
+        """
         if FRAMES.isEnabledFor(logging.DEBUG):
             pending = self._pending
             echoed = pending.secrets if pending is not None else ()
             FRAMES.debug("%s %s %s", self.station_id, RECEIVED, redact_frame(message, echoed))
         if self._closed:
             _LOGGER.debug("%s: session closed, message dropped", self.station_id)
-            return
+            return False
         try:
             frame = parse_frame(message)
         except FrameError as exc:
             await self._frame_error(exc)
-            return
+            return False
         if isinstance(frame, CallFrame):
             if len(self._tasks) >= MAX_CONCURRENT_CALLS:
                 await self._refuse_flood(frame)
-                return
+                return False
             task = asyncio.Task(self._serve(frame), loop=asyncio.get_running_loop(), eager_start=True)
             if not task.done():
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
-        elif isinstance(frame, CallResultFrame):
-            self._result(frame)
-        else:
-            self._error(frame)
+            return False
+        if isinstance(frame, CallResultFrame):
+            return self._result(frame)
+        return self._error(frame)
 
     async def _refuse_flood(self, frame: CallFrame) -> None:
         """A CALL beyond MAX_CONCURRENT_CALLS: refused at once, logged once per session."""
@@ -520,10 +524,10 @@ class RpcSession:
             _LOGGER.warning("%s: response to unknown message id %r dropped", self.station_id, message_id)
         return None
 
-    def _result(self, frame: CallResultFrame) -> None:
+    def _result(self, frame: CallResultFrame) -> bool:
         pending = self._take_pending(frame.message_id)
         if pending is None:
-            return
+            return False
         spec = pending.spec
         if pending.secrets:
             frame = CallResultFrame(
@@ -539,8 +543,9 @@ class RpcSession:
             _LOGGER.warning("%s: invalid CALLRESULT frame: %s", self.station_id, exc)
             outcome = InvalidResponse(spec.name, frame.message_id, exc.code, exc.description)
         pending.future.set_result(outcome)
+        return True
 
-    def _error(self, frame: CallErrorFrame) -> None:
+    def _error(self, frame: CallErrorFrame) -> bool:
         pending = self._pending
         if frame.message_id == UNREADABLE_MESSAGE_ID and pending is not None and not pending.future.done():
             # The station could not read our message id; with one CALL outstanding, it can only mean that one.
@@ -549,7 +554,7 @@ class RpcSession:
             frame_id = frame.message_id
         found = self._take_pending(frame_id)
         if found is None:
-            return
+            return False
         _LOGGER.debug("%s: %s answered CALLERROR %s", self.station_id, found.spec.name, frame.code)
         if found.secrets:
             frame = CallErrorFrame(
@@ -559,6 +564,7 @@ class RpcSession:
                 scrub_value(frame.details, found.secrets),
             )
         found.future.set_result(CallErrorResponse(found.spec.name, found.message_id, frame))
+        return True
 
     async def _frame_error(self, exc: FrameError) -> None:
         _LOGGER.warning("%s: invalid message: %s", self.station_id, exc)
