@@ -153,3 +153,42 @@ async def test_restart_mid_session_ends_exactly_at_the_register(  # noqa: PLR091
     statistic = await _compile_statistics(hass, began)
     assert statistic["state"] == pytest.approx(3.0)
     assert statistic["sum"] == pytest.approx(2.0)  # the Energy dashboard: what the register rose, once
+
+
+async def test_an_unload_writes_the_inventory_only_when_it_changed(
+    hass: HomeAssistant, setup_integration: SetupIntegration, hass_storage: dict[str, Any]
+) -> None:
+    """An entry reload with many stations does not serialize every device model again (issue 19's reload lag)."""
+    from custom_components.ocpp_csms.protocol.v201.enums import Attribute  # noqa: PLC0415
+    from custom_components.ocpp_csms.station.device_model import VariableKey  # noqa: PLC0415
+
+    from .test_control_surface import ready_station  # noqa: PLC0415
+
+    key = station_runtime._store_key("inventory", "CP-1")
+    entry = await setup_integration(stations=[trusted_station("CP-1")])
+    async with station_connection(ws_url(entry), "CP-1", password=STATION_PASSWORD) as station:
+        await ready_station(hass, entry, station)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    assert key in hass_storage  # a new inventory: written
+    written = hass_storage[key]
+
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    runtime = await entry.runtime_data.runtimes.async_get("CP-1")
+    assert runtime.has_inventory
+    hass_storage.pop(key)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    assert key not in hass_storage  # read at setup and not changed since: not written again
+
+    hass_storage[key] = written
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    runtime = await entry.runtime_data.runtimes.async_get("CP-1")
+    heartbeat = VariableKey("OCPPCommCtrlr", "HeartbeatInterval")
+    assert runtime.device_model.update_value(heartbeat, Attribute.ACTUAL, "123")
+    hass_storage.pop(key)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    stored = hass_storage[key]["data"]["device_model"]["variables"]  # changed: written at the unload
+    assert any(
+        item["key"]["variable"] == "HeartbeatInterval" and item["attributes"][0]["value"] == "123" for item in stored
+    )

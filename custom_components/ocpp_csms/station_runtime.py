@@ -65,6 +65,8 @@ class StationRuntime:
     monitors: StationMonitors = field(default_factory=StationMonitors)
     #: What was repaired or worked around for this station since Home Assistant started, by kind (diagnostics).
     workarounds: Counter[str] = field(default_factory=Counter)
+    #: The inventory as last read or written (model, its revision, firmware): unchanged, it is not written again.
+    _stored_inventory: tuple[DeviceModel, int, str | None] | None = field(default=None, repr=False, compare=False)
 
     def supports(self, feature: str, reported: bool | None) -> bool | None:
         """Whether the station has a feature: as its device model says, else as probing found (None: unknown)."""
@@ -91,6 +93,7 @@ class StationRuntime:
             runtime.device_model = DeviceModel.from_dict(inventory["device_model"])
             runtime.inventory_firmware = inventory.get("firmware")
             runtime.has_inventory = True
+            runtime._stored_inventory = runtime._inventory_state()
         if sessions := await session_store.async_load():
             runtime.transactions = TransactionTracker.from_dict(sessions["transactions"])
             runtime.known_evses = set(sessions.get("evses", []))
@@ -112,10 +115,12 @@ class StationRuntime:
     @callback
     def schedule_save_inventory(self) -> None:
         """Persist the inventory soon."""
-        self.inventory_store.async_delay_save(
-            lambda: {"device_model": self.device_model.to_dict(), "firmware": self.inventory_firmware},
-            INVENTORY_SAVE_DELAY,
-        )
+        self.inventory_store.async_delay_save(self._inventory_data, INVENTORY_SAVE_DELAY)
+
+    def _inventory_data(self) -> dict[str, Any]:
+        """What is stored of the inventory (taken when it is written, which then counts as stored)."""
+        self._stored_inventory = self._inventory_state()
+        return {"device_model": self.device_model.to_dict(), "firmware": self.inventory_firmware}
 
     @callback
     def schedule_save_sessions(self) -> None:
@@ -133,12 +138,26 @@ class StationRuntime:
             "clean": clean,
         }
 
+    def _inventory_state(self) -> tuple[DeviceModel, int, str | None]:
+        return self.device_model, self.device_model.revision, self.inventory_firmware
+
+    def _inventory_unchanged(self) -> bool:
+        stored = self._stored_inventory
+        return (
+            stored is not None
+            and stored[0] is self.device_model
+            and stored[1] == self.device_model.revision
+            and stored[2] == self.inventory_firmware
+        )
+
     async def async_save_now(self) -> None:
-        """Write both stores at once (on unload and stop, after the listeners closed: the last word, clean)."""
-        if self.has_inventory:
-            await self.inventory_store.async_save(
-                {"device_model": self.device_model.to_dict(), "firmware": self.inventory_firmware}
-            )
+        """Write both stores at once (on unload and stop, after the listeners closed: the last word, clean).
+
+        The inventory only when it changed since it was read or written: an entry reload with a thousand stations
+        then serializes a thousand small session records, not a thousand device models.
+        """
+        if self.has_inventory and not self._inventory_unchanged():
+            await self.inventory_store.async_save(self._inventory_data())
         await self.session_store.async_save(self._sessions_data(clean=True))
 
     async def async_remove(self) -> None:
