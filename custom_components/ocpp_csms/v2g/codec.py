@@ -84,7 +84,7 @@ def encode_fragment(element: ExiElement) -> bytes:
 
 
 def _encode_relaxed_emaid(writer: BitWriter, element: ExiElement) -> None:
-    """eMAID in the relaxed element fragment grammar: AT(Id), CH, EE."""
+    """EMAID in the relaxed element fragment grammar: AT(Id), CH, EE."""
     if set(element.attributes) != {"Id"} or not isinstance(element.value, str):
         raise ExiError("eMAID: an Id attribute and a string value are required")
     writer.bits(RELAXED_ID_CODE, width(_RELAXED_START_EVENTS))

@@ -65,8 +65,10 @@ class Attribute:
 
 @dataclass(frozen=True, slots=True)
 class Particle:
-    """A particle of a sequence: one of `alternatives` (element name, type key; None: outside the subset; name
-    WILDCARD: a wildcard), `min_occurs` to `max_occurs` times (None: unbounded)."""
+    """A particle of a sequence: one of `alternatives`, `min_occurs` to `max_occurs` (None: unbounded) times.
+
+    An alternative is (element name, type key); type key None: outside the subset; name WILDCARD: a wildcard.
+    """
 
     alternatives: tuple[tuple[str, str | None], ...]
     min_occurs: int = 1
@@ -269,8 +271,10 @@ def _content_events(type_def: TypeDef, state: _State) -> list[Event]:
 
 
 def events(type_def: TypeDef, state: _State) -> list[Event]:
-    """The first-level productions of a state, in event code order (EXI 8.5.4.4.2: AT sorted, SE in schema order,
-    wildcards, EE, CH)."""
+    """The first-level productions of a state, in event code order.
+
+    EXI 8.5.4.4.2: AT sorted by name, SE in schema order, the wildcards, EE, CH.
+    """
     found: list[Event] = []
     if not state.in_content:
         for index in range(state.attribute, len(type_def.attributes)):

@@ -1,5 +1,7 @@
-"""The ISO 15118-2 (2013) schema subset as EXI grammars: V2G_Message, its header with the xmldsig Signature, and the
-certificate installation and update messages; document and fragment grammars.
+"""The ISO 15118-2 (2013) schema subset as EXI grammars, with the numbers of its document and fragment grammars.
+
+The subset: V2G_Message, its header with the xmldsig Signature, and the certificate installation and update
+messages.
 
 From the schemas V2G_CI_MsgDef, V2G_CI_MsgHeader, V2G_CI_MsgBody, V2G_CI_MsgDataTypes (namespaces
 urn:iso:15118:2:2013:*) and xmldsig-core-schema (http://www.w3.org/2000/09/xmldsig#). The numbers the schema set
