@@ -140,21 +140,22 @@ def _check_signature(message: V2GMessage, element_id: str, data: bytes, key: ec.
         raise _RefusedError(ResponseCode.FAILED_SIGNATURE_ERROR, f"the request's signature: {err}") from err
 
 
-def _installation(
-    req: CertificateInstallationReq, message: V2GMessage, emaid_for: Callable[[str], str | None], now: datetime
-) -> tuple[str, str, ec.EllipticCurvePublicKey]:
-    """(PCID, eMAID, the EV key to encrypt to) of a checked CertificateInstallationReq."""
+def _pcid(req: CertificateInstallationReq, now: datetime) -> tuple[str, ec.EllipticCurvePublicKey]:
+    """The PCID and key of the OEM provisioning certificate."""
     certificate, key = _ev_certificate(req.oem_provisioning_cert, "OEM provisioning certificate", now)
     pcid = _common_name(certificate)
     if pcid is None:
         raise _RefusedError(ResponseCode.FAILED_CERT_CHAIN_ERROR, "the OEM provisioning certificate names no PCID (CN)")
-    _check_signature(message, req.id, fragment(req), key)
+    return pcid, key
+
+
+def _assigned_emaid(pcid: str, emaid_for: Callable[[str], str | None]) -> str:
     emaid = emaid_for(pcid)
     if emaid is None:
         raise _RefusedError(ResponseCode.FAILED_NO_CERTIFICATE_AVAILABLE, f"no eMAID is assigned to the car {pcid}")
     if len(emaid) not in EMAID_LENGTHS:
         raise _RefusedError(ResponseCode.FAILED, f"the eMAID {emaid!r} assigned to {pcid} is not 14 or 15 characters")
-    return pcid, emaid, key
+    return emaid
 
 
 def _update(
@@ -256,7 +257,9 @@ def issue_contract(
     emaid: str | None = None
     try:
         if isinstance(req, CertificateInstallationReq):
-            pcid, emaid, ev_key = _installation(req, message, emaid_for, now)
+            pcid, ev_key = _pcid(req, now)
+            _check_signature(message, req.id, fragment(req), ev_key)
+            emaid = _assigned_emaid(pcid, emaid_for)
         else:
             emaid, ev_key = _update(req, message, operator, emaid_active or (lambda _: True), now)
     except _RefusedError as refused:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Final
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
@@ -53,6 +54,14 @@ CPS_LEAF_DAYS: Final = 365
 def _pair(directory: Path, name: str) -> tuple[Path, Path] | None:
     cert, key = directory / f"{name}.crt", directory / f"{name}.key"
     return (cert, key) if cert.exists() and key.exists() else None
+
+
+def _issued_by(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:
+    try:
+        certificate.verify_directly_issued_by(issuer)
+    except ValueError, TypeError, InvalidSignature:
+        return False
+    return True
 
 
 def ensure_mo_issuer(directory: Path, organization: str = DEFAULT_ORGANIZATION) -> tuple[Issuer, bytes]:
@@ -99,8 +108,7 @@ def ensure_cps_signer(directory: Path, organization: str = DEFAULT_ORGANIZATION)
     if leaf is not None:
         certificate, key = load_ca(leaf[0].read_bytes(), leaf[1].read_bytes())
         fresh = certificate.not_valid_after_utc - datetime.now(UTC) > timedelta(days=RENEWAL_DAYS)
-        ours = certificate.issuer == sub_issuer.certificate.subject
-        if fresh and ours and isinstance(key, ec.EllipticCurvePrivateKey):
+        if fresh and _issued_by(certificate, sub_issuer.certificate) and isinstance(key, ec.EllipticCurvePrivateKey):
             return CpsSigner(key, certificate, sub_issuer.certificate, x509.load_pem_x509_certificate(root_pem))
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name(
