@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pytest_socket import enable_socket
 
 from custom_components.ocpp_csms.v2g.contract import HomeMobilityOperator
 
@@ -25,9 +26,17 @@ def operator(operator_dir: Path) -> HomeMobilityOperator:
 
 
 @pytest.fixture(scope="session")
-def oracle() -> Iterator[Oracle]:
-    """EXIficient, or a skip saying why it is not there."""
+def oracle_jvm() -> Iterator[Oracle]:
+    """EXIficient in a JVM for the session (py4j talks to it over 127.0.0.1), or a skip saying why it is not there."""
     reason = unavailable_reason()
     if reason is not None:
         pytest.skip(reason)
+    enable_socket()  # the test plugin blocks sockets between tests; the gateway starts and stops outside them
     yield from oracle_session()
+    enable_socket()
+
+
+@pytest.fixture
+def oracle(oracle_jvm: Oracle, socket_enabled: None) -> Oracle:
+    """The oracle, for a test that may use sockets."""
+    return oracle_jvm

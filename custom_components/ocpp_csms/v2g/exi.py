@@ -68,11 +68,14 @@ class Particle:
     """A particle of a sequence: one of `alternatives`, `min_occurs` to `max_occurs` (None: unbounded) times.
 
     An alternative is (element name, type key); type key None: outside the subset; name WILDCARD: a wildcard.
+    `looped`: the grammar loops once `min_occurs` are there instead of counting up to `max_occurs` (which is still
+    enforced), as EXIficient builds it for some bounded particles (ListOfRootCertificateIDs' 20 RootCertificateID).
     """
 
     alternatives: tuple[tuple[str, str | None], ...]
     min_occurs: int = 1
     max_occurs: int | None = 1
+    looped: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,7 +261,7 @@ def _content_events(type_def: TypeDef, state: _State) -> list[Event]:
             named.append(_EE)
             break
         particle = type_def.particles[index]
-        if particle.max_occurs is None or count < particle.max_occurs:
+        if particle.max_occurs is None or particle.looped or count < particle.max_occurs:
             for alternative, (name, _) in enumerate(particle.alternatives):
                 (wildcards if name == WILDCARD else named).append(("SE", index, alternative))
         if count < particle.min_occurs:
@@ -295,6 +298,24 @@ def _advance(type_def: TypeDef, state: _State, event: Event) -> None:
     elif kind == "SE":
         state.count = state.count + 1 if index == state.particle else 1
         state.particle = index
+        particle = type_def.particles[index]
+        if particle.max_occurs is not None and state.count > particle.max_occurs:
+            raise ExiError(f"more than {particle.max_occurs} {particle.alternatives[0][0]}")
+
+
+#: The bits of the second-level event code of an EE that ends a simple element without characters (an empty value).
+#: Strict=false adds to a simple type's states, at the second level, EE first (code 0), then xsi:type and xsi:nil,
+#: AT(*) and untyped attributes, SE(*) and untyped CH (EXI 8.5.4.4.1): 5 to 8 productions, 3 bits, for every simple
+#: type of the subset (at most one attribute), as EXIficient writes them whether or not the attribute came first.
+EMPTY_END_BITS: Final = 3
+
+
+def _empty(simple: SimpleType) -> str | bytes:
+    if simple.kind is Kind.BINARY:
+        return b""
+    if simple.kind is Kind.STRING:
+        return ""
+    raise ExiError(f"an empty {simple.kind.value} value")
 
 
 def _write_value(writer: BitWriter, simple: SimpleType, value: object, where: str) -> None:
@@ -354,6 +375,12 @@ class Grammars:
         unknown = set(element.attributes) - {a.name for a in type_def.attributes}
         if unknown:
             raise ExiError(f"{element.name}: unknown attributes {sorted(unknown)}")
+        if type_def.simple is not None and element.value in {b"", ""}:
+            # No characters: EXIficient (as any XML-based encoder) ends the element with a second-level EE.
+            choices = events(type_def, state)
+            writer.bits(len(choices), width(len(choices)))
+            writer.bits(0, EMPTY_END_BITS)
+            return
         if type_def.simple is not None:
             self._code(writer, events(type_def, state), _CH)
             _write_value(writer, type_def.simple, element.value, element.name)
@@ -388,6 +415,11 @@ class Grammars:
         while True:
             choices = events(type_def, state)
             code = reader.bits(width(len(choices)))
+            if code == len(choices) and _CH in choices and type_def.simple is not None:
+                if reader.bits(EMPTY_END_BITS) == 0:  # EE: an empty value
+                    element.value = _empty(type_def.simple)
+                    return element
+                raise ExiError(f"{name}: an event outside the ISO 15118-2 schema (xsi:type, undeclared content)")
             if code >= len(choices):
                 raise ExiError(f"{name}: an event outside the ISO 15118-2 schema (xsi:type, undeclared content)")
             event = choices[code]

@@ -13,6 +13,9 @@ decides beyond the subset are counted from the XSDs:
   lists them, they are the Body's SE codes, then EE (6 bits);
 - the fragment grammar (EXI 8.5.2) of the ISO 15118-2 schema set lists its 243 element names sorted (8 bits with
   SE(*) and ED); the xmldsig schema alone, which SignedInfo is encoded with when it is signed, has 45 (6 bits);
+- EXIficient's grammar for ListOfRootCertificateIDs loops after the first RootCertificateID instead of counting
+  to 20 (after the 20th it still offers SE(RootCertificateID) and EE: 2 bits), while it unrolls SubCertificates'
+  4 Certificate as EXI 8.5.4.1.3 says; the codec does the same (and still refuses a 21st);
 - an element name declared with two types (eMAID: EMAIDType in CertificateInstallationRes, eMAIDType in
   CertificateUpdateReq) takes the relaxed element fragment grammar (EXI 8.5.3), whose attributes are the 10
   attribute names of the schema set, sorted.
@@ -249,7 +252,9 @@ TYPES: Final[dict[str, TypeDef]] = {
         )
     ),
     "ResponseCode": _simple(SimpleType(Kind.ENUM, RESPONSE_CODES)),
-    "ListOfRootCertificateIDs": TypeDef(particles=(_one("RootCertificateID", "X509IssuerSerial", 1, 20),)),
+    "ListOfRootCertificateIDs": TypeDef(
+        particles=(Particle((("RootCertificateID", "X509IssuerSerial"),), 1, 20, looped=True),)
+    ),
     "CertificateChain": TypeDef(
         attributes=(_OPTIONAL_ID,),
         particles=(_one("Certificate", "binary"), _one("SubCertificates", "SubCertificates", 0)),
