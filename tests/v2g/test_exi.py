@@ -36,7 +36,7 @@ from custom_components.ocpp_csms.v2g.messages import (
     fragment,
     to_element,
 )
-from custom_components.ocpp_csms.v2g.schema import BODY_MESSAGES, FRAGMENT_CODES
+from custom_components.ocpp_csms.v2g.schema import BODY_MESSAGES, FRAGMENT_CODES, RESPONSE_CODES
 from custom_components.ocpp_csms.v2g.signature import SignatureError, sign, verify
 
 SESSION = b"\x01\x02"
@@ -297,3 +297,12 @@ def test_fragment_decoding_refuses_what_is_not_one_signed_element() -> None:
         decode_fragment(canonicalization(0), xmldsig=True)
     with pytest.raises(ExiError, match="mixed content is outside the supported subset"):
         decode_fragment(canonicalization(2), xmldsig=True)
+
+
+def test_response_codes_are_the_schemas_in_its_order() -> None:
+    assert tuple(ResponseCode) == RESPONSE_CODES
+    res = sample_messages()[2].body
+    assert isinstance(res, CertificateInstallationRes)
+    for code in ResponseCode:
+        message = V2GMessage(Header(SESSION), replace(res, response_code=code))
+        assert decode_message(encode_message(message)) == message

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Final
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
@@ -122,7 +122,7 @@ def _ev_certificate(der: bytes, what: str, now: datetime) -> tuple[x509.Certific
     try:
         certificate = x509.load_der_x509_certificate(der)
         key = certificate.public_key()
-    except ValueError as err:
+    except (ValueError, UnsupportedAlgorithm) as err:
         raise _RefusedError(ResponseCode.FAILED_CERT_CHAIN_ERROR, f"the {what} cannot be read") from err
     if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP256R1):
         raise _RefusedError(ResponseCode.FAILED_CERT_CHAIN_ERROR, f"the {what} has no EC P-256 key")

@@ -60,5 +60,5 @@ def verify(signature: Signature, fragments: dict[str, bytes], key: ec.EllipticCu
     )
     try:
         key.verify(der, fragment(info), ec.ECDSA(hashes.SHA256()))
-    except InvalidSignature as err:
+    except (InvalidSignature, ValueError) as err:
         raise SignatureError("the signature value does not verify with the signer's key") from err
