@@ -10,7 +10,7 @@ from pytest_socket import enable_socket
 
 from custom_components.ocpp_csms.v2g.contract import HomeMobilityOperator
 
-from .exificient import Oracle, oracle_session, unavailable_reason
+from .exificient import Oracle, unavailable_reason
 
 
 @pytest.fixture(scope="session")
@@ -31,9 +31,11 @@ def oracle_jvm() -> Iterator[Oracle]:
     reason = unavailable_reason()
     if reason is not None:
         pytest.skip(reason)
-    enable_socket()  # the test plugin blocks sockets between tests; the gateway starts and stops outside them
-    yield from oracle_session()
+    enable_socket()  # the test plugin blocks sockets outside `socket_enabled`; the gateway starts and stops outside
+    oracle = Oracle()
+    yield oracle
     enable_socket()
+    oracle.close()
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ package writes (element names as keys, binary values base64, SessionID hex, simp
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 import json
 import logging
 import os
@@ -78,15 +77,6 @@ class Oracle:
     def close(self) -> None:
         """Stop the JVM."""
         self._gateway.shutdown()
-
-
-def oracle_session() -> Iterator[Oracle]:
-    """One oracle for a test session."""
-    oracle = Oracle()
-    try:
-        yield oracle
-    finally:
-        oracle.close()
 
 
 def _value(element: ExiElement) -> Any:
