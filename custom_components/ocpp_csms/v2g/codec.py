@@ -3,7 +3,7 @@
 A document (EXI 8.5.1): the header, SD, SE(V2G_Message) among the schema set's global elements, its content, ED.
 A fragment (EXI 8.5.2): the header, SD, SE(element) among all element names of the schema, its content, ED. ISO
 15118-2 digests each signed element of a message body as its fragment in the ISO 15118-2 schema set, and signs
-SignedInfo as its fragment in the xmldsig schema alone (ISO 15118-2 V2G2-771 and the codecs that implement it).
+SignedInfo as its fragment in the xmldsig schema alone (ISO 15118-2, and EXIficient, the oracle of the tests).
 """
 
 from __future__ import annotations

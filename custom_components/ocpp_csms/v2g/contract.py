@@ -4,7 +4,7 @@ The station forwards the EV's ISO 15118-2 CertificateInstallationReq (action Ins
 (action Update) as EXI; `issue_contract` answers with the EXI of CertificateInstallationRes / CertificateUpdateRes:
 
 - Install: the Req's signature is checked (its body, digested as an EXI fragment, signed with the OEM provisioning
-  certificate's key: V2G2-771 ff.), the PCID read from that certificate's subject CN and `emaid_for(pcid)` asked for
+  certificate's key: `signature`), the PCID read from that certificate's subject CN and `emaid_for(pcid)` asked for
   the eMAID the user assigned to that car (None: refused, FAILED_NoCertificateAvailable). The OEM provisioning
   certificate's own chain is not checked: the Req carries the leaf only and the integration keeps no OEM roots;
   the signature proves the EV holds the key, and the contract key is encrypted to that key, so only that EV can

@@ -276,7 +276,7 @@ def _content_events(type_def: TypeDef, state: _State) -> list[Event]:
 def events(type_def: TypeDef, state: _State) -> list[Event]:
     """The first-level productions of a state, in event code order.
 
-    EXI 8.5.4.4.2: AT sorted by name, SE in schema order, the wildcards, EE, CH.
+    EXI 8.5.4: AT sorted by name, SE in schema order, the wildcards, EE, CH.
     """
     found: list[Event] = []
     if not state.in_content:
@@ -305,7 +305,7 @@ def _advance(type_def: TypeDef, state: _State, event: Event) -> None:
 
 #: The bits of the second-level event code of an EE that ends a simple element without characters (an empty value).
 #: Strict=false adds to a simple type's states, at the second level, EE first (code 0), then xsi:type and xsi:nil,
-#: AT(*) and untyped attributes, SE(*) and untyped CH (EXI 8.5.4.4.1): 5 to 8 productions, 3 bits, for every simple
+#: AT(*) and untyped attributes, SE(*) and untyped CH (EXI 8.5.4): 5 to 8 productions, 3 bits, for every simple
 #: type of the subset (at most one attribute), as EXIficient writes them whether or not the attribute came first.
 EMPTY_END_BITS: Final = 3
 

@@ -1,4 +1,4 @@
-"""The contract private key sent to the EV, encrypted as ISO 15118-2 says (V2G2-818, V2G2-819, V2G2-824).
+"""The contract private key sent to the EV, encrypted as ISO 15118-2 says.
 
 ECDH between a fresh ephemeral key and the EV's key (the OEM provisioning certificate's for an installation, the
 current contract certificate's for an update), the NIST SP 800-56A concatenation KDF with SHA-256 (OtherInfo:

@@ -15,7 +15,7 @@ decides beyond the subset are counted from the XSDs:
   SE(*) and ED); the xmldsig schema alone, which SignedInfo is encoded with when it is signed, has 45 (6 bits);
 - EXIficient's grammar for ListOfRootCertificateIDs loops after the first RootCertificateID instead of counting
   to 20 (after the 20th it still offers SE(RootCertificateID) and EE: 2 bits), while it unrolls SubCertificates'
-  4 Certificate as EXI 8.5.4.1.3 says; the codec does the same (and still refuses a 21st);
+  4 Certificate as EXI 8.5.4 says; the codec does the same (and still refuses a 21st);
 - an element name declared with two types (eMAID: EMAIDType in CertificateInstallationRes, eMAIDType in
   CertificateUpdateReq) takes the relaxed element fragment grammar (EXI 8.5.3), whose attributes are the 10
   attribute names of the schema set, sorted.

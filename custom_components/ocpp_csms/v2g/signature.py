@@ -1,4 +1,4 @@
-"""ISO 15118-2 message signatures (V2G2-771 ff.): xmldsig over EXI fragments, ECDSA P-256 with SHA-256.
+"""ISO 15118-2 message signatures: xmldsig over EXI fragments, ECDSA P-256 with SHA-256.
 
 Each signed element is referenced by its Id ("#Id"), with the canonical EXI transform and a SHA-256 digest of its
 EXI fragment; SignedInfo's own EXI fragment (in the xmldsig schema) is what ECDSA signs, and SignatureValue is r||s
