@@ -1,0 +1,1 @@
+"""Tests of the ISO 15118-2 codec and the home mobility operator."""
