@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+import shutil
 import socket
 from typing import Any
 
 from homeassistant.core import HomeAssistant
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, get_test_config_dir
 
 import custom_components.ocpp_csms  # noqa: F401
-from custom_components.ocpp_csms.const import CONF_PORT, DOMAIN, STORAGE_KEY, STORAGE_VERSION
+from custom_components.ocpp_csms.const import CERTIFICATE_DIR, CONF_PORT, DOMAIN, STORAGE_KEY, STORAGE_VERSION
 from custom_components.ocpp_csms.csms import listener
 from custom_components.ocpp_csms.csms.passwords import hash_password
 from custom_components.ocpp_csms.csms.registry import SecurityProfile
@@ -27,6 +28,18 @@ STATION_PASSWORD = "correct-horse-battery-1"
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load integrations from custom_components in every test."""
+
+
+@pytest.fixture
+def hass_config_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Each test's own config folder (a copy of the plugin's, without what the integration writes there).
+
+    The plugin's folder is shared by every test and every xdist worker: the certificates and logs the integration
+    keeps in it (CERTIFICATE_DIR) would be made, changed and deleted under another test's feet.
+    """
+    folder = tmp_path_factory.mktemp("hass") / "config"
+    shutil.copytree(get_test_config_dir(), folder, symlinks=True, ignore=shutil.ignore_patterns(CERTIFICATE_DIR))
+    return str(folder)
 
 
 @pytest.fixture(autouse=True)

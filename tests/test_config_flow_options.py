@@ -300,3 +300,41 @@ async def test_iso15118_step_takes_an_http_provider_url(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
     assert entry.options[CONF_CONTRACT_PROVIDER_URL] == "https://pnc.example/ocpp"
+
+
+async def test_iso15118_step_takes_the_household_cars_one_per_line(
+    hass: HomeAssistant, setup_integration: SetupIntegration
+) -> None:
+    from custom_components.ocpp_csms.const import CONF_CONTRACT_PROVIDER_URL, CONF_HOME_CONTRACTS  # noqa: PLC0415
+
+    entry = await setup_integration()
+    result = await options_step(hass, entry, "iso15118")
+    for text, error, line in (
+        ("WMIV1234567890ABCD", "invalid_home_contract", "WMIV1234567890ABCD"),
+        ("WMIV1234567890ABCD DE-8AA-1B2C3D4E5", "invalid_home_contract", "WMIV1234567890ABCD DE-8AA-1B2C3D4E5"),
+        ("SHORTPCID DE8AAA1B2C3D4E5", "invalid_home_contract", "SHORTPCID DE8AAA1B2C3D4E5"),
+        (
+            "WMIV1234567890ABCD DE8AAA1B2C3D4E5\nwmiv1234567890abcd=DE8AAA1B2C3D4E6",
+            "duplicate_car",
+            "wmiv1234567890abcd=DE8AAA1B2C3D4E6",
+        ),
+    ):
+        result = await hass.config_entries.options.async_configure(result["flow_id"], {CONF_HOME_CONTRACTS: text})
+        assert result["errors"] == {CONF_HOME_CONTRACTS: error}
+        assert result["description_placeholders"] == {"line": line}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {CONF_HOME_CONTRACTS: " wmiv1234567890abcd  de8aaa1b2c3d4e5 \n\nWMIV9876543210ABC: DE8AAA1B2C3D4E6\n"},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    contracts = {"WMIV1234567890ABCD": "DE8AAA1B2C3D4E5", "WMIV9876543210ABC": "DE8AAA1B2C3D4E6"}
+    assert entry.options[CONF_HOME_CONTRACTS] == contracts
+    assert entry.options[CONF_CONTRACT_PROVIDER_URL] == ""
+    assert entry.runtime_data.home_mobility.contracts == contracts  # applied without a reload
+    assert entry.runtime_data.home_mobility.assigned("de8aaa1b2c3d4e6")
+    # Shown again as it was written back: one car per line.
+    result = await options_step(hass, entry, "iso15118")
+    schema = result["data_schema"].schema
+    suggested = {str(key): key.description["suggested_value"] for key in schema}
+    assert suggested[CONF_HOME_CONTRACTS] == "WMIV1234567890ABCD DE8AAA1B2C3D4E5\nWMIV9876543210ABC DE8AAA1B2C3D4E6"

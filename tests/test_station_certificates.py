@@ -345,6 +345,13 @@ async def test_m05_m03_m04_install_list_and_delete_roots(
                 DOMAIN, "delete_certificate", {"device_id": target, "serial_number": v2g_serial}, blocking=True
             )
         assert refused.value.translation_key == "command_refused"
+        # The home mobility operator's MO root (made on first use): what checks the contracts it issues.
+        await hass.services.async_call(
+            DOMAIN, "install_certificate", {"device_id": target, "certificate_type": "MORootCertificate"}, blocking=True
+        )
+        mo_roots = [pem for kind, pem in station.roots.values() if kind == "MORootCertificate"]
+        assert mo_roots == [ca_path(hass, "mo-root.crt").read_text()]
+        assert mo_roots != [ca_path(hass, "v2g-root.crt").read_text()]
         station.install_status = "Rejected"
         with pytest.raises(HomeAssistantError) as refused:
             await hass.services.async_call(

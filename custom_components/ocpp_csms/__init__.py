@@ -28,6 +28,7 @@ from .const import (
     CERTIFICATE_DIR,
     CONF_CONTRACT_PROVIDER_URL,
     CONF_HEARTBEAT_INTERVAL,
+    CONF_HOME_CONTRACTS,
     CONF_LOCAL_AUTH_LIST,
     CONF_REMOTE_ID_TOKEN,
     CONF_UNKNOWN_STATIONS,
@@ -45,6 +46,7 @@ from .csms.certificate_authority import GENERATED_FILES as CA_GENERATED_FILES
 from .csms.registry import UnknownStationPolicy
 from .devices import StationDevices
 from .entity_detail import EntityLimitCheck, async_check_entity_limit, entity_detail_from
+from .home_mobility import HomeMobility
 from .inventory import InventoryReader
 from .iso15118 import Iso15118
 from .listener_setup import async_listener_ports, async_start_listeners, tls_url, uses_own_ca
@@ -65,6 +67,7 @@ from .station_requests import StationRequests
 from .station_runtime import StationRuntimes, async_remove_station_stores
 from .station_trust import StationTrust, async_load_registry, is_ignored, registry_store
 from .tls_setup import remove_generated_certificates
+from .v2g.issuers import GENERATED_FILES as HOME_MOBILITY_FILES
 from .variable_sync import VariableSync
 
 # station management: firmware (L), logs, monitoring and customer information (N), display messages (O)
@@ -142,12 +145,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
     charging = ChargingControl(context)
     energy, planner = await _async_setup_energy(hass, entry, context, charging)
     # ---- issue 17: ISO 15118 (OCSP, contract certificates, EV charging needs) ----
+    home_mobility = HomeMobility(hass, Path(hass.config.path(CERTIFICATE_DIR)), options.get(CONF_HOME_CONTRACTS, {}))
     iso15118 = Iso15118(
         context,
         provider_url=options.get(CONF_CONTRACT_PROVIDER_URL),
         ev_schedule=charging.async_ev_schedule,
         has_transaction=lambda station_id, evse_id: evse_id in charging.transactions(station_id, evse_id),
         needs_changed=planner.ev_needs_changed,
+        home_contract=home_mobility.async_certificate,
+        own_contract_status=home_mobility.async_contract_status,
     )
     authorization = Authorization(
         context,
@@ -156,6 +162,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
         check_capacity=local_lists.check_capacity,
         tokens_changed=local_lists.tokens_changed,
         contract_check=iso15118.check_contract,
+        assigned_contract=home_mobility.assigned,
     )
     commands = StationCommands(
         context,
@@ -215,6 +222,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
         reservations=reservations,
         certificates=certificates,
         iso15118=iso15118,
+        home_mobility=home_mobility,
         upgrade=upgrade,
         energy=energy,
         planner=planner,
@@ -422,7 +430,9 @@ async def async_remove_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) ->
     await StationReservations.reservation_store(hass).async_remove()
     await StationCertificates.storage(hass).async_remove()
     await hass.async_add_executor_job(
-        remove_generated_certificates, Path(hass.config.path(CERTIFICATE_DIR)), CA_GENERATED_FILES
+        remove_generated_certificates,
+        Path(hass.config.path(CERTIFICATE_DIR)),
+        (*CA_GENERATED_FILES, *HOME_MOBILITY_FILES),
     )
     await EnergyManagement.energy_store(hass).async_remove()
     await DeparturePlanning.planner_store(hass).async_remove()

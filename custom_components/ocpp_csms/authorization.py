@@ -75,15 +75,18 @@ class Authorization:
         check_capacity: Callable[[int], None] = lambda _count: None,
         tokens_changed: Callable[[], None] = lambda: None,
         contract_check: ContractCheck | None = None,
+        assigned_contract: Callable[[str], bool] = lambda _emaid: False,
     ) -> None:
         """Serve Authorize; `tokens` is the stored list (`async_load_tokens`).
 
         `check_capacity(count)` raises a translated error when a station's local list cannot hold `count` tokens;
         `tokens_changed()` is called after every change of the list; `contract_check` decides an Authorize that
-        carries an ISO 15118 contract certificate (C07), given the token's own decision.
+        carries an ISO 15118 contract certificate (C07), given the token's own decision; `assigned_contract(emaid)`
+        says whether an eMAID is one the user assigned to a car of the household (accepted unless listed otherwise).
         """
         self.context = context
         self._contract_check = contract_check
+        self._assigned_contract = assigned_contract
         self.store = store
         self.tokens = tokens
         self._check_capacity = check_capacity
@@ -202,6 +205,13 @@ class Authorization:
                 master_pass_group=self.master_pass_group(station_id),
                 purpose=purpose,
             )
+            if (
+                info.status is not AuthorizationStatus.ACCEPTED
+                and id_token.type is IdTokenEnum.E_MAID
+                and id_token.id_token not in self.tokens
+                and self._assigned_contract(id_token.id_token)
+            ):
+                info = IdTokenInfo(status=AuthorizationStatus.ACCEPTED)  # a household car's own contract
         if not offline:
             self._presented(station_id, evse_id, id_token, info.status)
         return info

@@ -50,6 +50,7 @@ from .const import (
     CONF_CONTRACT_PROVIDER_URL,
     CONF_ENTITY_DETAIL,
     CONF_HEARTBEAT_INTERVAL,
+    CONF_HOME_CONTRACTS,
     CONF_KEY_FILE,
     CONF_LOCAL_AUTH_LIST,
     CONF_PORT,
@@ -72,6 +73,7 @@ from .const import (
 from .csms.registry import SecurityProfile, UnknownStationPolicy
 from .devices import evse_identifier
 from .entity_detail import EntityDetail, entity_detail_from
+from .home_mobility import ContractLineError, format_contracts, parse_contracts
 from .protocol.v201.enums import AuthorizationStatus, IdTokenEnum
 from .runtime_data import OcppCsmsConfigEntry
 from .station.id_tokens import (
@@ -573,27 +575,46 @@ class OcppCsmsOptionsFlow(OptionsFlow):
         )
 
     async def async_step_iso15118(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Where the stations' contract certificate requests (Get15118EVCertificate) go: a provider's URL."""
+        """Where contract certificate requests (Get15118EVCertificate) go: the household's cars, a provider's URL.
+
+        The household's cars are written one per line as "PCID eMAID": the home mobility operator issues each
+        car a contract for its eMAID; other cars' requests go to the provider, when one is given.
+        """
         errors: dict[str, str] = {}
+        placeholders = {"line": ""}
+        options = self.config_entry.options
         if user_input is not None:
             url = user_input.get(CONF_CONTRACT_PROVIDER_URL, "").strip()
+            try:
+                contracts = parse_contracts(user_input.get(CONF_HOME_CONTRACTS, ""))
+            except ContractLineError as err:
+                errors[CONF_HOME_CONTRACTS] = "duplicate_car" if err.duplicate else "invalid_home_contract"
+                placeholders["line"] = err.line
             if url and urlparse(url).scheme not in ("http", "https"):
                 errors[CONF_CONTRACT_PROVIDER_URL] = "invalid_url"
-            else:
-                return self.async_create_entry(data={**self.config_entry.options, CONF_CONTRACT_PROVIDER_URL: url})
+            if not errors:
+                return self.async_create_entry(
+                    data={**options, CONF_CONTRACT_PROVIDER_URL: url, CONF_HOME_CONTRACTS: contracts}
+                )
         return self.async_show_form(
             step_id="iso15118",
             data_schema=self.add_suggested_values_to_schema(
                 probatio.Schema(
                     {
+                        probatio.Optional(CONF_HOME_CONTRACTS): TextSelector(TextSelectorConfig(multiline=True)),
                         probatio.Optional(CONF_CONTRACT_PROVIDER_URL): TextSelector(
                             TextSelectorConfig(type=TextSelectorType.URL)
-                        )
+                        ),
                     }
                 ),
-                {CONF_CONTRACT_PROVIDER_URL: self.config_entry.options.get(CONF_CONTRACT_PROVIDER_URL, "")},
+                user_input
+                or {
+                    CONF_HOME_CONTRACTS: format_contracts(options.get(CONF_HOME_CONTRACTS, {})),
+                    CONF_CONTRACT_PROVIDER_URL: options.get(CONF_CONTRACT_PROVIDER_URL, ""),
+                },
             ),
             errors=errors,
+            description_placeholders=placeholders,
         )
 
     # ---- a station's security profile upgrade (A05), guided --------------------------------------------

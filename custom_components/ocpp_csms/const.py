@@ -69,6 +69,8 @@ CONF_LOCAL_AUTH_LIST: Final = "local_auth_list"
 DEFAULT_LOCAL_AUTH_LIST: Final = True
 # ISO 15118 (issue 17): where Get15118EVCertificate requests go (a contract certificate provider's proxy).
 CONF_CONTRACT_PROVIDER_URL: Final = "contract_provider_url"
+#: The household's cars for the home mobility operator: PCID -> the eMAID the user assigned (Plug & Charge).
+CONF_HOME_CONTRACTS: Final = "home_contracts"
 # The energy manager (site options, applied without a reload): one nested mapping under this option.
 CONF_ENERGY: Final = "energy"
 ENERGY_STORAGE_KEY: Final = f"{DOMAIN}.energy"

@@ -8,9 +8,11 @@
   good: the eMAID's own decision from the allowed tokens, Accepted, or ContractCancelled when the token is
   blocked, expired, invalid or unknown (C07.FR.13-14). A contract chain given as `certificate` (C07.FR.06) is
   checked for its validity period (C07.FR.15) and its leaf with OCSP at the URL it names.
-- Get15118EVCertificate (M01, M02): forwarded to the contract certificate provider the user configured (a proxy
-  that takes the request as OCPP's JSON and answers with Get15118EVCertificateResponse's JSON); Failed with the
-  reason when none is configured or it fails.
+- Get15118EVCertificate (M01, M02): a household car with an eMAID assigned gets its contract from the home mobility
+  operator (`home_mobility`); any other request is forwarded to the contract certificate provider the user
+  configured (a proxy that takes the request as OCPP's JSON and answers with Get15118EVCertificateResponse's JSON).
+  Failed with the reason when neither answers (with the EXI answer carrying the FAILED_* code, when there is one).
+- A contract the home mobility operator issued is decided by it (it is its own responder), not by OCSP.
 - NotifyEVChargingNeeds: the needs are kept per EVSE for its sensors (requested energy, departure time, maximum
   current and power, SoC) and answered Accepted with a TxProfile within the EV's limits sent within 60 seconds
   (K15.FR.03, K15.FR.07-08, K17), or Rejected when no transaction runs there (K15.FR.04).
@@ -21,6 +23,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -74,6 +77,7 @@ from .protocol.v201.messages import (
     NotifyEVChargingScheduleResponse,
 )
 from .signals import evse_signal
+from .v2g.contract import ContractOutcome
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -92,6 +96,11 @@ NOT_ALLOWED: Final = frozenset(
         AuthorizationStatus.UNKNOWN,
     }
 )
+
+type HomeContract = Callable[[str, Get15118EVCertificateRequest], Awaitable[ContractOutcome | None]]
+"""The home mobility operator's answer for a station's request (None: no car has an eMAID assigned)."""
+type OwnContractStatus = Callable[[AuthorizeRequest], Awaitable[AuthorizeCertificateStatus | None]]
+"""The status of a contract the home mobility operator issued (None: not one of its contracts)."""
 
 type EvScheduleSender = Callable[[str, int, float, ChargingRateUnit], Awaitable[float]]
 """Sends a TxProfile for the EVSE's transaction of at most this limit (EV's maximum); the limit sent."""
@@ -177,8 +186,13 @@ class Iso15118:
         ev_schedule: EvScheduleSender,
         has_transaction: Callable[[str, int], bool],
         needs_changed: EvNeedsListener,
+        home_contract: HomeContract | None = None,
+        own_contract_status: OwnContractStatus | None = None,
     ) -> None:
         """Serve M06, M01/M02 and K15-K17; `ev_schedule` sends the TxProfile for an EV's needs.
+
+        `home_contract` and `own_contract_status` are the home mobility operator's (contracts for the household's
+        cars).
 
         `needs_changed` gives the departure planner what an EV needs; when it takes them (the smart mode), its
         plan is the EV's schedule and `ev_schedule` is not used.
@@ -188,6 +202,8 @@ class Iso15118:
         self._ev_schedule = ev_schedule
         self._has_transaction = has_transaction
         self._needs_changed = needs_changed
+        self._home_contract = home_contract
+        self._own_contract_status = own_contract_status
         self.cache = OcspCache()
         self.needs: dict[tuple[str, int], EvNeeds] = {}
         self.schedules: dict[tuple[str, int], EvChosenSchedule] = {}
@@ -296,8 +312,12 @@ class Iso15118:
         """Authorize with a contract certificate (C07): the certificate status and the eMAID's decision."""
         now = datetime.now(UTC)
         hashes = request.iso15118_certificate_hash_data
-        if hashes:
-            ids: list[CertId] | AuthorizeCertificateStatus = [
+        own = await self._own_contract_status(request) if self._own_contract_status is not None else None
+        ids: list[CertId] | AuthorizeCertificateStatus
+        if own is not None:
+            ids = own
+        elif hashes:
+            ids = [
                 CertId(d.hash_algorithm, d.issuer_name_hash, d.issuer_key_hash, d.serial_number, d.responder_url)
                 for d in hashes
             ]
@@ -320,8 +340,16 @@ class Iso15118:
     async def _get_15118_ev_certificate(
         self, station: Station, request: Get15118EVCertificateRequest
     ) -> Get15118EVCertificateResponse:
+        home = await self._home_contract(station.station_id, request) if self._home_contract is not None else None
+        if home is not None and (home.accepted or self.provider_url is None):
+            exi = base64.b64encode(home.exi_response).decode() if home.exi_response else ""
+            if home.accepted:
+                return Get15118EVCertificateResponse(status=Iso15118EVCertificateStatus.ACCEPTED, exi_response=exi)
+            return _ev_certificate_failed(f"Home mobility operator: {home.reason}", exi)
         if self.provider_url is None:
-            return _ev_certificate_failed("No contract certificate provider is configured")
+            return _ev_certificate_failed(
+                "No contract certificate provider is configured and no car has an eMAID assigned"
+            )
         payload = {"stationId": station.station_id, **request.to_payload()}
         session = async_get_clientsession(self.context.hass)
         try:
@@ -421,9 +449,9 @@ def _result(answer: OcspAnswer) -> str:
     return result
 
 
-def _ev_certificate_failed(reason: str) -> Get15118EVCertificateResponse:
+def _ev_certificate_failed(reason: str, exi_response: str = "") -> Get15118EVCertificateResponse:
     return Get15118EVCertificateResponse(
         status=Iso15118EVCertificateStatus.FAILED,
-        exi_response="",
+        exi_response=exi_response,
         status_info=StatusInfo(reason_code="Unspecified", additional_info=reason[:512]),
     )

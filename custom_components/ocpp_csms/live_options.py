@@ -1,11 +1,11 @@
 """Options applied while running: a changed option reaches the service that uses it, without a reload.
 
 Stations stay connected through a change of policies, heartbeat, tokens, local list, monitoring severity,
-contract provider, the energy manager's site and prices, or entity detail. A changed wss:// port or certificate
-restarts that listener only; a changed ws:// port (reconfigure) moves that listener: stations on it reconnect to the
-new port, everything Home Assistant keeps of them stays. An option this module does not know (or one that cannot be
-applied: a port taken, unusable certificates) falls back to reloading the entry, which then reports the problem as
-setup does.
+contract provider, the household's contracts, the energy manager's site and prices, or entity detail. A changed
+wss:// port or certificate restarts that listener only; a changed ws:// port (reconfigure) moves that listener:
+stations on it reconnect to the new port, everything Home Assistant keeps of them stays. An option this module does
+not know (or one that cannot be applied: a port taken, unusable certificates) falls back to reloading the entry,
+which then reports the problem as setup does.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from .const import (
     CONF_ENERGY,
     CONF_ENTITY_DETAIL,
     CONF_HEARTBEAT_INTERVAL,
+    CONF_HOME_CONTRACTS,
     CONF_KEY_FILE,
     CONF_LOCAL_AUTH_LIST,
     CONF_PORT,
@@ -132,6 +133,10 @@ def _contract_provider(hass: HomeAssistant, data: OcppCsmsRuntimeData, options: 
     data.iso15118.provider_url = options.get(CONF_CONTRACT_PROVIDER_URL) or None
 
 
+def _home_contracts(hass: HomeAssistant, data: OcppCsmsRuntimeData, options: Mapping[str, Any]) -> None:
+    data.home_mobility.contracts = dict(options.get(CONF_HOME_CONTRACTS, {}))
+
+
 #: Options a service takes while running.
 _LIVE: Final[Mapping[str, _Apply]] = {
     CONF_HEARTBEAT_INTERVAL: _heartbeat,
@@ -141,6 +146,7 @@ _LIVE: Final[Mapping[str, _Apply]] = {
     CONF_LOCAL_AUTH_LIST: _local_auth_list,
     CONF_PROBLEM_SEVERITY: _problem_severity,
     CONF_CONTRACT_PROVIDER_URL: _contract_provider,
+    CONF_HOME_CONTRACTS: _home_contracts,
     CONF_ENERGY: _energy,
 }
 

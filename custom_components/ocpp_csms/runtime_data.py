@@ -24,6 +24,7 @@ from .entity_signals import EntitySignals
 from .entity_steps import EntitySteps
 from .file_transfer import FileTransfer
 from .firmware_updates import FirmwareUpdates
+from .home_mobility import HomeMobility
 from .inventory import InventoryReader
 from .iso15118 import Iso15118
 from .local_auth_list import LocalAuthLists
@@ -72,6 +73,8 @@ class OcppCsmsRuntimeData:
     # ---- issue 17: station certificates, ISO 15118, security profile upgrades ----
     certificates: StationCertificates
     iso15118: Iso15118
+    #: The household's Plug & Charge contracts (the home mobility operator)
+    home_mobility: HomeMobility
     upgrade: SecurityUpgrade
     # The energy manager (charging modes, solar surplus, phase switching, load balancing)
     energy: EnergyManagement

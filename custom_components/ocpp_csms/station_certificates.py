@@ -70,6 +70,7 @@ from .protocol.v201.messages import (
 )
 from .signals import station_signal
 from .tls_setup import ensure_ca
+from .v2g.issuers import ensure_mo_issuer
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -308,11 +309,16 @@ class StationCertificates(StationListener):
     # ---- actions: M03, M04, M05 ------------------------------------------------------------------------------
 
     def _own_root(self, use: InstallCertificateUse) -> str:
-        """The integration's own root of this type (PEM): the CSMS CA, or the V2G root. Blocking: an executor."""
+        """The integration's own root of this type (PEM). Blocking: an executor.
+
+        The CSMS CA, the V2G root, or the home mobility operator's MO root (what checks the contracts it issues).
+        """
         if use is InstallCertificateUse.CSMS_ROOT_CERTIFICATE and self.own_ca:
             return ensure_ca(self.certificate_dir)[0].read_text(encoding="utf-8")
-        if use in (InstallCertificateUse.V2G_ROOT_CERTIFICATE, InstallCertificateUse.MO_ROOT_CERTIFICATE):
+        if use is InstallCertificateUse.V2G_ROOT_CERTIFICATE:
             return ensure_v2g_issuer(self.certificate_dir)[1].decode()
+        if use is InstallCertificateUse.MO_ROOT_CERTIFICATE:
+            return ensure_mo_issuer(self.certificate_dir)[1].decode()
         raise user_error("certificate_required", certificate_type=use.value)
 
     async def async_install(self, station_id: str, use: InstallCertificateUse, pem: str | None = None) -> str:

@@ -249,6 +249,15 @@ def hash_data(
     return HashData(algorithm, name_hash, key_hash, format(cert.serial_number, "x"))
 
 
+def issuer_hashes(issuer: x509.Certificate, algorithm: HashAlgorithm) -> tuple[str, str]:
+    """(issuerNameHash, issuerKeyHash) of the certificates `issuer` signs: what their CertificateHashData names."""
+    name = algorithm.value.lower()
+    return (
+        hashlib.new(name, issuer.subject.public_bytes()).hexdigest(),
+        hashlib.new(name, _public_key_bits(issuer.public_key())).hexdigest(),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class CertificateSummary:
     """What the integration knows of a certificate it gave a station: for diagnostics and the expiry sensor."""

@@ -43,9 +43,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from ..csms.certificate_authority import Issuer
+from ..csms.certificate_authority import Issuer, issuer_hashes, split_chain
 from ..csms.certificates import DEFAULT_ORGANIZATION, issue_leaf
-from ..protocol.v201.enums import CertificateAction
+from ..protocol.v201.datatypes import OCSPRequestData
+from ..protocol.v201.enums import AuthorizeCertificateStatus, CertificateAction
 from .exi import ExiError
 from .issuers import CpsSigner, ensure_cps_signer, ensure_mo_issuer
 from .keytransport import encrypt_private_key
@@ -98,11 +99,14 @@ class HomeMobilityOperator:
 
     mo_issuer: Issuer
     cps: CpsSigner
+    #: The MO root above the MO sub-CA (PEM): what a station installs as MORootCertificate.
+    mo_root: bytes = b""
 
     @classmethod
     def ensure(cls, directory: Path, organization: str = DEFAULT_ORGANIZATION) -> HomeMobilityOperator:
         """The operator whose CAs are kept in `directory` (made when missing). Key generation and file I/O."""
-        return cls(ensure_mo_issuer(directory, organization)[0], ensure_cps_signer(directory, organization))
+        mo_issuer, mo_root = ensure_mo_issuer(directory, organization)
+        return cls(mo_issuer, ensure_cps_signer(directory, organization), mo_root)
 
 
 class _RefusedError(Exception):
@@ -293,3 +297,44 @@ def issue_contract(
     if len(exi) > MAX_EXI_RESPONSE:  # pragma: no cover - the certificates the operator makes are far smaller
         return ContractOutcome(False, None, "the answer is longer than exiResponse allows", pcid, emaid)
     return ContractOutcome(True, exi, None, pcid, emaid, ResponseCode.OK, listed)
+
+
+def contract_status(
+    mo_sub_ca: x509.Certificate,
+    emaid: str,
+    *,
+    hash_data: list[OCSPRequestData] | None,
+    chain_pem: str | None,
+    assigned: bool,
+    now: datetime | None = None,
+) -> AuthorizeCertificateStatus | None:
+    """The status of a contract this operator issued (C07), None when it is not one of its contracts.
+
+    The operator is its own OCSP responder: its contracts carry no responder URL, and their status is the user's
+    assignment. A contract whose eMAID is still assigned to a car is good (Accepted); one whose eMAID is no longer
+    assigned is revoked (CertificateRevoked). Given as `hash_data` (C07.FR.02), a contract is the operator's when an
+    entry names the MO sub-CA as issuer; given as a PEM chain (C07.FR.06), when its leaf is signed by the MO sub-CA,
+    and it must then be in its validity (CertificateExpired, C07.FR.15) and name the eMAID (CertChainError).
+    """
+    if hash_data:
+        ours = any(
+            (entry.issuer_name_hash.lower(), entry.issuer_key_hash.lower())
+            == issuer_hashes(mo_sub_ca, entry.hash_algorithm)
+            for entry in hash_data
+        )
+        if not ours:
+            return None
+    elif chain_pem:
+        try:
+            leaf = split_chain(chain_pem)[0]
+            leaf.verify_directly_issued_by(mo_sub_ca)
+        except ValueError, TypeError, InvalidSignature:
+            return None
+        now = now or datetime.now(UTC)
+        if not leaf.not_valid_before_utc <= now <= leaf.not_valid_after_utc:
+            return AuthorizeCertificateStatus.CERTIFICATE_EXPIRED
+        if (_common_name(leaf) or "").casefold() != emaid.casefold():
+            return AuthorizeCertificateStatus.CERT_CHAIN_ERROR
+    else:
+        return None
+    return AuthorizeCertificateStatus.ACCEPTED if assigned else AuthorizeCertificateStatus.CERTIFICATE_REVOKED
