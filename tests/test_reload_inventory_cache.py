@@ -129,3 +129,28 @@ async def test_a_removed_entry_leaves_nothing_kept(
     assert entry.entry_id not in hass.data[InventoryCache.KEY]
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=INVENTORY_CACHE_TTL + 1))
     await hass.async_block_till_done()
+
+
+async def test_nothing_is_kept_past_home_assistants_stop(
+    hass: HomeAssistant, setup_integration: SetupIntegration, hass_storage: dict[str, Any]
+) -> None:
+    """Kept models go when Home Assistant stops; an unload while it stops keeps none (no setup follows)."""
+    from homeassistant.const import EVENT_HOMEASSISTANT_STOP  # noqa: PLC0415
+    from homeassistant.core import CoreState  # noqa: PLC0415
+
+    _stored_inventory(hass_storage, "CP-1", "60")
+    entry = await setup_integration(stations=[trusted_station("CP-1")])
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    assert entry.entry_id in hass.data[InventoryCache.KEY]
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
+    await hass.async_block_till_done()
+    assert entry.entry_id not in hass.data[InventoryCache.KEY]
+
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    hass.set_state(CoreState.stopping)
+    try:
+        assert await hass.config_entries.async_unload(entry.entry_id)
+    finally:
+        hass.set_state(CoreState.running)
+    assert entry.entry_id not in hass.data[InventoryCache.KEY]
