@@ -299,6 +299,7 @@ class BenchHome:
         blip: bool = False,
         profile: str | None = None,
         trace: str | None = None,
+        objects: str | None = None,
     ) -> dict[str, Any]:
         """The probe's report (lags since the last reset, connected stations).
 
@@ -307,7 +308,9 @@ class BenchHome:
         """
         assert self.session is not None
         params = {name: "1" for name, wanted in (("reset", reset), ("trim", trim), ("blip", blip)) if wanted}
-        params |= {name: value for name, value in (("profile", profile), ("tracemalloc", trace)) if value}
+        params |= {
+            name: value for name, value in (("profile", profile), ("tracemalloc", trace), ("objects", objects)) if value
+        }
         async with self.session.get(
             f"{self.demo.base}/api/bench_probe",
             params=params,
