@@ -462,3 +462,20 @@ async def test_password_cache_and_throttle_outlive_a_reload(
     assert entry.runtime_data.listeners[0].verifier is verifier
     stored = entry.runtime_data.registry.get("CP-1").password_hash  # type: ignore[union-attr]
     assert verifier.check_cached("CP-1", STATION_PASSWORD, stored)
+
+
+async def test_a_connection_keeps_no_handshake_headers(
+    hass: HomeAssistant, setup_integration: SetupIntegration
+) -> None:
+    """Once admitted, a connection drops its handshake's headers (memory per station, issue 19); the path stays."""
+    entry = await setup_integration(stations=[trusted_station("CP-1")])
+    listener = entry.runtime_data.listeners[0]
+    async with station_connection(ws_url(entry), "CP-1", password=STATION_PASSWORD) as station:
+        assert (await station.boot()).status == "Accepted"
+        assert listener._server is not None
+        (websocket,) = listener._server.connections
+        assert websocket.request is not None
+        assert websocket.response is not None
+        assert websocket.request.path.endswith("/CP-1")
+        assert not websocket.request.headers
+        assert not websocket.response.headers

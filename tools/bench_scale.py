@@ -98,10 +98,13 @@ class Result:
     marginal_kb: float | None = None
     reconnect_s: float | None = None
     reconnect_lag_p99: float = math.nan
+    #: Full (generation 2) garbage collections while reconnecting after the reload: their pauses, ms.
+    reconnect_full_gcs: list[float] | None = None
     storm_s: float | None = None
     storm_lag_p50: float = math.nan
     storm_lag_p99: float = math.nan
     storm_lag_max: float = math.nan
+    storm_full_gcs: list[float] | None = None
     messages_per_s: float = 0.0
     settle_s: float | None = None
     entities: int | None = None
@@ -296,6 +299,7 @@ class BenchHome:
         blip: bool = False,
         profile: str | None = None,
         trace: str | None = None,
+        objects: str | None = None,
     ) -> dict[str, Any]:
         """The probe's report (lags since the last reset, connected stations).
 
@@ -304,7 +308,9 @@ class BenchHome:
         """
         assert self.session is not None
         params = {name: "1" for name, wanted in (("reset", reset), ("trim", trim), ("blip", blip)) if wanted}
-        params |= {name: value for name, value in (("profile", profile), ("tracemalloc", trace)) if value}
+        params |= {
+            name: value for name, value in (("profile", profile), ("tracemalloc", trace), ("objects", objects)) if value
+        }
         async with self.session.get(
             f"{self.demo.base}/api/bench_probe",
             params=params,
@@ -481,6 +487,7 @@ async def run_count(base: Path, count: int, args: argparse.Namespace, baseline: 
         print(f"  {count}: settled after {result.settle_s:.0f} s; measuring {args.duration:.0f} s", flush=True)
         if args.tracemalloc:
             print(f"  {count}: {(await home.probe(trace='memory'))['tracemalloc']}", flush=True)
+            print(f"  {count}: {(await home.probe(objects='objects'))['objects']}", flush=True)
         lags, cpu = await measure_window(home, args.duration)
         result.lag_p50, result.lag_p99 = percentile(lags, 0.5), percentile(lags, 0.99)
         result.lag_max = max(lags, default=math.nan)
@@ -500,7 +507,9 @@ async def run_count(base: Path, count: int, args: argparse.Namespace, baseline: 
         if args.profile:
             print(f"  {count}: {(await home.probe(profile='reload'))['profile']}", flush=True)
         result.reconnect_s = None if back is None else time.monotonic() - started
-        result.reconnect_lag_p99 = percentile((await home.probe(reset=True))["lags_ms"], 0.99)
+        window = await home.probe(reset=True)
+        result.reconnect_lag_p99 = percentile(window["lags_ms"], 0.99)
+        result.reconnect_full_gcs = window["full_gcs_ms"]
         return result
     finally:
         await simulators.stop()
@@ -518,7 +527,9 @@ async def storm(home: BenchHome, count: int, result: Result, *, profile: bool = 
     result.storm_s = None if back is None else time.monotonic() - started
     if profile:
         print(f"  {count}: {(await home.probe(profile='storm'))['profile']}", flush=True)
-    lags = (await home.probe(reset=True))["lags_ms"]
+    window = await home.probe(reset=True)
+    lags = window["lags_ms"]
+    result.storm_full_gcs = window["full_gcs_ms"]
     result.storm_lag_p50, result.storm_lag_p99 = percentile(lags, 0.5), percentile(lags, 0.99)
     result.storm_lag_max = max(lags, default=math.nan)
 
@@ -528,6 +539,13 @@ def fmt(value: float | None, digits: int = 1) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
     return f"{value:.{digits}f}"
+
+
+def gc_pauses(pauses: list[float] | None) -> str:
+    """How many full garbage collections, and the longest pause ('-' when unknown)."""
+    if pauses is None:
+        return "-"
+    return f"{len(pauses)}, {max(pauses, default=0.0):.0f}"
 
 
 def report(results: list[Result], args: argparse.Namespace, fd_limit: int, elapsed: float) -> str:
@@ -573,11 +591,14 @@ def report(results: list[Result], args: argparse.Namespace, fd_limit: int, elaps
     retained_met = "yes" if (largest.kb_retained_per_station or math.inf) < TARGET_KB_PER_STATION else "no"
     lines += [
         "",
-        "| stations | storm: all back after a blip (s) | lag p50 during the storm (ms) | p99 (ms) | max (ms) |",
-        "|---:|---:|---:|---:|---:|",
+        (
+            "| stations | storm: all back after a blip (s) | lag p50 during the storm (ms) | p99 (ms) | max (ms) "
+            "| full GCs during the storm (n, longest ms) | full GCs reconnecting after the reload (n, longest ms) |"
+        ),
+        "|---:|---:|---:|---:|---:|---:|---:|",
         *(
             f"| {r.stations} | {fmt(r.storm_s)} | {fmt(r.storm_lag_p50)} | {fmt(r.storm_lag_p99)} "
-            f"| {fmt(r.storm_lag_max)} |"
+            f"| {fmt(r.storm_lag_max)} | {gc_pauses(r.storm_full_gcs)} | {gc_pauses(r.reconnect_full_gcs)} |"
             for r in results
             if r.stations
         ),

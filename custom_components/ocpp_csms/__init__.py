@@ -7,7 +7,6 @@ data that entities and actions use.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from functools import partial
 import logging
@@ -64,7 +63,7 @@ from .station.id_tokens import UnknownTokenPolicy
 from .station_certificates import StationCertificates, async_load_certificates
 from .station_commands import StationCommands
 from .station_requests import StationRequests
-from .station_runtime import StationRuntimes, async_remove_station_stores
+from .station_runtime import InventoryCache, StationRuntimes, async_remove_station_stores
 from .station_trust import StationTrust, async_load_registry, is_ignored, registry_store
 from .tls_setup import remove_generated_certificates
 from .v2g.issuers import GENERATED_FILES as HOME_MOBILITY_FILES
@@ -115,7 +114,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> 
         is_blocked=partial(is_ignored, hass),
     )
     runtimes = StationRuntimes(hass)
-    await asyncio.gather(*(runtimes.async_get(record.station_id) for record in central.registry))
+    await runtimes.async_load_all(
+        (record.station_id for record in central.registry), InventoryCache.take(hass, entry.entry_id)
+    )
     context = StationContext(
         hass=hass,
         entry_id=entry.entry_id,
@@ -405,6 +406,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) ->
     await data.local_lists.async_save_now()
     await data.reservations.async_save_now()
     await data.runtimes.async_save_now()
+    InventoryCache.keep(hass, entry.entry_id, data.runtimes.values())
     await data.firmware.async_save_now()
     await data.certificates.async_save_now()
     await data.energy.async_save_now()
@@ -419,6 +421,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: OcppCsmsConfigEntry) ->
     stations' local lists hold, the reservations, the energy manager's settings and the generated certificates are
     deleted: added again, the integration trusts no station it knew before.
     """
+    InventoryCache.discard(hass, entry.entry_id)
     store = registry_store(hass)
     for record in await async_load_registry(store):
         await async_remove_station_stores(hass, record.station_id)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
+from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
+from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.storage import Store
 from homeassistant.util import slugify
+from homeassistant.util.hass_dict import HassKey
 
 from .charging.habits import ChargingHabits
 from .const import DOMAIN
@@ -22,6 +25,8 @@ STORAGE_VERSION = 1
 #: Sessions change with every meter value: their writes are coalesced over this many seconds.
 SESSION_SAVE_DELAY = 30.0
 INVENTORY_SAVE_DELAY = 1.0
+#: How long the device models an unloaded entry leaves behind are kept for its next setup (an entry reload).
+INVENTORY_CACHE_TTL = 300.0
 
 
 def _store_key(kind: str, station_id: str) -> str:
@@ -35,6 +40,7 @@ def _store(hass: HomeAssistant, kind: str, station_id: str) -> Store[dict[str, A
 
 async def async_remove_station_stores(hass: HomeAssistant, station_id: str) -> None:
     """Delete what was stored of a station (its inventory and sessions), loaded or not."""
+    InventoryCache.drop_station(hass, station_id)
     for kind in ("inventory", "sessions"):
         await _store(hass, kind, station_id).async_remove()
 
@@ -84,12 +90,22 @@ class StationRuntime:
         self.workarounds[kind] += 1
 
     @classmethod
-    async def async_load(cls, hass: HomeAssistant, station_id: str) -> StationRuntime:
-        """Read what was stored of the station (nothing, for a new one)."""
+    async def async_load(
+        cls, hass: HomeAssistant, station_id: str, kept: tuple[DeviceModel, str | None] | None = None
+    ) -> StationRuntime:
+        """Read what was stored of the station (nothing, for a new one).
+
+        `kept`: the inventory as the entry's last unload saved it (device model, firmware), taken instead of
+        reading and parsing the store again.
+        """
         inventory_store = _store(hass, "inventory", station_id)
         session_store = _store(hass, "sessions", station_id)
         runtime = cls(station_id, inventory_store, session_store)
-        if inventory := await inventory_store.async_load():
+        if kept is not None:
+            runtime.device_model, runtime.inventory_firmware = kept
+            runtime.has_inventory = True
+            runtime._stored_inventory = runtime._inventory_state()
+        elif inventory := await inventory_store.async_load():
             runtime.device_model = DeviceModel.from_dict(inventory["device_model"])
             runtime.inventory_firmware = inventory.get("firmware")
             runtime.has_inventory = True
@@ -141,6 +157,10 @@ class StationRuntime:
     def _inventory_state(self) -> tuple[DeviceModel, int, str | None]:
         return self.device_model, self.device_model.revision, self.inventory_firmware
 
+    def stored_inventory(self) -> tuple[DeviceModel, int, str | None] | None:
+        """The inventory exactly as stored (model, its revision then, firmware); None if it changed since."""
+        return self._stored_inventory if self.has_inventory and self._inventory_unchanged() else None
+
     def _inventory_unchanged(self) -> bool:
         stored = self._stored_inventory
         return (
@@ -162,8 +182,94 @@ class StationRuntime:
 
     async def async_remove(self) -> None:
         """Delete what was stored (the station was forgotten)."""
+        InventoryCache.drop_station(self.inventory_store.hass, self.station_id)
         await self.inventory_store.async_remove()
         await self.session_store.async_remove()
+
+
+class InventoryCache:
+    """The device models an unloaded config entry saved, kept for its next setup (issue 19: an entry reload).
+
+    Parsing a thousand stations' inventories again allocates millions of objects, and the garbage collector's
+    full collections they set off stall the event loop for most of a second each. The unload keeps each saved
+    model (immutable from then on: its connections are closed) with the revision it was saved at; the next setup
+    takes it instead of reading the store. A model is served only as it was saved: a model changed after its
+    save, a station whose stores were deleted (forgotten, or the entry removed), and everything after
+    INVENTORY_CACHE_TTL seconds or once a setup took what it wanted, are read from storage again.
+    """
+
+    KEY: Final[HassKey[dict[str, InventoryCache]]] = HassKey(f"{DOMAIN}_inventory_cache")
+
+    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
+        """Empty; dropped after INVENTORY_CACHE_TTL seconds, or when Home Assistant stops."""
+        self._hass = hass
+        self._entry_id = entry_id
+        self.kept: dict[str, tuple[DeviceModel, int, str | None]] = {}
+        self._cancel_expiry: CALLBACK_TYPE = async_call_later(hass, INVENTORY_CACHE_TTL, self._expired)
+        self._cancel_stop: CALLBACK_TYPE = hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, self._stopping)
+
+    @classmethod
+    @callback
+    def keep(cls, hass: HomeAssistant, entry_id: str, runtimes: Iterable[StationRuntime]) -> None:
+        """Keep the inventories of an unloading entry's stations as they were just saved."""
+        cls.discard(hass, entry_id)
+        if hass.is_stopping:
+            return  # no setup follows
+        cache = cls(hass, entry_id)
+        for runtime in runtimes:
+            if (stored := runtime.stored_inventory()) is not None:
+                cache.kept[runtime.station_id] = stored
+        hass.data.setdefault(cls.KEY, {})[entry_id] = cache
+
+    @classmethod
+    @callback
+    def take(cls, hass: HomeAssistant, entry_id: str) -> dict[str, tuple[DeviceModel, str | None]]:
+        """What the entry's last unload kept, by station, unchanged since; the cache is gone afterwards."""
+        cache = hass.data.get(cls.KEY, {}).get(entry_id)
+        if cache is None:
+            return {}
+        cache.drop()
+        return {
+            station_id: (model, firmware)
+            for station_id, (model, revision, firmware) in cache.kept.items()
+            if model.revision == revision
+        }
+
+    @classmethod
+    @callback
+    def discard(cls, hass: HomeAssistant, entry_id: str) -> None:
+        """Drop what an entry's unload kept (the entry is removed)."""
+        if (cache := hass.data.get(cls.KEY, {}).get(entry_id)) is not None:
+            cache.drop()
+
+    @classmethod
+    @callback
+    def drop_station(cls, hass: HomeAssistant, station_id: str) -> None:
+        """A station's stores are deleted: no entry serves its kept inventory."""
+        for cache in hass.data.get(cls.KEY, {}).values():
+            cache.kept.pop(station_id, None)
+
+    @callback
+    def drop(self) -> None:
+        """No longer kept: out of hass.data, the timer and the stop listener cancelled."""
+        self._cancel_expiry()
+        self._cancel_stop()
+        if self._hass.data.get(self.KEY, {}).get(self._entry_id) is self:
+            del self._hass.data[self.KEY][self._entry_id]
+
+    @callback
+    def _expired(self, _now: Any) -> None:
+        self._cancel_expiry = _nothing  # fired
+        self.drop()
+
+    @callback
+    def _stopping(self, _event: Event) -> None:
+        self._cancel_stop = _nothing  # fired
+        self.drop()
+
+
+def _nothing() -> None:
+    """What cancels a timer or listener that has fired."""
 
 
 class StationRuntimes:
@@ -191,8 +297,12 @@ class StationRuntimes:
         """Every loaded runtime."""
         return list(self._runtimes.values())
 
-    async def async_get(self, station_id: str) -> StationRuntime:
-        """The station's runtime, read from storage the first time."""
+    async def async_load_all(self, station_ids: Iterable[str], kept: dict[str, tuple[DeviceModel, str | None]]) -> None:
+        """Load the stations' runtimes (at setup); `kept`: inventories the entry's last unload kept, by station."""
+        await asyncio.gather(*(self.async_get(station_id, kept.get(station_id)) for station_id in station_ids))
+
+    async def async_get(self, station_id: str, kept: tuple[DeviceModel, str | None] | None = None) -> StationRuntime:
+        """The station's runtime, read from storage the first time (`kept`: its inventory, already read)."""
         if (runtime := self._runtimes.get(station_id)) is not None:
             return runtime
         if (loading := self._loading.get(station_id)) is not None:
@@ -200,7 +310,7 @@ class StationRuntimes:
         loading = self._hass.loop.create_future()
         self._loading[station_id] = loading
         try:
-            runtime = await StationRuntime.async_load(self._hass, station_id)
+            runtime = await StationRuntime.async_load(self._hass, station_id, kept)
         except BaseException as err:
             loading.set_exception(err)
             loading.exception()  # retrieved: the error is raised to this caller

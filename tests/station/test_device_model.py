@@ -531,11 +531,16 @@ def test_identical_variable_sets_share_keys_and_name_index_until_one_changes() -
     assert third._keys is fourth._keys  # assembled ones: in the order reported
     assert [key for key, _ in first.find_all("EVSE", "Power")] == [key for key, _ in second.find_all("evse", "power")]
     assert first._by_name is second._by_name
+    assert first._infos._positions is second._infos._positions  # each holds a list of its infos alone
+    assert third._infos._positions is fourth._infos._positions
 
-    # A new variable in one model: its own keys and index; the others keep theirs.
+    # A new variable in one model: its own keys, positions and index; the others keep theirs.
     extra = VariableKey("EVSE", "Power", evse_id=3)
     assert first.put(extra, VariableInfo({ACTUAL: AttributeInfo(value="0")}))
     assert first._keys is not second._keys
+    assert first._infos._positions is not second._infos._positions
+    assert first[extra].value == "0"
+    assert dict(first.items()) == {**dict(second.items()), extra: first[extra]}
     assert len(first) == len(second) + 1
     assert extra in first
     assert extra not in second

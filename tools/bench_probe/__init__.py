@@ -10,7 +10,9 @@ connection at once (a network blip: the stations reconnect together, a storm).
 For finding what costs (`scripts/bench scale --profile`): `?profile=start` starts cProfile on the event loop's
 thread and `?profile=NAME` stops it and writes `NAME.prof` and a `NAME.txt` summary into the config dir, with the
 event loop's callbacks over 20 ms meanwhile. `?tracemalloc=start` starts tracing allocations and
-`?tracemalloc=NAME` writes `NAME.txt`: the top allocations by file and line, and by file.
+`?tracemalloc=NAME` writes `NAME.txt`: the top allocations by file and line, and by file; `?objects=NAME` writes
+`NAME.txt`: the objects the garbage collector tracks, by type (a full collection walks each of them). Every report
+carries the full garbage collections' pauses since the last reset (`full_gcs_ms`).
 """
 
 from __future__ import annotations
@@ -98,8 +100,10 @@ class ProbeView(HomeAssistantView):
                 for runtime in entry.runtime_data.runtimes.values()
             ),
         }
+        body["full_gcs_ms"] = [round(ms, 1) for generation, ms in GC_PAUSES if generation == 2]
         if request.query.get("reset"):
             self.probe.lags = []
+            GC_PAUSES.clear()
         if request.query.get("trim"):
             body["trimmed"] = release_free_memory()
         if request.query.get("blip"):
@@ -108,6 +112,8 @@ class ProbeView(HomeAssistantView):
             body["profile"] = self.profiling(hass, name)
         if name := request.query.get("tracemalloc"):
             body["tracemalloc"] = trace_memory(hass, name)
+        if name := request.query.get("objects"):
+            body["objects"] = count_objects(hass, name)
         return self.json(body)
 
     profiler: cProfile.Profile | None = None
@@ -118,7 +124,6 @@ class ProbeView(HomeAssistantView):
             self.profiler = cProfile.Profile()
             SLOW.clear()
             GC_PAUSES.clear()
-            gc.callbacks.append(_gc_timer)
             asyncio.events.Handle._run = _timed_run  # type: ignore[method-assign]  # noqa: SLF001
             self.profiler.enable()
             return "started"
@@ -126,7 +131,6 @@ class ProbeView(HomeAssistantView):
             return "not started"
         self.profiler.disable()
         asyncio.events.Handle._run = _HANDLE_RUN  # type: ignore[method-assign]  # noqa: SLF001
-        gc.callbacks.remove(_gc_timer)
         path = Path(hass.config.config_dir) / f"{name}.prof"
         self.profiler.dump_stats(path)
         text = io.StringIO()
@@ -152,7 +156,7 @@ SLOW_CALLBACK: Final = 0.02
 _HANDLE_RUN = asyncio.events.Handle._run  # noqa: SLF001
 
 
-#: The cyclic garbage collector's pauses while profiling: (generation, ms).
+#: The cyclic garbage collector's pauses since the last reset (or profile start): (generation, ms).
 GC_PAUSES: list[tuple[int, float]] = []
 _gc_started = 0.0
 
@@ -207,6 +211,22 @@ def trace_memory(hass: HomeAssistant, name: str) -> str:
     return str(path)
 
 
+def count_objects(hass: HomeAssistant, name: str) -> str:
+    """Write NAME.txt: the objects the garbage collector tracks (what a full collection walks), by type."""
+    gc.collect()
+    counts: dict[str, int] = {}
+    for item in gc.get_objects():
+        kind = type(item)
+        label = f"{kind.__module__}.{kind.__qualname__}"
+        counts[label] = counts.get(label, 0) + 1
+    total = sum(counts.values())
+    lines = [f"## objects tracked by the garbage collector: {total}", ""]
+    lines.extend(f"{count:10d} {label}" for label, count in sorted(counts.items(), key=lambda item: -item[1])[:150])
+    path = Path(hass.config.config_dir) / f"{name}.txt"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return f"{total} objects tracked; {path}"
+
+
 def drop_connections(hass: HomeAssistant) -> int:
     """A network blip: every station's connection is dropped at once (the listener keeps listening)."""
     dropped = 0
@@ -238,11 +258,13 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Start the probe and its view."""
     probe = LagProbe(hass.loop)
     probe.start()
+    gc.callbacks.append(_gc_timer)  # a few clock reads per collection: always on
     hass.http.register_view(ProbeView(probe))
 
     @callback
     def stop(_event: Event) -> None:
         probe.stop()
+        gc.callbacks.remove(_gc_timer)
 
     hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, stop)
     return True

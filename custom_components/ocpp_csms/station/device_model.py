@@ -326,6 +326,57 @@ def _shared[T](identity: Hashable, value: T) -> T:
     return value
 
 
+class _InfoTable:
+    """slug → VariableInfo: a list of the infos, and the slugs' positions in it, shared by identical models.
+
+    A dict per station of a thousand-station fleet would hold 179 slugs and hashes of its own (6.4 kB); the
+    positions depend on the set of variables alone, so the stations share them and each keeps a list (1.5 kB).
+    Variables are never removed: positions follow insertion order. A shared positions dict is copied before a new
+    slug is added.
+    """
+
+    __slots__ = ("_positions", "_positions_shared", "_values")
+
+    def __init__(self) -> None:
+        self._positions: dict[str, int] = {}
+        self._positions_shared = False
+        self._values: list[VariableInfo] = []
+
+    def get(self, slug: str) -> VariableInfo | None:
+        position = self._positions.get(slug)
+        return self._values[position] if position is not None else None
+
+    def __getitem__(self, slug: str) -> VariableInfo:
+        return self._values[self._positions[slug]]
+
+    def __setitem__(self, slug: str, info: VariableInfo) -> None:
+        position = self._positions.get(slug)
+        if position is not None:
+            self._values[position] = info
+            return
+        if self._positions_shared:
+            self._positions = dict(self._positions)
+            self._positions_shared = False
+        self._positions[slug] = len(self._values)
+        self._values.append(info)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __contains__(self, slug: str) -> bool:
+        return slug in self._positions
+
+    def items(self) -> Iterator[tuple[str, VariableInfo]]:
+        return zip(self._positions, self._values, strict=True)
+
+    def compact(self) -> None:
+        """Share the positions with every model holding the same slugs; the list without spare room."""
+        if not self._positions_shared:
+            self._positions = _shared(("positions", *self._positions), self._positions)
+            self._positions_shared = True
+            self._values = list(self._values)
+
+
 def _name_key(component: str, variable: str) -> tuple[str, str]:
     return component.lower(), variable.lower()
 
@@ -336,15 +387,15 @@ class DeviceModel(Mapping[VariableKey, VariableInfo]):
     Every operation is O(1) in the size of the model, or O(size of its argument), except the first `find_all`
     after new variables arrived, which indexes the names once.
 
-    Memory: a station holds its own infos (one dict entry per variable, the infos themselves shared with identical
-    ones of other stations); the keys and the name index depend on the set of variables alone and are shared by
-    every model with the same set once `compact()` ran (a fleet of one model holds them once). A shared keys dict
-    is copied before it is changed.
+    Memory: a station holds its own list of infos (the infos themselves shared with identical ones of other
+    stations); the keys, the infos' positions and the name index depend on the set of variables alone and are
+    shared by every model with the same set once `compact()` ran (a fleet of one model holds them once). A shared
+    dict is copied before it is changed.
     """
 
     def __init__(self, variables: Mapping[VariableKey, VariableInfo] | None = None) -> None:
         """An empty model, or one holding the given variables."""
-        self._infos: dict[str, VariableInfo] = {}
+        self._infos = _InfoTable()
         self._keys: dict[str, VariableKey] = {}
         self._keys_shared = False
         # (component, variable) in lowercase → slugs of every instance/EVSE/connector of it, in insertion order;
@@ -407,7 +458,8 @@ class DeviceModel(Mapping[VariableKey, VariableInfo]):
         return True
 
     def compact(self) -> None:
-        """Share the keys (and name index) with every other compacted model holding the same variables."""
+        """Share the keys, name index and positions with every other compacted model holding the same variables."""
+        self._infos.compact()
         if not self._keys_shared:
             self._keys = _shared(("keys", *self._keys.values()), self._keys)
             self._keys_shared = True
