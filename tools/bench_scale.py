@@ -16,7 +16,11 @@ connect to it over loopback. Measured in the Home Assistant process:
 - storm: every station's connection is dropped at once (the probe's network blip; the simulators reconnect
   with their OCPP back-off, 5-15 s); the time until all are back, and the event-loop lag meanwhile;
 - reconnection: the config entry is reloaded through the REST API (the listener stops, every connection drops,
-  the listener starts again); the time until every station's connectivity sensor is on again.
+  the listener starts again); the time until every station's connectivity sensor is on again;
+- restart (`--no-restart` to skip): Home Assistant itself is stopped and started again on the same config dir
+  while the stations keep running; the time from its API being up until every station is connected, the lag
+  meanwhile, and the retained memory per station once settled: the steady state of a fleet, whose device models
+  then come from storage rather than from a first-connection burst of reports.
 
 The figures are printed next to the previous run's, kept in `.bench/scale-last.json` (not versioned).
 
@@ -100,6 +104,12 @@ class Result:
     reconnect_lag_p99: float = math.nan
     #: Full (generation 2) garbage collections while reconnecting after the reload: their pauses, ms.
     reconnect_full_gcs: list[float] | None = None
+    #: After Home Assistant itself restarted (a clean stop; the stations' inventories then come from storage):
+    #: seconds from its API being up until every station is connected, the lag meanwhile, and the memory once
+    #: settled (the steady state of a fleet: no first-connection report burst).
+    restart_s: float | None = None
+    restart_lag_p99: float = math.nan
+    restart_kb_retained_per_station: float | None = None
     storm_s: float | None = None
     storm_lag_p50: float = math.nan
     storm_lag_p99: float = math.nan
@@ -108,6 +118,8 @@ class Result:
     messages_per_s: float = 0.0
     settle_s: float | None = None
     entities: int | None = None
+    #: --tracemalloc: memory traced from the first connection until settled, per station, by owner (KiB).
+    traced_by_owner: dict[str, float] | None = None
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -130,6 +142,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default="essential",
         help="the integration's entity detail option (essential): with full, Home Assistant's limit of 10,000 "
         "enabled entities per config entry is reached near 100 stations, and further stations get no entities",
+    )
+    parser.add_argument(
+        "--restart",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="after the reload, restart Home Assistant itself: stations back, lag, memory settled (on)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary config dirs (logs) for inspection")
     parser.add_argument(
@@ -351,6 +369,21 @@ class BenchHome:
                 return elapsed, int(report["entities"])
             await asyncio.sleep(5)
 
+    async def restart(self) -> None:
+        """Stop Home Assistant gracefully and start it again on the same config dir (the token stays valid)."""
+        if self.session is not None:
+            await self.session.close()
+        await self.demo.stop()
+        await self.demo.start_home_assistant("--skip-pip")
+        self.session = aiohttp.ClientSession()
+        await self.demo.wait_until_up(self.session)
+        for _ in range(600):  # the API answers before every integration, the probe among them, is set up
+            with contextlib.suppress(aiohttp.ClientResponseError):
+                await self.probe(reset=True)
+                return
+            await asyncio.sleep(0.1)
+        raise SystemExit(f"the bench probe did not come up after the restart; see {self.config_dir}")
+
     async def reload(self) -> None:
         """Reload the config entry through the REST API (the listener restarts, connections drop)."""
         await self.post(f"{self.demo.base}/api/config/config_entries/entry/{self.entry_id}/reload", {})
@@ -486,7 +519,9 @@ async def run_count(base: Path, count: int, args: argparse.Namespace, baseline: 
         result.settle_s, result.entities = await home.settle(args.settle, count)
         print(f"  {count}: settled after {result.settle_s:.0f} s; measuring {args.duration:.0f} s", flush=True)
         if args.tracemalloc:
-            print(f"  {count}: {(await home.probe(trace='memory'))['tracemalloc']}", flush=True)
+            memory_report = (await home.probe(trace="memory"))["tracemalloc"]
+            print(f"  {count}: {memory_report}", flush=True)
+            result.traced_by_owner = traced_by_owner(Path(memory_report), count)
             print(f"  {count}: {(await home.probe(objects='objects'))['objects']}", flush=True)
         lags, cpu = await measure_window(home, args.duration)
         result.lag_p50, result.lag_p99 = percentile(lags, 0.5), percentile(lags, 0.99)
@@ -499,21 +534,43 @@ async def run_count(base: Path, count: int, args: argparse.Namespace, baseline: 
         result.messages_per_s = count / args.meter_interval + count / args.heartbeat
         print(f"  {count}: network blip: every connection dropped at once (a reconnection storm)", flush=True)
         await storm(home, count, result, profile=args.profile)
-        print(f"  {count}: reloading the config entry (listener restart)", flush=True)
-        await home.probe(reset=True, profile="start" if args.profile else None)
-        started = time.monotonic()
-        await home.reload()
-        back = await home.wait_connected(count, within=300)
-        if args.profile:
-            print(f"  {count}: {(await home.probe(profile='reload'))['profile']}", flush=True)
-        result.reconnect_s = None if back is None else time.monotonic() - started
-        window = await home.probe(reset=True)
-        result.reconnect_lag_p99 = percentile(window["lags_ms"], 0.99)
-        result.reconnect_full_gcs = window["full_gcs_ms"]
+        await reload(home, count, result, profile=args.profile)
+        if args.restart:
+            await restart(home, count, result, args.settle, baseline)
         return result
     finally:
         await simulators.stop()
         await home.stop()
+
+
+async def reload(home: BenchHome, count: int, result: Result, *, profile: bool = False) -> None:
+    """Reload the config entry: the time until every station is back, the lag and full collections meanwhile."""
+    print(f"  {count}: reloading the config entry (listener restart)", flush=True)
+    await home.probe(reset=True, profile="start" if profile else None)
+    started = time.monotonic()
+    await home.reload()
+    back = await home.wait_connected(count, within=300)
+    if profile:
+        print(f"  {count}: {(await home.probe(profile='reload'))['profile']}", flush=True)
+    result.reconnect_s = None if back is None else time.monotonic() - started
+    window = await home.probe(reset=True)
+    result.reconnect_lag_p99 = percentile(window["lags_ms"], 0.99)
+    result.reconnect_full_gcs = window["full_gcs_ms"]
+
+
+async def restart(home: BenchHome, count: int, result: Result, settle: float, baseline: Result) -> None:
+    """Restart Home Assistant with the stations running: time until all are back, lag meanwhile, memory settled."""
+    print(f"  {count}: restarting Home Assistant (the stations reconnect to the new process)", flush=True)
+    await home.restart()
+    back = await home.wait_connected(count, within=300)
+    result.restart_s = back
+    result.restart_lag_p99 = percentile((await home.probe(reset=True))["lags_ms"], 0.99)
+    if back is None:
+        print(f"  {count}: not all stations back within 300 s of the restart; see {home.config_dir}", file=sys.stderr)
+        return
+    await home.settle(settle, count)
+    retained = await home.retained_rss()
+    result.restart_kb_retained_per_station = (retained - baseline.rss_retained_mib) * 1024 / count
 
 
 async def storm(home: BenchHome, count: int, result: Result, *, profile: bool = False) -> None:
@@ -603,6 +660,21 @@ def report(results: list[Result], args: argparse.Namespace, fd_limit: int, elaps
             if r.stations
         ),
     ]
+    if any(r.restart_s is not None for r in results):
+        lines += [
+            "",
+            (
+                "| stations | all back after a Home Assistant restart (s) | lag p99 meanwhile (ms) "
+                "| retained per station after the restart (kB) |"
+            ),
+            "|---:|---:|---:|---:|",
+            *(
+                f"| {r.stations} | {fmt(r.restart_s)} | {fmt(r.restart_lag_p99)} "
+                f"| {fmt(r.restart_kb_retained_per_station, 0)} |"
+                for r in results
+                if r.stations
+            ),
+        ]
     largest = max(results, key=lambda r: r.stations)
     storm_met = "yes" if largest.storm_lag_p99 < TARGET_STORM_LAG_P99_MS else "no"
     lines += [
@@ -612,13 +684,82 @@ def report(results: list[Result], args: argparse.Namespace, fd_limit: int, elaps
         f"| event-loop lag p99 < {TARGET_LAG_P99_MS:g} ms | {fmt(largest.lag_p99)} ms | {lag_met} |",
         f"| {memory} (RSS) | {fmt(largest.kb_per_station, 0)} kB | {memory_met} |",
         f"| {memory} (retained: after gc + malloc_trim) | {retained_kb} kB | {retained_met} |",
+        *(
+            [
+                (
+                    f"| {memory} (retained, after a Home Assistant restart) "
+                    f"| {fmt(largest.restart_kb_retained_per_station, 0)} kB "
+                    f"| {'yes' if largest.restart_kb_retained_per_station < TARGET_KB_PER_STATION else 'no'} |"
+                )
+            ]
+            if largest.restart_kb_retained_per_station is not None
+            else []
+        ),
         (
             f"| lag p99 during the reconnection storm < {TARGET_STORM_LAG_P99_MS:g} ms "
             f"| {fmt(largest.storm_lag_p99)} ms | {storm_met} |"
         ),
     ]
+    lines += owners_table(results)
     lines += compare_with_previous(results, store=not (args.profile or args.tracemalloc))
     return "\n".join(lines)
+
+
+#: Who allocated what tracemalloc traced, by the path of the allocating file (the first match wins).
+OWNERS: Final = (
+    ("the integration", ("/custom_components/ocpp_csms/",)),
+    ("websockets (connections, permessage-deflate)", ("/websockets/",)),
+    ("asyncio, sockets, ssl", ("/asyncio/", "/socket.py", "/ssl.py", "/selectors.py")),
+    (
+        "Home Assistant (entities, devices, registries, states, events)",
+        ("/homeassistant/", "/attr/", "<attrs generated", "/propcache/", "/ulid_transform/", "/uuid.py"),
+    ),
+)
+
+
+def traced_by_owner(path: Path, stations: int) -> dict[str, float]:
+    """KiB per station by owner, from the probe's tracemalloc report (its by-filename section; the rest: other)."""
+    sizes = dict.fromkeys([name for name, _ in OWNERS] + ["other"], 0.0)
+    total = 0.0
+    in_section = False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("## by filename: total "):
+            total, in_section = float(line.split()[4]), True
+            continue
+        if line.startswith("## "):
+            in_section = False
+        if not in_section or not line.strip():
+            continue
+        size, _unit, _blocks, where = line.split(maxsplit=3)
+        owner = next((name for name, marks in OWNERS if any(mark in where for mark in marks)), "other")
+        sizes[owner] += float(size)
+    sizes["other"] += total - sum(sizes.values())
+    return {owner: size / stations for owner, size in sizes.items()}
+
+
+def owners_table(results: list[Result]) -> list[str]:
+    """The traced memory per station by owner (--tracemalloc runs)."""
+    traced = [r for r in results if r.traced_by_owner]
+    if not traced:
+        return []
+    lines = [
+        "",
+        (
+            "Memory allocated from the first connection until settled and still held, per station (tracemalloc; "
+            "Python's allocator and fragmentation come on top in the RSS):"
+        ),
+        "",
+        "| stations | owner | KiB per station | per entity |",
+        "|---:|---|---:|---:|",
+    ]
+    for r in traced:
+        assert r.traced_by_owner is not None
+        per_station_entities = (r.entities or 0) / r.stations
+        for owner, kib in r.traced_by_owner.items():
+            per_entity = fmt(kib / per_station_entities) if owner.startswith("Home") and per_station_entities else "-"
+            lines.append(f"| {r.stations} | {owner} | {fmt(kib)} | {per_entity} |")
+        lines.append(f"| {r.stations} | all | {fmt(sum(r.traced_by_owner.values()))} | - |")
+    return lines
 
 
 #: The figures compared with the previous run: (Result field, label).
@@ -631,6 +772,9 @@ COMPARED: Final = (
     ("reconnect_lag_p99", "lag p99 while reconnecting after reload (ms)"),
     ("storm_s", "storm: all back after a blip (s)"),
     ("storm_lag_p99", "lag p99 during the storm (ms)"),
+    ("restart_s", "all back after a Home Assistant restart (s)"),
+    ("restart_lag_p99", "lag p99 while reconnecting after the restart (ms)"),
+    ("restart_kb_retained_per_station", "retained per station after the restart (kB)"),
 )
 
 

@@ -222,9 +222,32 @@ def count_objects(hass: HomeAssistant, name: str) -> str:
     total = sum(counts.values())
     lines = [f"## objects tracked by the garbage collector: {total}", ""]
     lines.extend(f"{count:10d} {label}" for label, count in sorted(counts.items(), key=lambda item: -item[1])[:150])
+    lines.extend(["", "## functions, bound methods, partials and Home Assistant jobs, by what they call", ""])
+    lines.extend(f"{count:10d} {label}" for label, count in callables_by_target()[:150])
     path = Path(hass.config.config_dir) / f"{name}.txt"
     path.write_text("\n".join(lines), encoding="utf-8")
     return f"{total} objects tracked; {path}"
+
+
+def callables_by_target() -> list[tuple[str, int]]:
+    """Count the tracked functions, bound methods, partials and HassJobs by the function they end up calling."""
+    counts: dict[str, int] = {}
+    for item in gc.get_objects():
+        kind = type(item).__name__
+        target: Any
+        if kind in ("function", "method"):
+            target = getattr(item, "__func__", item)
+        elif kind == "partial":
+            target = item.func
+        elif kind == "HassJob":
+            target = item.target
+        else:
+            continue
+        target = getattr(target, "__func__", target)
+        where = f"{getattr(target, '__module__', '?')}.{getattr(target, '__qualname__', type(target).__name__)}"
+        label = f"{kind}: {where}"
+        counts[label] = counts.get(label, 0) + 1
+    return sorted(counts.items(), key=lambda item: -item[1])
 
 
 def drop_connections(hass: HomeAssistant) -> int:
