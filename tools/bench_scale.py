@@ -120,6 +120,8 @@ class Result:
     entities: int | None = None
     #: --tracemalloc: memory traced from the first connection until settled, per station, by owner (KiB).
     traced_by_owner: dict[str, float] | None = None
+    #: The same after the restart, traced from the new process's start (its own start-up included).
+    restart_traced_by_owner: dict[str, float] | None = None
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -341,8 +343,14 @@ class BenchHome:
 
     async def retained_rss(self) -> float:
         """Resident MiB after garbage collection and `malloc_trim` in the Home Assistant process."""
-        await self.probe(trim=True)
-        return rss_mib(self.pid)
+        answer = await self.probe(trim=True)
+        rss = rss_mib(self.pid)
+        print(
+            f"    retained {rss:.0f} MiB; {answer['allocated_blocks']} allocated blocks; "
+            f"{answer['gc_objects']} objects tracked",
+            flush=True,
+        )
+        return rss
 
     async def wait_connected(self, count: int, within: float) -> float | None:
         """Seconds until `count` connectivity sensors are on (None: not within `within` seconds)."""
@@ -369,12 +377,20 @@ class BenchHome:
                 return elapsed, int(report["entities"])
             await asyncio.sleep(5)
 
-    async def restart(self) -> None:
-        """Stop Home Assistant gracefully and start it again on the same config dir (the token stays valid)."""
+    async def restart(self, *, trace: bool = False) -> None:
+        """Stop Home Assistant gracefully and start it again on the same config dir (the token stays valid).
+
+        `trace`: the new process traces its allocations from its start (PYTHONTRACEMALLOC).
+        """
         if self.session is not None:
             await self.session.close()
         await self.demo.stop()
-        await self.demo.start_home_assistant("--skip-pip")
+        if trace:
+            os.environ["PYTHONTRACEMALLOC"] = "1"
+        try:
+            await self.demo.start_home_assistant("--skip-pip")
+        finally:
+            os.environ.pop("PYTHONTRACEMALLOC", None)
         self.session = aiohttp.ClientSession()
         await self.demo.wait_until_up(self.session)
         for _ in range(600):  # the API answers before every integration, the probe among them, is set up
@@ -536,7 +552,7 @@ async def run_count(base: Path, count: int, args: argparse.Namespace, baseline: 
         await storm(home, count, result, profile=args.profile)
         await reload(home, count, result, profile=args.profile)
         if args.restart:
-            await restart(home, count, result, args.settle, baseline)
+            await restart(home, count, result, args, baseline)
         return result
     finally:
         await simulators.stop()
@@ -558,17 +574,22 @@ async def reload(home: BenchHome, count: int, result: Result, *, profile: bool =
     result.reconnect_full_gcs = window["full_gcs_ms"]
 
 
-async def restart(home: BenchHome, count: int, result: Result, settle: float, baseline: Result) -> None:
+async def restart(home: BenchHome, count: int, result: Result, args: argparse.Namespace, baseline: Result) -> None:
     """Restart Home Assistant with the stations running: time until all are back, lag meanwhile, memory settled."""
     print(f"  {count}: restarting Home Assistant (the stations reconnect to the new process)", flush=True)
-    await home.restart()
+    await home.restart(trace=args.tracemalloc)
     back = await home.wait_connected(count, within=300)
     result.restart_s = back
     result.restart_lag_p99 = percentile((await home.probe(reset=True))["lags_ms"], 0.99)
     if back is None:
         print(f"  {count}: not all stations back within 300 s of the restart; see {home.config_dir}", file=sys.stderr)
         return
-    await home.settle(settle, count)
+    await home.settle(args.settle, count)
+    if args.tracemalloc:
+        memory_report = (await home.probe(trace="memory-restart"))["tracemalloc"]
+        print(f"  {count}: {memory_report}", flush=True)
+        result.restart_traced_by_owner = traced_by_owner(Path(memory_report), count)
+        print(f"  {count}: {(await home.probe(objects='objects-restart'))['objects']}", flush=True)
     retained = await home.retained_rss()
     result.restart_kb_retained_per_station = (retained - baseline.rss_retained_mib) * 1024 / count
 
@@ -753,12 +774,17 @@ def owners_table(results: list[Result]) -> list[str]:
         "|---:|---|---:|---:|",
     ]
     for r in traced:
-        assert r.traced_by_owner is not None
         per_station_entities = (r.entities or 0) / r.stations
-        for owner, kib in r.traced_by_owner.items():
-            per_entity = fmt(kib / per_station_entities) if owner.startswith("Home") and per_station_entities else "-"
-            lines.append(f"| {r.stations} | {owner} | {fmt(kib)} | {per_entity} |")
-        lines.append(f"| {r.stations} | all | {fmt(sum(r.traced_by_owner.values()))} | - |")
+        for when, owners in (("", r.traced_by_owner), (" (restart*)", r.restart_traced_by_owner)):
+            for owner, kib in (owners or {}).items():
+                per_entity = (
+                    fmt(kib / per_station_entities) if owner.startswith("Home") and per_station_entities else "-"
+                )
+                lines.append(f"| {r.stations}{when} | {owner} | {fmt(kib)} | {per_entity} |")
+            if owners:
+                lines.append(f"| {r.stations}{when} | all | {fmt(sum(owners.values()))} | - |")
+    if any(r.restart_traced_by_owner for r in traced):
+        lines += ["", "*: traced from the restarted process's start: its own start-up (no station) is included."]
     return lines
 
 

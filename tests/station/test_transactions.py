@@ -11,6 +11,7 @@ from hypothesis import given, settings, strategies as st
 
 from custom_components.ocpp_csms.protocol.v201 import MeterValue, TransactionEventRequest
 from custom_components.ocpp_csms.protocol.v201.enums import ChargingState, IdTokenEnum, Reason, TriggerReason
+from custom_components.ocpp_csms.station.energy import SETTLED_FOLD_BATCH
 from custom_components.ocpp_csms.station.transactions import (
     HISTORY_PER_EVSE,
     MAX_UNASSIGNED,
@@ -544,3 +545,62 @@ def test_a_station_counting_up_evse_ids_is_tracked_for_at_most_max_evses() -> No
     outcome = tracker.apply_event(event("Started", 0, at(100), "FAR", evse=MAX_EVSES + 5, register=1.0))
     assert outcome.evse_id is None  # kept unassigned (bounded), no new EVSE
     assert tracker.apply_event(event("Started", 0, at(100), "NEAR", evse=3, register=1.0)).evse_id == 3
+
+
+def test_a_long_session_in_order_holds_a_few_readings() -> None:
+    """Issue 19: eight hours of events every 10 s: memory and the stored form do not grow with the session."""
+    tracker = TransactionTracker()
+    tracker.apply_event(event("Started", 0, at(0), evse=1, register=R0, charging_state="Charging"))
+    for seq_no in range(1, 2880):
+        tracker.apply_event(event("Updated", seq_no, at(seq_no / 6), register=R0 + 30.0 * seq_no))
+    record = tracker.transaction("TX1")
+    assert record is not None
+    assert record.energy.energy_wh == 30.0 * 2879
+    assert record.seq_nos.to_list() == [[0, 2879]]
+    stored = record.to_dict()
+    # The neighbours of the next reading and at most a batch of settled ones; the rest is a sum.
+    assert 2 <= len(stored["energy"]["points"]) < 2 + SETTLED_FOLD_BATCH
+    assert len(json.dumps(tracker.to_dict())) < 4000  # every reading: some 200 kB
+    # A retry of an old event is still a duplicate; the session goes on from the held readings.
+    assert tracker.apply_event(event("Updated", 100, at(100 / 6), register=R0 + 3000.0)).duplicate
+    tracker.apply_event(event("Ended", 2880, at(480), register=R0 + 30.0 * 2880, stopped_reason="EVDisconnected"))
+    assert tracker.evse(1).energy_wh == 30.0 * 2880
+    restored = TransactionTracker.from_dict(json.loads(json.dumps(tracker.to_dict())))
+    assert restored == tracker
+
+
+def test_a_gap_keeps_the_readings_after_it_until_the_late_event_fills_it() -> None:
+    """E04.FR.07: readings after a missing seqNo stay held; the late event arrives, counts, and they fold."""
+    tracker = TransactionTracker()
+    tracker.apply_event(event("Started", 0, at(0), evse=1, register=R0, charging_state="Charging"))
+    for seq_no in range(1, 50):
+        if seq_no != 10:
+            tracker.apply_event(event("Updated", seq_no, at(seq_no), register=R0 + 100.0 * seq_no))
+    record = tracker.transaction("TX1")
+    assert record is not None
+    assert record.missing_seq_nos == [10]
+    assert record.settled_through == 9
+    assert len(record.to_dict()["energy"]["points"]) == 10 + 39  # nothing to fold before the gap; all after it
+    # The late event was a dip (a reading of 0 between two true ones): counted once, as in order.
+    tracker.apply_event(event("Updated", 10, at(10), register=0.0, offline=True))
+    assert tracker.evse(1).energy_wh == 4900.0
+    assert len(record.to_dict()["energy"]["points"]) == 2  # all settled now: folded but the last two
+    in_order = TransactionTracker()
+    in_order.apply_event(event("Started", 0, at(0), evse=1, register=R0, charging_state="Charging"))
+    for seq_no in range(1, 50):
+        register = 0.0 if seq_no == 10 else R0 + 100.0 * seq_no
+        in_order.apply_event(event("Updated", seq_no, at(seq_no), register=register))
+    assert in_order.evse(1).energy_wh == tracker.evse(1).energy_wh
+
+
+def test_a_station_reusing_seq_nos_folds_by_the_point_limit_only() -> None:
+    tracker = TransactionTracker()
+    tracker.apply_event(event("Started", 0, at(0), evse=1, register=R0))
+    for minute in range(1, 30):
+        tracker.apply_event(event("Updated", 0, at(minute), register=R0 + 100.0 * minute))
+    record = tracker.transaction("TX1")
+    assert record is not None
+    assert record.reused_seq_nos == 29
+    assert record.settled_through is None  # the order of its events cannot be told from their seqNos
+    assert len(record.to_dict()["energy"]["points"]) == 30
+    assert tracker.evse(1).energy_wh == 2900.0

@@ -123,6 +123,13 @@ class CentralSystem:
         self._listeners: tuple[StationListener, ...] = ()
         self._background: set[asyncio.Task[None]] = set()
         self._extra_handlers: dict[type[OcppModel], StationHandler[Any, Any]] = {}
+        #: The CALLs the central system serves itself, for every station: `_handler_for` binds the station to one
+        #: when it arrives (no handler kept per station).
+        self._own_handlers: dict[type[OcppModel], StationHandler[Any, Any]] = {
+            BootNotificationRequest: self._boot_notification,
+            HeartbeatRequest: self._heartbeat,
+            StatusNotificationRequest: self._status_notification,
+        }
 
     def serves(self, request: type[OcppModel]) -> bool:
         """Whether a request of this kind gets a real answer (not a refusal of a feature that is not offered)."""
@@ -142,7 +149,9 @@ class CentralSystem:
         self._extra_handlers[request] = handler
 
     def _handler_for(self, station: Station, request: type[OcppModel]) -> Handler[Any, Any] | None:
-        """The handler of a CALL the session has none registered for: made when it arrives (few kinds are sent)."""
+        """The handler of a CALL (the session has none registered): made when it arrives, nothing kept per station."""
+        if (own := self._own_handlers.get(request)) is not None:
+            return partial(own, station)
         if (handler := self._extra_handlers.get(request)) is not None:
             return partial(handler, station)
         return notification_handler(station, request)
@@ -161,11 +170,10 @@ class CentralSystem:
                     station_id=station_id,
                     call_timeout=self.config.call_timeout,
                     lenient=record.lenient if record else False,
-                    guard=lambda action, request: self._guard(station, action, request),
+                    guard=partial(self._guard, station),
                     fallback=partial(self._handler_for, station),
                 )
             )
-            self._register_handlers(station)
             self.stations[station_id] = station
         return station
 
@@ -308,25 +316,17 @@ class CentralSystem:
 
     # ---- serving the station -----------------------------------------------------------------------------
 
-    def _register_handlers(self, station: Station) -> None:
-        session = station.session
+    async def _heartbeat(self, _station: Station, _request: HeartbeatRequest) -> HeartbeatResponse:
+        return HeartbeatResponse(current_time=datetime.now(UTC))
 
-        async def boot_notification(request: BootNotificationRequest) -> BootNotificationResponse:
-            return await self._boot_notification(station, request)
-
-        async def heartbeat(_request: HeartbeatRequest) -> HeartbeatResponse:
-            return HeartbeatResponse(current_time=datetime.now(UTC))
-
-        async def status_notification(request: StatusNotificationRequest) -> StatusNotificationResponse:
-            station.connector_status[request.evse_id, request.connector_id] = request.connector_status
-            station.operative.pop(request.evse_id, None)  # the station's own report wins from now on
-            for listener in self._listeners:
-                listener.connector_status_changed(station, request.evse_id, request.connector_id)
-            return StatusNotificationResponse()
-
-        session.on(BootNotificationRequest, boot_notification)
-        session.on(HeartbeatRequest, heartbeat)
-        session.on(StatusNotificationRequest, status_notification)
+    async def _status_notification(
+        self, station: Station, request: StatusNotificationRequest
+    ) -> StatusNotificationResponse:
+        station.connector_status[request.evse_id, request.connector_id] = request.connector_status
+        station.operative.pop(request.evse_id, None)  # the station's own report wins from now on
+        for listener in self._listeners:
+            listener.connector_status_changed(station, request.evse_id, request.connector_id)
+        return StatusNotificationResponse()
 
     def _guard(self, station: Station, action: str, request: OcppModel) -> None:
         """Before acceptance, only BootNotification and what we asked for are served (B01.FR.10, B02.FR.09)."""

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -250,7 +250,8 @@ class RpcSession:
         self.call_timeout = call_timeout
         self.lenient = lenient
         self.guard = guard
-        self.violations: deque[RecordedViolation] = deque(maxlen=max_violations)
+        self._violations: deque[RecordedViolation] | None = None  # made at the first (most stations have none)
+        self._max_violations = max_violations
         self.violation_count = 0
         self._send = send
         self._actions = actions
@@ -421,11 +422,18 @@ class RpcSession:
         self._record(action, frame.message_id, _without_secrets(violations, repaired))
         return result
 
+    @property
+    def violations(self) -> Sequence[RecordedViolation]:
+        """The latest schema violations lenient mode repaired (at most `max_violations`), oldest first."""
+        return self._violations if self._violations is not None else ()
+
     def _record(self, action: str, message_id: str, violations: list[Violation]) -> None:
         now = datetime.now(UTC)
         self.violation_count += len(violations)
+        if self._violations is None:
+            self._violations = deque(maxlen=self._max_violations)
         for violation in violations:
-            self.violations.append(
+            self._violations.append(
                 RecordedViolation(now, action, message_id, violation.path, violation.kind, violation.detail)
             )
         _LOGGER.info(

@@ -51,6 +51,9 @@ def _decimal(value: float) -> Decimal:
     return Decimal(repr(value))
 
 
+#: Settled readings are folded once this many are held besides the two kept as neighbours.
+SETTLED_FOLD_BATCH: Final = 16
+
 _DEFAULT_MAX_WH_PER_S: Final = Decimal(repr(DEFAULT_MAX_POWER_W)) / 3600
 
 
@@ -227,8 +230,9 @@ class SessionEnergy:
 
     Readings are ordered by the seqNo of the event that carried them, then by time: a station replaying its queue
     may stamp each event when it sends it, and its seqNo is what tells the true order. Readings can come in any
-    order. To bound memory in very long sessions, once more than `max_points` are held the older half is folded
-    into a fixed sum, and readings before what was folded are ignored from then on.
+    order. Readings no late event can change any more (`settle`: every seqNo up to one is in) are folded into a
+    fixed sum, but the last two; a station that reuses seqNos cannot tell that, and for it, once more than
+    `max_points` are held, the older half is folded. Readings before what was folded are ignored from then on.
     """
 
     def __init__(self, max_points: int = 4096) -> None:
@@ -289,12 +293,32 @@ class SessionEnergy:
             self._fold()
         return self._folded + self._between != previous
 
-    def _fold(self) -> None:
+    def settle(self, through: int) -> None:
+        """Readings of events up to seqNo `through` are all in: fold them into the sum but the last two.
+
+        Those two stay as the neighbours a later reading's gain (and the dip rule) is taken from; a reading at or
+        before the first of them is ignored from then on, as after any fold. Folded SETTLED_FOLD_BATCH at a time
+        (each fold computes the gains it removes): a session whose events come in order holds at most that many
+        readings more, however long it runs.
+        """
+        settled = bisect_left(self._points, (through + 1,))  # the readings of seqNos up to `through`
+        if settled - 2 >= SETTLED_FOLD_BATCH:
+            self._fold(settled - 2)
+
+    def _fold(self, count: int | None = None) -> None:
+        """Fold the first `count` readings held (by default the older half) into the fixed sum.
+
+        A gain depends on the two readings before it: only those of the readings up to two after the folded ones
+        change (the first kept has none; the second, no dip to look back on). O(count), not O(readings held).
+        """
+        points = self._points
+        count = len(points) // 2 if count is None else count
         total = self._folded + self._between
-        del self._points[: len(self._points) // 2]
-        self._between = _gains(self._points)
+        self._between -= sum((_gain(points, index) for index in range(1, count + 2)), Decimal(0))
+        del points[:count]
+        self._between += _gain(points, 1)
         self._folded = total - self._between
-        self._floor = (self._points[0][0], self._points[0][1])
+        self._floor = (points[0][0], points[0][1])
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (a point's seqNo left out when 0)."""

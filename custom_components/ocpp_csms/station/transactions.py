@@ -28,7 +28,7 @@ yet wait in the transaction until it is.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Self
@@ -38,6 +38,7 @@ from ..protocol.v201.enums import ChargingState, Location, Reason, TransactionEv
 from ..protocol.v201.messages import TransactionEventRequest
 from .energy import DEFAULT_MAX_POWER_W, LifetimeEnergy, SessionEnergy
 from .meter_values import MeterSnapshot, Reading, energy_register, readings
+from .seq_nos import SeqNos
 
 #: Transactions remembered per EVSE (the current one and the ones before it), to recognise late events.
 HISTORY_PER_EVSE: Final = 4
@@ -77,17 +78,6 @@ def event_signature(event: TransactionEventRequest) -> str:
     )
 
 
-def _ranges(numbers: Iterable[int]) -> list[list[int]]:
-    """Sorted numbers as [first, last] runs: {1, 2, 3, 7} → [[1, 3], [7, 7]]."""
-    runs: list[list[int]] = []
-    for number in sorted(numbers):
-        if runs and runs[-1][1] == number - 1:
-            runs[-1][1] = number
-        else:
-            runs.append([number, number])
-    return runs
-
-
 def _stamped_to_list(held: _Stamped[Any] | None) -> list[Any] | None:
     return [held[0], held[1]] if held is not None else None
 
@@ -99,7 +89,7 @@ class TransactionRecord:
     transaction_id: str
     evse_id: int | None = None
     connector_id: int | None = None
-    seq_nos: set[int] = field(default_factory=set)
+    seq_nos: SeqNos = field(default_factory=SeqNos)
     #: The earliest event's timestamp (the Started event's, once it arrived).
     started_at: datetime | None = None
     #: The Ended event's timestamp.
@@ -141,9 +131,18 @@ class TransactionRecord:
     @property
     def missing_seq_nos(self) -> list[int]:
         """The seqNos between the lowest and highest received that did not arrive."""
-        if not self.seq_nos:
-            return []
-        return [number for number in range(min(self.seq_nos), max(self.seq_nos)) if number not in self.seq_nos]
+        return self.seq_nos.missing()
+
+    @property
+    def settled_through(self) -> int | None:
+        """The seqNo up to which every event of the transaction is in: none before it can still come (None: unknown).
+
+        Known once the Started event (the transaction's lowest seqNo) arrived, for a station that does not reuse
+        seqNos: the end of the run of consecutive seqNos from the Started event's.
+        """
+        if not self.started_event or self.reused_seq_nos:
+            return None
+        return self.seq_nos.first_run_end
 
     @property
     def rank(self) -> tuple[datetime, str]:
@@ -161,7 +160,7 @@ class TransactionRecord:
         """JSON-ready form."""
         data: dict[str, Any] = {
             "transaction_id": self.transaction_id,
-            "seq_nos": _ranges(self.seq_nos),
+            "seq_nos": self.seq_nos.to_list(),
             "started_event": self.started_event,
             "energy": self.energy.to_dict(),
         }
@@ -193,7 +192,7 @@ class TransactionRecord:
             transaction_id=data["transaction_id"],
             evse_id=data.get("evse_id"),
             connector_id=data.get("connector_id"),
-            seq_nos={number for first, last in data["seq_nos"] for number in range(first, last + 1)},
+            seq_nos=SeqNos(data["seq_nos"]),
             started_at=datetime.fromisoformat(data["started_at"]) if "started_at" in data else None,
             ended_at=datetime.fromisoformat(data["ended_at"]) if "ended_at" in data else None,
             started_event=data["started_event"],
@@ -400,6 +399,8 @@ class TransactionTracker:
         locations = register_locations(record.evse_id if record.evse_id is not None else 1)
         for reading in energy_register(taken, locations):
             record.energy.add(reading.value, reading.timestamp, seq_no)
+        if (through := record.settled_through) is not None:
+            record.energy.settle(through)  # what no late event can change is folded into a sum
         if record.evse_id is None:
             if event.evse is not None and self._accepts(event.evse.id):
                 self._assign(record, event.evse.id, event.evse.connector_id)
