@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 from homeassistant.config_entries import SOURCE_IGNORE, SOURCE_INTEGRATION_DISCOVERY, ConfigEntryState
@@ -25,6 +26,7 @@ from custom_components.ocpp_csms.const import (
     DOMAIN,
     STORAGE_KEY,
 )
+from custom_components.ocpp_csms.csms import listener as listener_module
 from custom_components.ocpp_csms.csms.registry import SecurityProfile
 from custom_components.ocpp_csms.devices import evse_identifier
 from custom_components.ocpp_csms.listener_setup import DATA_AUTH
@@ -479,3 +481,24 @@ async def test_a_connection_keeps_no_handshake_headers(
         assert websocket.request.path.endswith("/CP-1")
         assert not websocket.request.headers
         assert not websocket.response.headers
+
+
+async def test_stopping_closes_every_station_with_going_away_a_step_at_a_time(
+    hass: HomeAssistant, setup_integration: SetupIntegration, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 19: a listener that stops closes its connections CLOSE_STEP per event-loop turn, each with 1001."""
+    monkeypatch.setattr(listener_module, "CLOSE_STEP", 2)
+    station_ids = [f"CP-{number}" for number in range(5)]
+    entry = await setup_integration(stations=[trusted_station(station_id) for station_id in station_ids])
+    async with contextlib.AsyncExitStack() as stack:
+        peers = [
+            await stack.enter_async_context(station_connection(ws_url(entry), station_id, password=STATION_PASSWORD))
+            for station_id in station_ids
+        ]
+        for peer in peers:
+            assert (await peer.boot()).status == "Accepted"
+        assert await hass.config_entries.async_unload(entry.entry_id)
+        for peer in peers:
+            connection = peer._connection
+            await asyncio.wait_for(connection.wait_closed(), 5)
+            assert (connection.close_code, connection.close_reason) == (1001, "Central system stopping")

@@ -13,7 +13,9 @@ connect to it over loopback. Measured in the Home Assistant process:
   per station (constant costs paid on the first connection, e.g. code loaded then, weigh on small N); the
   marginal cost between consecutive N; and "retained": the same after `gc.collect()` and glibc's `malloc_trim(0)`
   in both processes, i.e. without the free heap left by the first-connection burst (1000 device-model reports);
-- storm: every station's connection is dropped at once (the probe's network blip; the simulators reconnect
+- storm: every station's TCP connection is reset at once (the probe's network blip, `--blip abort`: no close
+  frames, as when a network breaks; `--blip close`: we close each with a close frame, all in one event-loop
+  turn, a harsher storm than a blip; the simulators reconnect
   with their OCPP back-off, 5-15 s); the time until all are back, and the event-loop lag meanwhile;
 - reconnection: the config entry is reloaded through the REST API (the listener stops, every connection drops,
   the listener starts again); the time until every station's connectivity sensor is on again;
@@ -144,6 +146,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default="essential",
         help="the integration's entity detail option (essential): with full, Home Assistant's limit of 10,000 "
         "enabled entities per config entry is reached near 100 stations, and further stations get no entities",
+    )
+    parser.add_argument(
+        "--blip",
+        choices=("abort", "close"),
+        default="abort",
+        help="how the storm drops the connections: reset (abort, as a broken network) or closed by us (close)",
     )
     parser.add_argument(
         "--restart",
@@ -316,20 +324,23 @@ class BenchHome:
         *,
         reset: bool = False,
         trim: bool = False,
-        blip: bool = False,
+        blip: str | None = None,
         profile: str | None = None,
         trace: str | None = None,
         objects: str | None = None,
     ) -> dict[str, Any]:
         """The probe's report (lags since the last reset, connected stations).
 
-        `trim` frees heap pages first; `blip` drops every station's connection; `profile` and `trace` start
+        `trim` frees heap pages first; `blip` ("abort" or "close") drops every station's connection; `profile` and
+        `trace` start
         (`start`) or write (a name) a cProfile or tracemalloc report.
         """
         assert self.session is not None
-        params = {name: "1" for name, wanted in (("reset", reset), ("trim", trim), ("blip", blip)) if wanted}
+        params = {name: "1" for name, wanted in (("reset", reset), ("trim", trim)) if wanted}
         params |= {
-            name: value for name, value in (("profile", profile), ("tracemalloc", trace), ("objects", objects)) if value
+            name: value
+            for name, value in (("blip", blip), ("profile", profile), ("tracemalloc", trace), ("objects", objects))
+            if value
         }
         async with self.session.get(
             f"{self.demo.base}/api/bench_probe",
@@ -549,7 +560,7 @@ async def run_count(base: Path, count: int, args: argparse.Namespace, baseline: 
         result.kb_retained_per_station = (result.rss_retained_mib - baseline.rss_retained_mib) * 1024 / count
         result.messages_per_s = count / args.meter_interval + count / args.heartbeat
         print(f"  {count}: network blip: every connection dropped at once (a reconnection storm)", flush=True)
-        await storm(home, count, result, profile=args.profile)
+        await storm(home, count, result, blip=args.blip, profile=args.profile)
         await reload(home, count, result, profile=args.profile)
         if args.restart:
             await restart(home, count, result, args, baseline)
@@ -594,11 +605,11 @@ async def restart(home: BenchHome, count: int, result: Result, args: argparse.Na
     result.restart_kb_retained_per_station = (retained - baseline.rss_retained_mib) * 1024 / count
 
 
-async def storm(home: BenchHome, count: int, result: Result, *, profile: bool = False) -> None:
+async def storm(home: BenchHome, count: int, result: Result, *, blip: str = "abort", profile: bool = False) -> None:
     """Drop every connection at once; the time until all are back, and the event-loop lag meanwhile."""
     await home.probe(reset=True, profile="start" if profile else None)
     started = time.monotonic()
-    await home.probe(blip=True)
+    await home.probe(blip=blip)
     while time.monotonic() - started < 60 and (await home.probe())["connected"] >= count:
         await asyncio.sleep(0.1)  # the connectivity sensors go off
     back = await home.wait_connected(count, within=300)
@@ -634,7 +645,7 @@ def report(results: list[Result], args: argparse.Namespace, fd_limit: int, elaps
         f"{os.cpu_count()} CPUs, Python {platform.python_version()}, Home Assistant {ha_version}; "
         f"{args.processes} simulator processes; every station charging (TransactionEvent with meter values every "
         f"{args.meter_interval:g} s) and sending heartbeats every {args.heartbeat} s; entity detail "
-        f"`{args.entities}`; window {args.duration:g} s; "
+        f"`{args.entities}`; window {args.duration:g} s; storm blip `{args.blip}`; "
         f"open-files limit {fd_limit}; total run {elapsed / 60:.1f} min."
     )
     for previous, current in itertools.pairwise(results):

@@ -4,8 +4,9 @@ It measures the event loop's lag from inside the process running the integration
 100 ms records how late it ran. `GET /api/bench_probe` (authenticated like the REST API) returns the lags
 recorded since the last `?reset=1`, how many station connectivity sensors are on, how many states and
 entity registry entries there are, and how many stations' device models (GetBaseReport) have arrived;
-`?trim=1` first collects garbage and returns free heap pages to the system; `?blip=1` drops every station's
-connection at once (a network blip: the stations reconnect together, a storm).
+`?trim=1` first collects garbage and returns free heap pages to the system; `?blip=abort` resets every station's
+TCP connection at once (a network blip: the stations reconnect together, a storm; `?blip=close`: closed by us
+with close frames, all in one turn).
 
 For finding what costs (`scripts/bench scale --profile`): `?profile=start` starts cProfile on the event loop's
 thread and `?profile=NAME` stops it and writes `NAME.prof` and a `NAME.txt` summary into the config dir, with the
@@ -111,8 +112,8 @@ class ProbeView(HomeAssistantView):
             # these explain is free space inside its arenas, held by a few live blocks: fragmentation).
             body["allocated_blocks"] = sys.getallocatedblocks()
             body["gc_objects"] = len(gc.get_objects())
-        if request.query.get("blip"):
-            body["dropped"] = drop_connections(hass)
+        if how := request.query.get("blip"):
+            body["dropped"] = drop_connections(hass, how)
         if name := request.query.get("profile"):
             body["profile"] = self.profiling(hass, name)
         if name := request.query.get("tracemalloc"):
@@ -255,16 +256,23 @@ def callables_by_target() -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda item: -item[1])
 
 
-def drop_connections(hass: HomeAssistant) -> int:
-    """A network blip: every station's connection is dropped at once (the listener keeps listening)."""
+def drop_connections(hass: HomeAssistant, how: str) -> int:
+    """A network blip: every station's TCP connection is reset at once (the listener keeps listening).
+
+    `how`: "abort" (a broken network: the connections are gone, no close frame either way; the stations see a
+    reset and reconnect), or "close" (each closed by us with a close frame, all in the same event-loop turn).
+    """
     dropped = 0
     for entry in hass.config_entries.async_loaded_entries("ocpp_csms"):
         for station in entry.runtime_data.central.stations.values():
-            if station.connection is not None:
-                # Each close in a task of its own, as a blip's broken connections are noticed one by one
+            if station.connection is None:
+                continue
+            if how == "close":
                 closing = station.connection.close(1012, "blip")
                 hass.async_create_background_task(closing, "bench blip", eager_start=False)
-                dropped += 1
+            else:
+                station.connection._websocket.transport.abort()  # type: ignore[attr-defined]  # noqa: SLF001
+            dropped += 1
     return dropped
 
 

@@ -68,6 +68,8 @@ COMPRESSION: Final = ServerPerMessageDeflateFactory(
     client_max_window_bits=11,
     compress_settings={"memLevel": 4},
 )
+#: Connections closed per event-loop turn when the listener stops.
+CLOSE_STEP: Final = 50
 #: Seconds between our websocket pings: below the 30-45 s after which some stations drop an idle connection.
 PING_INTERVAL: Final = 20.0
 #: Seconds a pong may take before the connection counts as lost.
@@ -193,11 +195,23 @@ class OcppListener:
         )
 
     async def stop(self) -> None:
-        """Close the server and every connection it accepted."""
+        """Stop accepting, close every connection it accepted (CLOSE_STEP per event-loop turn), and wait for them.
+
+        websockets would send a thousand close frames in one turn (a fleet's listener restart: some 100 ms of
+        socket writes in one go); in steps, the event loop serves whatever else is due in between.
+        """
         server, self._server = self._server, None
-        if server is not None:
-            server.close(close_connections=True)
-            await server.wait_closed()
+        if server is None:
+            return
+        server.close(close_connections=False)  # no new connections; the open ones are closed below
+        closing: list[asyncio.Task[None]] = []
+        for connection in list(server.connections):
+            closing.append(asyncio.create_task(connection.close(CloseCode.GOING_AWAY, "Central system stopping")))
+            if len(closing) % CLOSE_STEP == 0:
+                await asyncio.sleep(0)
+        if closing:
+            await asyncio.wait(closing)
+        await server.wait_closed()
 
     def _read_timeout(self) -> float:
         """How long a station may stay silent: READ_TIMEOUT_HEARTBEATS of the intervals it was given, and a ping."""

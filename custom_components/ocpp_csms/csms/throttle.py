@@ -144,7 +144,7 @@ class AdmissionPace:
         self,
         *,
         rate: float = 100.0,
-        burst: int = 50,
+        burst: int = 10,
         max_wait: float = 8.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
