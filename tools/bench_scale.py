@@ -618,6 +618,8 @@ async def storm(home: BenchHome, count: int, result: Result, *, blip: str = "abo
         print(f"  {count}: {(await home.probe(profile='storm'))['profile']}", flush=True)
     window = await home.probe(reset=True)
     lags = window["lags_ms"]
+    late = [f"{index / 10:.1f} s: {lag:.0f} ms" for index, lag in enumerate(lags) if lag > 50]
+    print(f"    storm: samples over 50 ms (about when after the blip, lag): {', '.join(late) or 'none'}", flush=True)
     result.storm_full_gcs = window["full_gcs_ms"]
     result.storm_lag_p50, result.storm_lag_p99 = percentile(lags, 0.5), percentile(lags, 0.99)
     result.storm_lag_max = max(lags, default=math.nan)

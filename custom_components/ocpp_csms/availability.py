@@ -22,7 +22,7 @@ from .signals import station_signal
 
 _LOGGER = logging.getLogger(__name__)
 #: Stations whose entities are told per event-loop turn (each has about ten).
-SIGNAL_STEP: Final = 25
+SIGNAL_STEP: Final = 10
 
 
 class StationAvailability(StationListener):

@@ -272,6 +272,10 @@ def _nothing() -> None:
     """What cancels a timer or listener that has fired."""
 
 
+#: Stations whose stores are read and parsed at the same time when the entry is set up.
+LOAD_CONCURRENCY: Final = 4
+
+
 class StationRuntimes:
     """The runtimes of the trusted stations, each read from storage once, also when asked for twice at once."""
 
@@ -298,8 +302,19 @@ class StationRuntimes:
         return list(self._runtimes.values())
 
     async def async_load_all(self, station_ids: Iterable[str], kept: dict[str, tuple[DeviceModel, str | None]]) -> None:
-        """Load the stations' runtimes (at setup); `kept`: inventories the entry's last unload kept, by station."""
-        await asyncio.gather(*(self.async_get(station_id, kept.get(station_id)) for station_id in station_ids))
+        """Load the stations' runtimes at setup, LOAD_CONCURRENCY at a time (`kept`: inventories already read).
+
+        `kept` holds the inventories the entry's last unload kept, by station. All at once, a fleet's stores (a
+        device model is some 85 kB of JSON) would be read and parsed together: their parsed forms alive at the
+        same time, and the memory they took left fragmented around what stays.
+        """
+        waiting = iter(list(station_ids))
+
+        async def load_next() -> None:
+            for station_id in waiting:  # shared: each station is taken by one of the loaders
+                await self.async_get(station_id, kept.get(station_id))
+
+        await asyncio.gather(*(load_next() for _ in range(LOAD_CONCURRENCY)))
 
     async def async_get(self, station_id: str, kept: tuple[DeviceModel, str | None] | None = None) -> StationRuntime:
         """The station's runtime, read from storage the first time (`kept`: its inventory, already read)."""
