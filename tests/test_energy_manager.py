@@ -557,3 +557,36 @@ async def test_the_sign_conventions_are_undone(hass: HomeAssistant, setup_integr
         await set_currents(hass, 3, 3, 3)
         reading = entry.runtime_data.energy.site_reading()
         assert (reading.grid_power, reading.battery_power, reading.grid_currents) == (-2000.0, -1000.0, (-3, -3, -3))
+
+
+async def test_what_stations_do_in_one_turn_is_decided_once(
+    hass: HomeAssistant, setup_integration: SetupIntegration, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 19: meter values and connections of a fleet decide once per event-loop turn, not once each."""
+    async with energy_site(hass, setup_integration, FUSE_SITE) as (entry, (station,)):
+        await plug_and_charge(station)
+        await wait_for(lambda: entry.runtime_data.runtimes["sim-001"].transactions.evse(1).active)
+        await set_mode(hass, "sim-001", 1, "fast")
+        await wait_for(lambda: live_limit(station) == 16.0)
+        energy = entry.runtime_data.energy
+        decided = 0
+        decide = energy.decide
+
+        def counting() -> None:
+            nonlocal decided
+            decided += 1
+            decide()
+
+        monkeypatch.setattr(energy, "decide", counting)
+        central_station = entry.runtime_data.central.stations["sim-001"]
+        for _ in range(50):  # a storm's worth of what stations do, in one turn
+            energy.evse_changed("sim-001", 1)
+            energy.connector_status_changed(central_station, 1, 1)
+            energy.evse_changed("sim-999", 1)  # not managed: nothing to decide
+        assert decided == 0
+        await hass.async_block_till_done()
+        assert decided == 1
+        energy.station_disconnected(central_station)
+        energy.async_shutdown()  # a decision still due is dropped with the manager
+        await hass.async_block_till_done()
+        assert decided == 1

@@ -2,9 +2,11 @@
 
 The HA-free core (`energy/`) decides; this service feeds it. It follows the site's sensors (grid power, solar,
 home battery, grid current per phase) with `async_track_state_change_event`, and every EVSE's meter values and
-connector statuses (`evse_changed`, and as a StationListener), and decides in the same event-loop turn as the
-change; it also decides at the time the last decision asked for. Limits go out through the charging control
-(`set_limit`, `clear_limits`, given by `async_setup_entry`), one request at a time per EVSE, the latest winning.
+connector statuses (`evse_changed`, and as a StationListener). A sensor's change is decided in its event-loop
+turn; what the stations do is decided once at the end of the turn it happened in (a fleet's storm: one decision,
+not one per station); it also decides at the time the last decision asked for. Limits go out through the charging
+control (`set_limit`, `clear_limits`, given by `async_setup_entry`), one request at a time per EVSE, the latest
+winning.
 Each EVSE's settings (mode, minimum and maximum current, phases, priority) are kept in a store; the site's come
 from the options (`CONF_ENERGY`) and apply without a reload.
 """
@@ -270,6 +272,8 @@ class EnergyManagement(StationListener):
         self._core.configure(self.site.config)
         self._unsubscribe: CALLBACK_TYPE | None = None
         self._timer: CALLBACK_TYPE | None = None
+        #: A decision due at the end of this event-loop turn, for what the stations did in it.
+        self._soon: asyncio.Handle | None = None
         self._timer_at: datetime | None = None
         self._sending: dict[EvseKey, asyncio.Task[None]] = {}
         self._pending: dict[EvseKey, Command] = {}
@@ -307,6 +311,9 @@ class EnergyManagement(StationListener):
             self._unsubscribe()
             self._unsubscribe = None
         self._cancel_timer()
+        if self._soon is not None:
+            self._soon.cancel()
+            self._soon = None
         self._pending.clear()
 
     async def async_save_now(self) -> None:
@@ -338,8 +345,8 @@ class EnergyManagement(StationListener):
     @callback
     def evse_changed(self, station_id: str, evse_id: int) -> None:
         """An EVSE's session or meter changed."""
-        if (station_id, evse_id) in self._managed_keys():
-            self.decide()
+        if self._saved.get((station_id, evse_id), {}).get("mode", ChargingMode.MANUAL) in _MANAGED:
+            self._decide_soon()
 
     @callback
     def station_connected(self, station: Station) -> None:
@@ -365,9 +372,22 @@ class EnergyManagement(StationListener):
         """A car arrived or left."""
         self._station_event(station)
 
-    def _station_event(self, station: Station) -> None:
-        if any(key[0] == station.station_id for key in self._managed_keys()):
-            self.decide()
+    def _station_event(self, _station: Station) -> None:
+        self._decide_soon()
+
+    @callback
+    def _decide_soon(self) -> None:
+        """Decide once at the end of this event-loop turn for what the stations did in it.
+
+        A decision covers every managed EVSE: made for each meter value or connection of a fleet, a reconnection
+        storm would cost the square of the fleet. The site's sensors and the user's settings decide at once.
+        """
+        if self._soon is None and self._running:
+            self._soon = self.context.hass.loop.call_soon(self._decide_now)
+
+    def _decide_now(self) -> None:
+        self._soon = None
+        self.decide()
 
     @callback
     def forget_station(self, station_id: str) -> None:
