@@ -37,6 +37,9 @@ class MeteringStation(StationPeer):
     @after(Action.trigger_message)
     async def after_trigger_message(self, requested_message: str, evse: dict[str, Any] | None = None, **_: Any) -> None:
         """Send what was asked for (and a boot, as the base station does)."""
+        if (task := asyncio.current_task()) is not None:  # cancelled with the connection, if still waiting then
+            self.background.add(task)
+            task.add_done_callback(self.background.discard)
         if requested_message == "StatusNotification" and evse is not None:
             await self.call(
                 call.StatusNotification(
