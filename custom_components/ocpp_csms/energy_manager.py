@@ -345,7 +345,7 @@ class EnergyManagement(StationListener):
     @callback
     def evse_changed(self, station_id: str, evse_id: int) -> None:
         """An EVSE's session or meter changed."""
-        if self._saved.get((station_id, evse_id), {}).get("mode", ChargingMode.MANUAL) in _MANAGED:
+        if self._managed((station_id, evse_id)):
             self._decide_soon()
 
     @callback
@@ -360,19 +360,16 @@ class EnergyManagement(StationListener):
         for key in sorted(self._cleanup):
             if key[0] == station.station_id:
                 await self._async_cleanup(key)
-        self._station_event(station)
+        self._decide_soon()
 
     @callback
     def station_disconnected(self, station: Station) -> None:
         """Its EVSEs are offline: what they hold stays reserved."""
-        self._station_event(station)
+        self._decide_soon()
 
     @callback
     def connector_status_changed(self, station: Station, evse_id: int, connector_id: int) -> None:
         """A car arrived or left."""
-        self._station_event(station)
-
-    def _station_event(self, _station: Station) -> None:
         self._decide_soon()
 
     @callback
@@ -498,8 +495,11 @@ class EnergyManagement(StationListener):
 
     # ---- decisions -------------------------------------------------------------------------------------------
 
+    def _managed(self, key: EvseKey) -> bool:
+        return self._saved.get(key, {}).get("mode", ChargingMode.MANUAL) in _MANAGED
+
     def _managed_keys(self) -> list[EvseKey]:
-        return [key for key, fields in self._saved.items() if fields.get("mode", ChargingMode.MANUAL) in _MANAGED]
+        return [key for key in self._saved if self._managed(key)]
 
     def decision(self, station_id: str, evse_id: int) -> EvseDecision | None:
         """The last decision for a managed EVSE (None: manual, or none yet)."""

@@ -220,8 +220,9 @@ def trace_memory(hass: HomeAssistant, name: str) -> str:
 def count_objects(hass: HomeAssistant, name: str) -> str:
     """Write NAME.txt: the objects the garbage collector tracks (what a full collection walks), by type."""
     gc.collect()
+    tracked = gc.get_objects()
     counts: dict[str, int] = {}
-    for item in gc.get_objects():
+    for item in tracked:
         kind = type(item)
         label = f"{kind.__module__}.{kind.__qualname__}"
         counts[label] = counts.get(label, 0) + 1
@@ -229,16 +230,16 @@ def count_objects(hass: HomeAssistant, name: str) -> str:
     lines = [f"## objects tracked by the garbage collector: {total}", ""]
     lines.extend(f"{count:10d} {label}" for label, count in sorted(counts.items(), key=lambda item: -item[1])[:150])
     lines.extend(["", "## functions, bound methods, partials and Home Assistant jobs, by what they call", ""])
-    lines.extend(f"{count:10d} {label}" for label, count in callables_by_target()[:150])
+    lines.extend(f"{count:10d} {label}" for label, count in callables_by_target(tracked)[:150])
     path = Path(hass.config.config_dir) / f"{name}.txt"
     path.write_text("\n".join(lines), encoding="utf-8")
     return f"{total} objects tracked; {path}"
 
 
-def callables_by_target() -> list[tuple[str, int]]:
-    """Count the tracked functions, bound methods, partials and HassJobs by the function they end up calling."""
+def callables_by_target(tracked: list[Any]) -> list[tuple[str, int]]:
+    """Count the functions, bound methods, partials and HassJobs in `tracked` by the function they end up calling."""
     counts: dict[str, int] = {}
-    for item in gc.get_objects():
+    for item in tracked:
         kind = type(item).__name__
         target: Any
         if kind in ("function", "method"):
@@ -271,7 +272,7 @@ def drop_connections(hass: HomeAssistant, how: str) -> int:
                 closing = station.connection.close(1012, "blip")
                 hass.async_create_background_task(closing, "bench blip", eager_start=False)
             else:
-                station.connection._websocket.transport.abort()  # type: ignore[attr-defined]  # noqa: SLF001
+                station.connection._websocket.transport.abort()  # noqa: SLF001
             dropped += 1
     return dropped
 
