@@ -10,6 +10,8 @@ from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.diagnostics import get_diagnostics_for_config_entry
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.ocpp_csms import entity_detail
 from custom_components.ocpp_csms.const import CONF_ENTITY_DETAIL, DOMAIN
@@ -30,7 +32,6 @@ ESSENTIAL_EVSE_KEYS = (
     "charging_current_limit",
     "charging",
     "charging_mode",
-    "energy_manager",
 )
 
 
@@ -47,7 +48,7 @@ def unique_ids(hass: HomeAssistant, entry: MockConfigEntry) -> set[str]:
 
 
 async def test_essential_gives_each_station_its_essential_entities_only(
-    hass: HomeAssistant, setup_integration: SetupIntegration
+    hass: HomeAssistant, setup_integration: SetupIntegration, hass_client: ClientSessionGenerator
 ) -> None:
     entry = await setup_integration(options=ESSENTIAL, stations=[trusted_station("CP-1")])
     async with station_connection(ws_url(entry), "CP-1", password=STATION_PASSWORD) as station:
@@ -72,6 +73,13 @@ async def test_essential_gives_each_station_its_essential_entities_only(
         _, request = await station.next_received("SetChargingProfile")
         period = request["charging_profile"]["charging_schedule"][0]["charging_schedule_period"][0]
         assert period["limit"] == 10
+
+        # The energy manager's state, left out of the entities, is in the diagnostics.
+        diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+        manager = diagnostics["stations"]["CP-1"]["evses"]["1"]["energy_manager"]
+        assert manager["mode"] == hass.states.get("select.cp_1_evse_1_charging_mode").state
+        assert manager["state"] == entry.runtime_data.energy.state("CP-1", 1).value
+        assert set(manager) == {"mode", "state", "decision"}
 
 
 async def test_switching_to_essential_removes_the_other_entities(

@@ -167,6 +167,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "implies --keep; the figures are then not comparable",
     )
     parser.add_argument(
+        "--timeline",
+        action="store_true",
+        help="time the event loop's turns during the storm and print the slow ones with what ran in them (a clock "
+        "read per callback: the storm's lag figures are then a little worse)",
+    )
+    parser.add_argument(
         "--tracemalloc",
         action="store_true",
         help="trace allocations from the first connection until settled (memory.txt, by line and by file); "
@@ -204,6 +210,45 @@ def cpu_seconds(pid: int) -> float:
     """CPU time (user + system) of a process, in seconds."""
     fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def pymalloc_figures(stats: dict[str, int]) -> str:
+    """Python's small-object allocator in MiB: its arenas, their live blocks, and their free space (fragmentation)."""
+    if "arenas" not in stats:
+        return "-"
+    mib = 1024 * 1024
+    arenas, live = stats["arenas"] / mib, stats.get("allocated", 0) / mib
+    in_used, in_unused = stats.get("available", 0) / mib, stats.get("unused_pools", 0) / mib
+    return (
+        f"{arenas:.0f} MiB in arenas, {live:.0f} live, {arenas - live:.0f} free "
+        f"({in_used:.0f} in used pools, {in_unused:.0f} in unused pools)"
+    )
+
+
+def resident_by_kind(pid: int) -> dict[str, float]:
+    """Resident MiB of the process by kind of mapping (/proc/<pid>/smaps).
+
+    The main thread's C heap (`heap`), the malloc arenas of other threads (anonymous maps starting on a 64 MiB
+    boundary), other anonymous maps (Python's object arenas, see the pymalloc figures, and thread stacks) and files.
+    """
+    kinds: dict[str, float] = {}
+    kind = "files"
+    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+        fields = line.split()
+        if not fields[0].endswith(":"):
+            start = int(fields[0].split("-")[0], 16)
+            name = fields[5] if len(fields) > 5 else ""
+            if name == "[heap]":
+                kind = "heap"
+            elif name:
+                kind = "files"
+            elif start % (1 << 26) == 0:
+                kind = "thread arenas"
+            else:
+                kind = "anonymous"
+        elif fields[0] == "Rss:":
+            kinds[kind] = kinds.get(kind, 0.0) + int(fields[1]) / 1024
+    return kinds
 
 
 def rss_mib(pid: int) -> float:
@@ -328,6 +373,7 @@ class BenchHome:
         profile: str | None = None,
         trace: str | None = None,
         objects: str | None = None,
+        slow: str | None = None,
     ) -> dict[str, Any]:
         """The probe's report (lags since the last reset, connected stations).
 
@@ -339,7 +385,13 @@ class BenchHome:
         params = {name: "1" for name, wanted in (("reset", reset), ("trim", trim)) if wanted}
         params |= {
             name: value
-            for name, value in (("blip", blip), ("profile", profile), ("tracemalloc", trace), ("objects", objects))
+            for name, value in (
+                ("blip", blip),
+                ("profile", profile),
+                ("tracemalloc", trace),
+                ("objects", objects),
+                ("slow", slow),
+            )
             if value
         }
         async with self.session.get(
@@ -356,9 +408,11 @@ class BenchHome:
         """Resident MiB after garbage collection and `malloc_trim` in the Home Assistant process."""
         answer = await self.probe(trim=True)
         rss = rss_mib(self.pid)
+        kinds = ", ".join(f"{kind} {mib:.0f}" for kind, mib in sorted(resident_by_kind(self.pid).items()))
+        print(f"    resident MiB by mapping: {kinds}", flush=True)
         print(
             f"    retained {rss:.0f} MiB; {answer['allocated_blocks']} allocated blocks; "
-            f"{answer['gc_objects']} objects tracked",
+            f"{answer['gc_objects']} objects tracked; pymalloc: {pymalloc_figures(answer.get('pymalloc', {}))}",
             flush=True,
         )
         return rss
@@ -560,7 +614,7 @@ async def run_count(base: Path, count: int, args: argparse.Namespace, baseline: 
         result.kb_retained_per_station = (result.rss_retained_mib - baseline.rss_retained_mib) * 1024 / count
         result.messages_per_s = count / args.meter_interval + count / args.heartbeat
         print(f"  {count}: network blip: every connection dropped at once (a reconnection storm)", flush=True)
-        await storm(home, count, result, blip=args.blip, profile=args.profile)
+        await storm(home, count, result, blip=args.blip, profile=args.profile, timeline=args.timeline)
         await reload(home, count, result, profile=args.profile)
         if args.restart:
             await restart(home, count, result, args, baseline)
@@ -605,9 +659,11 @@ async def restart(home: BenchHome, count: int, result: Result, args: argparse.Na
     result.restart_kb_retained_per_station = (retained - baseline.rss_retained_mib) * 1024 / count
 
 
-async def storm(home: BenchHome, count: int, result: Result, *, blip: str = "abort", profile: bool = False) -> None:
+async def storm(
+    home: BenchHome, count: int, result: Result, *, blip: str = "abort", profile: bool = False, timeline: bool = False
+) -> None:
     """Drop every connection at once; the time until all are back, and the event-loop lag meanwhile."""
-    await home.probe(reset=True, profile="start" if profile else None)
+    await home.probe(reset=True, profile="start" if profile else None, slow="start" if timeline else None)
     started = time.monotonic()
     await home.probe(blip=blip)
     while time.monotonic() - started < 60 and (await home.probe())["connected"] >= count:
@@ -616,9 +672,22 @@ async def storm(home: BenchHome, count: int, result: Result, *, blip: str = "abo
     result.storm_s = None if back is None else time.monotonic() - started
     if profile:
         print(f"  {count}: {(await home.probe(profile='storm'))['profile']}", flush=True)
+    elif timeline:
+        slow = (await home.probe(slow="stop"))["slow"]
+        print(f"    storm: {len(slow)} event-loop callbacks over 20 ms (s after the blip, ms, what ran):", flush=True)
+        for at, ms, what in slow[:40]:
+            print(f"      {at:5.2f} {ms:6.1f} {what[:160]}", flush=True)
     window = await home.probe(reset=True)
     lags = window["lags_ms"]
-    late = [f"{index / 10:.1f} s: {lag:.0f} ms" for index, lag in enumerate(lags) if lag > 50]
+    for pace in window.get("pace", []):
+        print(
+            f"    storm: admission rate {pace['rate']}/s now; {pace['paced']} handshakes waited for their place, "
+            f"{pace['refused']} refused (503), {pace['cuts']} cuts of the rate for the event loop's lag",
+            flush=True,
+        )
+    # Each sample is taken 100 ms after the previous one ran, late by its lag: when it was, from their sum.
+    at = list(itertools.accumulate((0.1 + lag / 1000 for lag in lags), initial=0.0))
+    late = [f"{at[index]:.1f} s: {lag:.0f} ms" for index, lag in enumerate(lags) if lag > 50]
     print(f"    storm: samples over 50 ms (about when after the blip, lag): {', '.join(late) or 'none'}", flush=True)
     result.storm_full_gcs = window["full_gcs_ms"]
     result.storm_lag_p50, result.storm_lag_p99 = percentile(lags, 0.5), percentile(lags, 0.99)

@@ -76,6 +76,7 @@ def _station_diagnostics(data: OcppCsmsRuntimeData, station_id: str) -> dict[str
                 "transaction_id": (evse := runtime.transactions.evse(evse_id)).transaction_id,
                 "charging_state": evse.charging_state,
                 "lifetime_energy_wh": evse.lifetime_energy_wh,
+                "energy_manager": _energy_manager(data, station_id, evse_id),
             }
             for evse_id in sorted(runtime.known_evses)
         }
@@ -107,6 +108,19 @@ def _station_diagnostics(data: OcppCsmsRuntimeData, station_id: str) -> dict[str
     found["reservations"] = [reservation.to_dict() for reservation in data.reservations.book.of_station(station_id)]
     found["certificates"] = data.certificates.diagnostics(station_id)  # public data only: no key is held
     return async_redact_data(found, TO_REDACT)
+
+
+def _energy_manager(data: OcppCsmsRuntimeData, station_id: str, evse_id: int) -> dict[str, Any]:
+    """The EVSE's charging mode, what the energy manager does with it, and the numbers behind its last decision.
+
+    The energy manager sensor shows these too, but the essential entity detail leaves it out.
+    """
+    decision = data.energy.decision(station_id, evse_id)
+    return {
+        "mode": data.energy.mode(station_id, evse_id).value,
+        "state": data.energy.state(station_id, evse_id).value,
+        "decision": dict(decision.attributes) if decision is not None else None,
+    }
 
 
 async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: OcppCsmsConfigEntry) -> dict[str, Any]:

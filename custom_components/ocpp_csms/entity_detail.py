@@ -2,11 +2,13 @@
 
 `full` (the default) gives every reported variable an entity, besides the session, meter and control entities.
 `essential` gives each station its connectivity and each EVSE what charging and the Energy dashboard need:
-charging state, connector status, power, lifetime and session energy, the current limit and the charging switch
-(the descriptions whose `has_fn` says so). A station then costs Home Assistant a tenth of the memory, and a
-thousand one-EVSE stations stay under Home Assistant's limit of 10,000 enabled entities per config entry. The
-device model is still read, stored and used (smart charging capabilities, `get_variables` / `set_variables`,
-diagnostics); only its entities are left out.
+charging state, connector status, power, lifetime and session energy, the current limit, the charging switch and
+the charging mode (the descriptions whose `has_fn` says so). A station then costs Home Assistant a tenth of the
+memory, and a thousand one-EVSE stations stay under Home Assistant's limit of 10,000 enabled entities per config
+entry. The device model is still read, stored and used (smart charging capabilities, `get_variables` /
+`set_variables`, diagnostics); only its entities are left out. So is the energy manager's state sensor (each
+entity costs Home Assistant about 10 kB: `scripts/bench scale --tracemalloc`): what the manager does with an EVSE
+and why is in the diagnostics.
 """
 
 from __future__ import annotations

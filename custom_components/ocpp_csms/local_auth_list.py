@@ -328,7 +328,7 @@ class LocalAuthLists(StationListener):
             self._set_status(station_id, state, SyncStatus.FAILED)
             raise refused(station_id, "SendLocalList", response.status.value)
         state.synced_at = datetime.now(UTC)
-        self._set_status(station_id, state, SyncStatus.IN_SYNC)
+        self._set_status(station_id, state, SyncStatus.IN_SYNC, synced=True)
 
     async def _async_disable(self, station: Station, state: LocalListState) -> None:
         """The option is off: a list Home Assistant sent is emptied (a Full list without entries, D01.FR.04)."""
@@ -338,6 +338,7 @@ class LocalAuthLists(StationListener):
             if response.status is SendLocalListStatus.ACCEPTED:
                 state.apply(request)
                 state.synced_at = datetime.now(UTC)
+                self._save()
         self._set_status(station.station_id, state, SyncStatus.DISABLED)
 
     @callback
@@ -360,7 +361,13 @@ class LocalAuthLists(StationListener):
         self._set_status(station_id, state, SyncStatus.TOO_LARGE)
 
     @callback
-    def _set_status(self, station_id: str, state: LocalListState, status: SyncStatus) -> None:
+    def _set_status(self, station_id: str, state: LocalListState, status: SyncStatus, *, synced: bool = False) -> None:
+        """Keep and show a new status, or a new sync time (`synced`).
+
+        The same status again, as on each reconnect while the option is off, is nothing new.
+        """
+        if state.status is status and not synced:
+            return
         state.status = status
         self._save()
         self.context.signal(station_signal(self.context.entry_id, station_id))

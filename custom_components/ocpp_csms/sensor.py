@@ -516,7 +516,6 @@ ENERGY_MANAGER = OcppSensorEntityDescription(
     value_fn=_energy_state,
     attributes_fn=_energy_attributes,
     available_fn=always,
-    has_fn=essential,
     restore=False,
     energy=True,
 )

@@ -182,3 +182,29 @@ def test_pace_refuses_places_beyond_its_longest_wait_and_recovers() -> None:
     clock.now += 10.0  # quiet: the burst is back, no more
     assert pace.reserve() == 0.0
     assert pace.reserve() == pytest.approx(0.1)
+
+
+def test_pace_slows_down_while_the_event_loop_lags_and_speeds_up_again() -> None:
+    """A handshake that woke late (the event loop's lag) cuts the rate, once per CUT_EVERY; timely ones raise it."""
+    clock = Clock()
+    pace = AdmissionPace(rate=90.0, burst=1, max_wait=10.0, min_rate=20.0, clock=clock)
+    pace.observe(0.2)  # 200 ms late: overloaded
+    assert pace.rate == pytest.approx(60.0)
+    pace.observe(0.2)  # the same moment: the cut has not shown yet
+    assert pace.rate == pytest.approx(60.0)
+    clock.now += AdmissionPace.CUT_EVERY
+    pace.observe(0.08)
+    assert pace.rate == pytest.approx(40.0)
+    for _ in range(5):
+        clock.now += AdmissionPace.CUT_EVERY
+        pace.observe(1.0)
+    assert pace.rate == pytest.approx(20.0)  # never below min_rate
+    assert pace.cuts == 4  # 60, 40, 26.7, 20
+    # Places are handed out at the rate in force: one slot is 1/20 s now.
+    assert pace.reserve() == 0.0
+    assert pace.reserve() == pytest.approx(1 / 20)
+    pace.observe(0.03)  # between the thresholds: as it is
+    assert pace.rate == pytest.approx(20.0)
+    for _ in range(100):
+        pace.observe(0.001)  # on time: one more per second for each
+    assert pace.rate == pytest.approx(90.0)  # never above the rate it started with

@@ -19,13 +19,17 @@ carries the full garbage collections' pauses since the last reset (`full_gcs_ms`
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import cProfile
 import ctypes
 import gc
 import io
+import os
 from pathlib import Path
 import pstats
+import re
 import sys
+import tempfile
 import time
 import tracemalloc
 from typing import Any, Final
@@ -102,6 +106,11 @@ class ProbeView(HomeAssistantView):
                 for runtime in entry.runtime_data.runtimes.values()
             ),
         }
+        body["pace"] = [
+            {"rate": round(pace.rate, 1), "paced": pace.paced, "refused": pace.refused, "cuts": pace.cuts}
+            for entry in hass.config_entries.async_loaded_entries("ocpp_csms")
+            for pace in {id(listener.pace): listener.pace for listener in entry.runtime_data.listeners}.values()
+        ]
         body["full_gcs_ms"] = [round(ms, 1) for generation, ms in GC_PAUSES if generation == 2]
         if request.query.get("reset"):
             self.probe.lags = []
@@ -112,8 +121,11 @@ class ProbeView(HomeAssistantView):
             # these explain is free space inside its arenas, held by a few live blocks: fragmentation).
             body["allocated_blocks"] = sys.getallocatedblocks()
             body["gc_objects"] = len(gc.get_objects())
+            body["pymalloc"] = pymalloc_stats()
         if how := request.query.get("blip"):
             body["dropped"] = drop_connections(hass, how)
+        if what := request.query.get("slow"):
+            body["slow"] = slow_callbacks(what)
         if name := request.query.get("profile"):
             body["profile"] = self.profiling(hass, name)
         if name := request.query.get("tracemalloc"):
@@ -130,6 +142,7 @@ class ProbeView(HomeAssistantView):
             self.profiler = cProfile.Profile()
             SLOW.clear()
             GC_PAUSES.clear()
+            _slow_since[0] = time.perf_counter()
             asyncio.events.Handle._run = _timed_run  # type: ignore[method-assign]  # noqa: SLF001
             self.profiler.enable()
             return "started"
@@ -141,7 +154,7 @@ class ProbeView(HomeAssistantView):
         self.profiler.dump_stats(path)
         text = io.StringIO()
         text.write(f"{len(SLOW)} callbacks over {SLOW_CALLBACK * 1000:.0f} ms (ms, what ran):\n")
-        text.writelines(f"{ms:8.1f} {what}\n" for ms, what in sorted(SLOW, reverse=True)[:60])
+        text.writelines(f"{ms:8.1f} {what}\n" for ms, _at, what in sorted(SLOW, reverse=True)[:60])
         for generation in range(3):
             pauses = [ms for gen, ms in GC_PAUSES if gen == generation]
             text.write(
@@ -156,8 +169,9 @@ class ProbeView(HomeAssistantView):
         return str(path)
 
 
-#: Callbacks of the event loop that ran longer than SLOW_CALLBACK seconds while profiling: (ms, what).
-SLOW: list[tuple[float, str]] = []
+#: Callbacks of the event loop that ran longer than SLOW_CALLBACK seconds while timed: (ms, s since start, what).
+SLOW: list[tuple[float, float, str]] = []
+_slow_since = [0.0]
 SLOW_CALLBACK: Final = 0.02
 _HANDLE_RUN = asyncio.events.Handle._run  # noqa: SLF001
 
@@ -181,7 +195,60 @@ def _timed_run(handle: asyncio.Handle) -> None:
     started = time.perf_counter()
     _HANDLE_RUN(handle)
     if (took := time.perf_counter() - started) > SLOW_CALLBACK:
-        SLOW.append((took * 1000, _describe(handle)))
+        SLOW.append((took * 1000, started - _slow_since[0], _describe(handle)))
+
+
+def slow_callbacks(what: str) -> list[tuple[float, float, str]]:
+    """Time every event-loop callback and turn from now (`start`), or stop and report the slow ones (`stop`).
+
+    Reported in order: when (s from the start), how long (ms), and what ran: a callback over SLOW_CALLBACK, or a
+    turn over SLOW_TURN with its callback count and the three kinds of callback that took longest in it.
+    """
+    loop = asyncio.get_running_loop()
+    if what == "start":
+        SLOW.clear()
+        _slow_since[0] = time.perf_counter()
+        asyncio.events.Handle._run = _turn_timed_run  # type: ignore[method-assign]  # noqa: SLF001
+        run_once = type(loop)._run_once  # type: ignore[attr-defined]  # noqa: SLF001
+
+        def timed_turn() -> None:
+            _TURN.clear()
+            started = time.perf_counter()
+            run_once(loop)
+            if (took := time.perf_counter() - started) > SLOW_TURN:
+                top = sorted(_TURN.items(), key=lambda item: item[1][1], reverse=True)[:3]
+                kinds = "; ".join(f"{count} x {kind} {ms:.0f} ms" for kind, (count, ms) in top)
+                count = sum(count for count, _ms in _TURN.values())
+                SLOW.append((took * 1000, started - _slow_since[0], f"turn of {count} callbacks: {kinds}"))
+
+        loop._run_once = timed_turn  # type: ignore[attr-defined]  # noqa: SLF001
+        return []
+    asyncio.events.Handle._run = _HANDLE_RUN  # type: ignore[method-assign]  # noqa: SLF001
+    with contextlib.suppress(AttributeError):
+        del loop._run_once  # type: ignore[attr-defined]  # noqa: SLF001
+    return sorted((round(at, 2), round(ms, 1), what_ran) for ms, at, what_ran in SLOW)
+
+
+SLOW_TURN: Final = 0.05
+#: The current turn's callbacks by kind: (count, ms).
+_TURN: dict[str, tuple[int, float]] = {}
+
+
+def _turn_timed_run(handle: asyncio.Handle) -> None:
+    """Run a callback, adding its time to its kind's in this turn, and recording it when it is slow."""
+    started = time.perf_counter()
+    _HANDLE_RUN(handle)
+    took = time.perf_counter() - started
+    callback_ = handle._callback  # noqa: SLF001
+    task = getattr(callback_, "__self__", None)
+    if isinstance(task, asyncio.Task):
+        kind = getattr(task.get_coro(), "__qualname__", "task")
+    else:
+        kind = getattr(callback_, "__qualname__", type(callback_).__name__)
+    count, ms = _TURN.get(kind, (0, 0.0))
+    _TURN[kind] = (count + 1, ms + took * 1000)
+    if took > SLOW_CALLBACK:
+        SLOW.append((took * 1000, started - _slow_since[0], _describe(handle)))
 
 
 def _describe(handle: asyncio.Handle) -> str:
@@ -275,6 +342,35 @@ def drop_connections(hass: HomeAssistant, how: str) -> int:
                 station.connection._websocket.transport.abort()  # noqa: SLF001
             dropped += 1
     return dropped
+
+
+def pymalloc_stats() -> dict[str, int]:
+    """Python's small-object allocator: bytes in its arenas, in live blocks, free in partly used pools, in unused pools.
+
+    `sys._debugmallocstats` prints them on the C stderr: read back through a temporary file (a bench probe, once per
+    measurement: the blocking write is fine here).
+    """
+    with tempfile.TemporaryFile() as sink:
+        saved = os.dup(2)
+        try:
+            os.dup2(sink.fileno(), 2)
+            sys._debugmallocstats()  # noqa: SLF001
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        sink.seek(0)
+        text = sink.read().decode(errors="replace")
+    figures = {
+        "arenas": r"^\d+ arenas \* \d+ bytes/arena\s+=\s+([\d,]+)",
+        "allocated": r"^# bytes in allocated blocks\s+=\s+([\d,]+)",
+        "available": r"^# bytes in available blocks\s+=\s+([\d,]+)",
+        "unused_pools": r"^\d+ unused pools \* \d+ bytes\s+=\s+([\d,]+)",
+    }
+    found: dict[str, int] = {}
+    for name, pattern in figures.items():
+        if match := re.search(pattern, text, re.MULTILINE):
+            found[name] = int(match.group(1).replace(",", ""))
+    return found
 
 
 def release_free_memory() -> bool:

@@ -240,7 +240,10 @@ class OcppListener:
             response.headers["Retry-After"] = str(math.ceil(self.pace.max_wait))
             return response
         if place:
+            loop = asyncio.get_running_loop()
+            due = loop.time() + place
             await asyncio.sleep(place)  # a storm spread over seconds: the event loop stays responsive
+            self.pace.observe(loop.time() - due)  # how late it woke: the pace follows the event loop's lag
         credentials = await self._authenticate(connection, request, station_id, address)
         if isinstance(credentials, Response):
             self.throttle.record_failure(address)

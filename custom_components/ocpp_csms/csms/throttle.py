@@ -19,6 +19,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 import ipaddress
+import math
 import time
 
 
@@ -138,7 +139,17 @@ class AdmissionPace:
     with all of them, would answer everyone late. Each handshake reserves a place: at once while the burst lasts,
     then `rate` per second, waiting in the handshake; a place further out than `max_wait` is refused (HTTP 503 with
     Retry-After: the station retries with its back-off). Not thread-safe: use it from the event loop only.
+
+    The rate follows what the machine can take: a handshake that waited for its place tells how late it woke
+    (`observe`), which is the event loop's lag. Later than LAG_HIGH, the rate is cut by a third (once per CUT_EVERY
+    seconds: a cut needs that long to show), down to `min_rate`; on time (under LAG_LOW), it grows by one per
+    handshake, back up to `max_rate`. A Raspberry Pi takes a storm slower than a desktop, each at its own pace.
     """
+
+    #: How late a paced handshake may wake (s): beyond LAG_HIGH the event loop is overloaded, under LAG_LOW idle.
+    LAG_HIGH = 0.05
+    LAG_LOW = 0.01
+    CUT_EVERY = 0.1
 
     def __init__(
         self,
@@ -146,18 +157,22 @@ class AdmissionPace:
         rate: float = 100.0,
         burst: int = 10,
         max_wait: float = 8.0,
+        min_rate: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """`rate` admissions per second after `burst` at once; `max_wait` seconds at most in the queue."""
-        self.rate = rate
+        """`rate` admissions per second at most after `burst` at once; `max_wait` seconds at most in the queue."""
+        self.rate = self.max_rate = rate
+        self.min_rate = min(min_rate, rate)
         self.burst = burst
         self.max_wait = max_wait
         self._clock = clock
         self._tokens = float(burst)
         self._last = clock()
-        #: Handshakes that waited for their place, and those refused (diagnostics, benchmarks).
+        self._cut_at = -math.inf
+        #: Handshakes that waited for their place, those refused, and the rate's cuts (diagnostics, benchmarks).
         self.paced = 0
         self.refused = 0
+        self.cuts = 0
 
     def reserve(self) -> float | None:
         """Seconds until this handshake's place (0: now); None: refused, the queue is longer than `max_wait`."""
@@ -174,3 +189,14 @@ class AdmissionPace:
         self._tokens -= 1.0  # the place is taken: later handshakes queue behind it
         self.paced += 1
         return wait
+
+    def observe(self, late: float) -> None:
+        """A paced handshake woke `late` seconds after its place: the rate follows (see the class)."""
+        if late > self.LAG_HIGH:
+            now = self._clock()
+            if now - self._cut_at >= self.CUT_EVERY and self.rate > self.min_rate:
+                self._cut_at = now
+                self.rate = max(self.min_rate, self.rate * 2 / 3)
+                self.cuts += 1
+        elif late < self.LAG_LOW:
+            self.rate = min(self.max_rate, self.rate + 1.0)
