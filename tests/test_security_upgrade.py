@@ -90,7 +90,8 @@ async def test_a05_upgrade_from_profile_1_to_2_to_3_with_the_simulator(
         assert record is not None
         assert record.security_profile is SecurityProfile.TLS_BASIC_AUTH
         assert station.connection_target() == (f"wss://localhost:{tls_port}", 2)
-        assert station.device_model.value("SecurityCtrlr", "SecurityProfile") == "2"
+        # A05.FR.06 on the station's side: set once its own connection is up, which may be a moment after ours.
+        await wait_for(lambda: station.device_model.value("SecurityCtrlr", "SecurityProfile") == "2", timeout=5)
         # The station's inventory (its OrganizationName, which its CSR carries) is read after it boots.
         runtime = entry.runtime_data.runtimes["sim-001"]
         await wait_for(lambda: runtime.device_model.find("SecurityCtrlr", "OrganizationName"), timeout=5)

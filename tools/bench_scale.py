@@ -12,11 +12,15 @@ connect to it over loopback. Measured in the Home Assistant process:
 - memory: resident set size with N connected stations, minus that of a Home Assistant with no station at all,
   per station (constant costs paid on the first connection, e.g. code loaded then, weigh on small N); the
   marginal cost between consecutive N; and "retained": the same after `gc.collect()` and glibc's `malloc_trim(0)`
-  in both processes, i.e. without the free heap left by the first-connection burst (1000 device-model reports);
+  in both processes, i.e. without the free heap left by the first-connection burst (1000 device-model reports),
+  printed by kind of mapping (C heap, other threads' malloc arenas, anonymous, files) with Python's allocator's
+  arenas, live blocks and free space;
 - storm: every station's TCP connection is reset at once (the probe's network blip, `--blip abort`: no close
   frames, as when a network breaks; `--blip close`: we close each with a close frame, all in one event-loop
   turn, a harsher storm than a blip; the simulators reconnect
-  with their OCPP back-off, 5-15 s); the time until all are back, and the event-loop lag meanwhile;
+  with their OCPP back-off, 1-5 s, doubled per refused attempt); the time until all are back, the event-loop lag
+  meanwhile, and the admission pace's figures (its rate, handshakes queued and refused, cuts); `--timeline` adds
+  the slow event-loop turns with what ran in them and the stations connected each second;
 - reconnection: the config entry is reloaded through the REST API (the listener stops, every connection drops,
   the listener starts again); the time until every station's connectivity sensor is on again;
 - restart (`--no-restart` to skip): Home Assistant itself is stopped and started again on the same config dir
@@ -673,7 +677,11 @@ async def storm(
     if profile:
         print(f"  {count}: {(await home.probe(profile='storm'))['profile']}", flush=True)
     elif timeline:
-        slow = (await home.probe(slow="stop"))["slow"]
+        answer = await home.probe(slow="stop")
+        slow = answer["slow"]
+        counts = answer.get("connected_over_time", [])
+        each_second = [f"{at:.0f} s: {count}" for index, (at, count) in enumerate(counts) if index % 10 == 0]
+        print(f"    storm: stations connected over time: {', '.join(each_second)}", flush=True)
         print(f"    storm: {len(slow)} event-loop callbacks over 20 ms (s after the blip, ms, what ran):", flush=True)
         for at, ms, what in slow[:40]:
             print(f"      {at:5.2f} {ms:6.1f} {what[:160]}", flush=True)

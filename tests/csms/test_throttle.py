@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 
 import pytest
@@ -163,48 +164,87 @@ def test_invalid_configuration_is_refused(options: dict[str, float]) -> None:
 # ---- the pace of new connections (issue 19: reconnection storms) ------------------------------------------
 
 
-def test_pace_admits_a_burst_at_once_then_queues_at_its_rate() -> None:
-    clock = Clock()
-    pace = AdmissionPace(rate=10.0, burst=3, max_wait=1.0, clock=clock)
-    assert [pace.reserve() for _ in range(3)] == [0.0, 0.0, 0.0]
-    assert [pace.reserve() for _ in range(3)] == pytest.approx([0.1, 0.2, 0.3])  # each behind the one before
+async def admitted_at(pace: AdmissionPace, count: int) -> list[float | None]:
+    """Seconds after the start at which each of `count` handshakes arriving at once was admitted (None: refused)."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+
+    async def one() -> float | None:
+        return loop.time() - started if await pace.admit() else None
+
+    return list(await asyncio.gather(*(one() for _ in range(count))))
+
+
+async def test_pace_admits_a_burst_at_once_then_queues_at_its_rate() -> None:
+    pace = AdmissionPace(rate=20.0, burst=3, max_wait=1.0)
+    times = await admitted_at(pace, 6)
+    assert all(when is not None and when < 0.03 for when in times[:3])  # the burst: at once
+    queued = [when for when in times[3:] if when is not None]
+    assert len(queued) == 3
+    assert queued == sorted(queued)  # first come, first served
+    assert queued[0] >= 0.045  # then one every 1/20 s
+    assert queued[2] >= 0.14
     assert pace.paced == 3
+    assert pace.queued == 0
 
 
-def test_pace_refuses_places_beyond_its_longest_wait_and_recovers() -> None:
-    clock = Clock()
-    pace = AdmissionPace(rate=10.0, burst=1, max_wait=0.25, clock=clock)
-    assert pace.reserve() == 0.0
-    assert pace.reserve() == pytest.approx(0.1)
-    assert pace.reserve() == pytest.approx(0.2)
-    assert pace.reserve() is None  # 0.3 s out: refused, and not queued
+async def test_pace_refuses_places_beyond_its_longest_wait_and_recovers() -> None:
+    pace = AdmissionPace(rate=10.0, burst=1, max_wait=0.25)
+    times = await admitted_at(pace, 4)
+    assert times[0] is not None
+    assert times[0] < 0.03
+    assert [when is not None for when in times[1:]] == [True, True, False]  # the third in line: 0.3 s out
     assert pace.refused == 1
-    clock.now += 10.0  # quiet: the burst is back, no more
-    assert pace.reserve() == 0.0
-    assert pace.reserve() == pytest.approx(0.1)
+    await asyncio.sleep(0.15)  # quiet: the burst is back
+    assert (await admitted_at(pace, 1))[0] == pytest.approx(0.0, abs=0.03)
+
+
+async def test_a_handshake_that_goes_away_leaves_the_queue() -> None:
+    pace = AdmissionPace(rate=1.0, burst=1, max_wait=10.0)
+    assert await pace.admit()  # the burst
+    waiting = asyncio.ensure_future(pace.admit())
+    await asyncio.sleep(0)
+    assert pace.queued == 1
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert pace.queued == 0
+    assert pace._release is None  # no release timer left behind
 
 
 def test_pace_slows_down_while_the_event_loop_lags_and_speeds_up_again() -> None:
-    """A handshake that woke late (the event loop's lag) cuts the rate, once per CUT_EVERY; timely ones raise it."""
+    """A release that ran late (the event loop's lag) cuts the rate, once per CUT_EVERY; timely ones raise it."""
     clock = Clock()
     pace = AdmissionPace(rate=90.0, burst=1, max_wait=10.0, min_rate=20.0, clock=clock)
     pace.observe(0.2)  # 200 ms late: overloaded
-    assert pace.rate == pytest.approx(60.0)
+    assert pace.rate == pytest.approx(90.0 * AdmissionPace.CUT)
     pace.observe(0.2)  # the same moment: the cut has not shown yet
-    assert pace.rate == pytest.approx(60.0)
+    assert pace.rate == pytest.approx(90.0 * AdmissionPace.CUT)
     clock.now += AdmissionPace.CUT_EVERY
     pace.observe(0.08)
-    assert pace.rate == pytest.approx(40.0)
+    assert pace.rate == pytest.approx(90.0 * AdmissionPace.CUT**2)
     for _ in range(5):
         clock.now += AdmissionPace.CUT_EVERY
         pace.observe(1.0)
     assert pace.rate == pytest.approx(20.0)  # never below min_rate
-    assert pace.cuts == 4  # 60, 40, 26.7, 20
-    # Places are handed out at the rate in force: one slot is 1/20 s now.
-    assert pace.reserve() == 0.0
-    assert pace.reserve() == pytest.approx(1 / 20)
+    assert pace.cuts == 7  # 72, 57.6, 46.1, 36.9, 29.5, 23.6, 20
     pace.observe(0.03)  # between the thresholds: as it is
     assert pace.rate == pytest.approx(20.0)
-    for _ in range(100):
-        pace.observe(0.001)  # on time: one more per second for each
+    pace.observe(0.001)  # on time: RAISE more per second, and a release takes 1/rate s
+    assert pace.rate == pytest.approx(20.0 + AdmissionPace.RAISE / 20.0)
+    for _ in range(2000):
+        pace.observe(0.001)
     assert pace.rate == pytest.approx(90.0)  # never above the rate it started with
+
+
+async def test_a_cut_slows_down_the_handshakes_already_queued() -> None:
+    """The queue is released at the rate in force: handshakes queued before a cut wait at the new rate."""
+    pace = AdmissionPace(rate=100.0, burst=1, max_wait=10.0, min_rate=1.0)
+    assert await pace.admit()
+    waiting = [asyncio.ensure_future(pace.admit()) for _ in range(3)]
+    await asyncio.sleep(0)
+    pace.rate = 5.0  # as after cuts: 200 ms apart from the next release on
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await asyncio.gather(*waiting)
+    assert loop.time() - started >= 0.25  # about 170 and 140 ms apart (timely releases raise it a little): not 10

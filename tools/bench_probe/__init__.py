@@ -19,6 +19,7 @@ carries the full garbage collections' pauses since the last reset (`full_gcs_ms`
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 import contextlib
 import cProfile
 import ctypes
@@ -55,6 +56,9 @@ class LagProbe:
         self.lags: list[float] = []
         self._handle: asyncio.TimerHandle | None = None
         self._due = 0.0
+        #: While set (a timeline), what it counts is recorded on each run: (loop time, count).
+        self.count_fn: Callable[[], int] | None = None
+        self.counts: list[tuple[float, int]] = []
 
     def start(self) -> None:
         """Schedule the first run."""
@@ -71,6 +75,8 @@ class LagProbe:
         now = self.loop.time()
         if len(self.lags) < MAX_SAMPLES:
             self.lags.append((now - self._due) * 1000.0)
+            if self.count_fn is not None:
+                self.counts.append((now, self.count_fn()))
         self._due += PERIOD
         if self._due <= now:  # a long stall: do not replay the missed ticks as a burst
             self._due = now + PERIOD
@@ -126,6 +132,7 @@ class ProbeView(HomeAssistantView):
             body["dropped"] = drop_connections(hass, how)
         if what := request.query.get("slow"):
             body["slow"] = slow_callbacks(what)
+            body["connected_over_time"] = self.count_connected(hass, what)
         if name := request.query.get("profile"):
             body["profile"] = self.profiling(hass, name)
         if name := request.query.get("tracemalloc"):
@@ -134,6 +141,20 @@ class ProbeView(HomeAssistantView):
             body["objects"] = count_objects(hass, name)
         return self.json(body)
 
+    def count_connected(self, hass: HomeAssistant, what: str) -> list[tuple[float, int]]:
+        """Count the connected stations on each probe run from now (`start`), or stop and report the counts."""
+        if what == "start":
+            centrals = [entry.runtime_data.central for entry in hass.config_entries.async_loaded_entries("ocpp_csms")]
+            self.probe.counts = []
+            self.probe.count_fn = lambda: sum(
+                station.connection is not None for central in centrals for station in central.stations.values()
+            )
+            self._counting_since = self.probe.loop.time()
+            return []
+        self.probe.count_fn = None
+        return [(round(at - self._counting_since, 2), count) for at, count in self.probe.counts]
+
+    _counting_since = 0.0
     profiler: cProfile.Profile | None = None
 
     def profiling(self, hass: HomeAssistant, name: str) -> str:

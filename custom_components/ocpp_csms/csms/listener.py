@@ -233,17 +233,12 @@ class OcppListener:
             response.headers = Headers(response.headers)
             response.headers["Retry-After"] = str(math.ceil(delay))
             return response
-        if (place := self.pace.reserve()) is None:
+        if not await self.pace.admit():  # a storm spread over seconds: the event loop stays responsive
             # A reconnection storm queued longer than a handshake may wait: the station retries with its back-off.
             response = connection.respond(HTTPStatus.SERVICE_UNAVAILABLE, "Too many stations connecting at once.\n")
             response.headers = Headers(response.headers)
             response.headers["Retry-After"] = str(math.ceil(self.pace.max_wait))
             return response
-        if place:
-            loop = asyncio.get_running_loop()
-            due = loop.time() + place
-            await asyncio.sleep(place)  # a storm spread over seconds: the event loop stays responsive
-            self.pace.observe(loop.time() - due)  # how late it woke: the pace follows the event loop's lag
         credentials = await self._authenticate(connection, request, station_id, address)
         if isinstance(credentials, Response):
             self.throttle.record_failure(address)

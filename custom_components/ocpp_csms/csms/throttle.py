@@ -15,8 +15,10 @@ count as their IPv4 address. Not thread-safe: use it from the event loop only.
 
 from __future__ import annotations
 
-from collections import OrderedDict
+import asyncio
+from collections import OrderedDict, deque
 from collections.abc import Callable
+import contextlib
 from dataclasses import dataclass
 import ipaddress
 import math
@@ -136,20 +138,26 @@ class AdmissionPace:
 
     A thousand stations reconnecting at once (a network blip, a listener restart) would each bring their
     handshake, boot and the central system's follow-up requests into the same second, and the event loop, busy
-    with all of them, would answer everyone late. Each handshake reserves a place: at once while the burst lasts,
-    then `rate` per second, waiting in the handshake; a place further out than `max_wait` is refused (HTTP 503 with
-    Retry-After: the station retries with its back-off). Not thread-safe: use it from the event loop only.
+    with all of them, would answer everyone late. A handshake is admitted at once while the burst lasts; then it
+    queues (first come, first served) and the queue is released `rate` handshakes per second. A handshake that
+    would wait longer than `max_wait` at that rate is refused (HTTP 503 with Retry-After: the station retries with
+    its back-off). Not thread-safe: use it from the event loop only.
 
-    The rate follows what the machine can take: a handshake that waited for its place tells how late it woke
-    (`observe`), which is the event loop's lag. Later than LAG_HIGH, the rate is cut by a third (once per CUT_EVERY
-    seconds: a cut needs that long to show), down to `min_rate`; on time (under LAG_LOW), it grows by one per
-    handshake, back up to `max_rate`. A Raspberry Pi takes a storm slower than a desktop, each at its own pace.
+    The rate follows what the machine can take: each release tells how late it ran, which is the event loop's
+    lag. Later than LAG_HIGH, the rate is cut to CUT of itself (once per CUT_EVERY seconds: a cut needs that long
+    to show), down to `min_rate`, and the handshakes already queued wait at the new rate; on time (under LAG_LOW),
+    and while nothing queues, it grows by RAISE per second, back up to `max_rate`. A Raspberry Pi takes a storm
+    slower than a desktop, each at its own pace; not too slow: a refused station retries after its back-off, which
+    doubles with each attempt.
     """
 
-    #: How late a paced handshake may wake (s): beyond LAG_HIGH the event loop is overloaded, under LAG_LOW idle.
+    #: How late a release may run (s): beyond LAG_HIGH the event loop is overloaded, under LAG_LOW it keeps up.
     LAG_HIGH = 0.05
     LAG_LOW = 0.01
-    CUT_EVERY = 0.1
+    CUT = 0.8
+    CUT_EVERY = 0.2
+    #: Admissions per second the rate regains per second.
+    RAISE = 5.0
 
     def __init__(
         self,
@@ -157,7 +165,7 @@ class AdmissionPace:
         rate: float = 100.0,
         burst: int = 10,
         max_wait: float = 8.0,
-        min_rate: float = 10.0,
+        min_rate: float = 25.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """`rate` admissions per second at most after `burst` at once; `max_wait` seconds at most in the queue."""
@@ -169,34 +177,74 @@ class AdmissionPace:
         self._tokens = float(burst)
         self._last = clock()
         self._cut_at = -math.inf
-        #: Handshakes that waited for their place, those refused, and the rate's cuts (diagnostics, benchmarks).
+        self._queue: deque[asyncio.Future[None]] = deque()
+        self._release: asyncio.TimerHandle | None = None
+        self._due = 0.0
+        #: Handshakes that queued for their turn, those refused, and the rate's cuts (diagnostics, benchmarks).
         self.paced = 0
         self.refused = 0
         self.cuts = 0
 
-    def reserve(self) -> float | None:
-        """Seconds until this handshake's place (0: now); None: refused, the queue is longer than `max_wait`."""
+    @property
+    def queued(self) -> int:
+        """Handshakes waiting for their turn."""
+        return len(self._queue)
+
+    async def admit(self) -> bool:
+        """Wait for this handshake's turn; False at once: refused, the queue is longer than `max_wait` at the rate."""
         now = self._clock()
-        self._tokens = min(float(self.burst), self._tokens + (now - self._last) * self.rate)
-        self._last = now
-        if self._tokens >= 1.0:
-            self._tokens -= 1.0
-            return 0.0
-        wait = (1.0 - self._tokens) / self.rate
-        if wait > self.max_wait:
+        elapsed, self._last = now - self._last, now
+        if not self._queue:
+            self.rate = min(self.max_rate, self.rate + self.RAISE * elapsed)
+            self._tokens = min(float(self.burst), self._tokens + elapsed * self.rate)
+            if self._tokens >= 1.0:
+                self._tokens -= 1.0
+                return True
+        if (len(self._queue) + 1) / self.rate > self.max_wait:
             self.refused += 1
-            return None
-        self._tokens -= 1.0  # the place is taken: later handshakes queue behind it
+            return False
+        loop = asyncio.get_running_loop()
+        turn: asyncio.Future[None] = loop.create_future()
+        self._queue.append(turn)
         self.paced += 1
-        return wait
+        if self._release is None:
+            self._schedule(loop)
+        try:
+            await turn
+        except asyncio.CancelledError:  # the connection went away while it waited
+            with contextlib.suppress(ValueError):
+                self._queue.remove(turn)
+            if not self._queue and self._release is not None:
+                self._release.cancel()
+                self._release = None
+            raise
+        return True
+
+    def _schedule(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._due = loop.time() + 1.0 / self.rate
+        self._release = loop.call_at(self._due, self._release_next, loop)
+
+    def _release_next(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Let the next queued handshake in, and learn from how late this ran."""
+        self._release = None
+        self.observe(loop.time() - self._due)
+        while self._queue:
+            turn = self._queue.popleft()
+            if not turn.done():
+                turn.set_result(None)
+                break
+        self._tokens = 0.0  # the burst comes back only once the queue is gone
+        self._last = self._clock()
+        if self._queue:
+            self._schedule(loop)
 
     def observe(self, late: float) -> None:
-        """A paced handshake woke `late` seconds after its place: the rate follows (see the class)."""
+        """A release ran `late` seconds after it was due: the rate follows (see the class)."""
         if late > self.LAG_HIGH:
             now = self._clock()
             if now - self._cut_at >= self.CUT_EVERY and self.rate > self.min_rate:
                 self._cut_at = now
-                self.rate = max(self.min_rate, self.rate * 2 / 3)
+                self.rate = max(self.min_rate, self.rate * self.CUT)
                 self.cuts += 1
         elif late < self.LAG_LOW:
-            self.rate = min(self.max_rate, self.rate + 1.0)
+            self.rate = min(self.max_rate, self.rate + self.RAISE / self.rate)
