@@ -239,7 +239,7 @@ def test_pace_slows_down_while_the_event_loop_lags_and_speeds_up_again() -> None
 
 async def test_a_cut_slows_down_the_handshakes_already_queued() -> None:
     """The queue is released at the rate in force: handshakes queued before a cut wait at the new rate."""
-    pace = AdmissionPace(rate=100.0, burst=1, max_wait=10.0, min_rate=1.0)
+    pace = AdmissionPace(rate=100.0, burst=1, max_wait=10.0, min_rate=50.0)
     assert await pace.admit()
     waiting = [asyncio.ensure_future(pace.admit()) for _ in range(3)]
     await asyncio.sleep(0)
@@ -247,4 +247,15 @@ async def test_a_cut_slows_down_the_handshakes_already_queued() -> None:
     loop = asyncio.get_running_loop()
     started = loop.time()
     await asyncio.gather(*waiting)
-    assert loop.time() - started >= 0.25  # about 170 and 140 ms apart (timely releases raise it a little): not 10
+    assert loop.time() - started >= 0.25  # 20 ms, then about 170 and 140 (timely releases raise it a little)
+
+
+async def test_a_storm_starts_slow() -> None:
+    """A queue that forms starts at min_rate, whatever the rate was: the first second of a storm is no flood."""
+    pace = AdmissionPace(rate=100.0, burst=1, max_wait=10.0, min_rate=20.0)
+    times = await admitted_at(pace, 3)
+    assert times[0] is not None
+    assert times[0] < 0.03
+    assert times[1] is not None
+    assert times[1] >= 0.045  # 1/20 s, not 1/100
+    assert pace.rate < 21.0

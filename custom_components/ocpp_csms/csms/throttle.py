@@ -143,10 +143,10 @@ class AdmissionPace:
     would wait longer than `max_wait` at that rate is refused (HTTP 503 with Retry-After: the station retries with
     its back-off). Not thread-safe: use it from the event loop only.
 
-    The rate follows what the machine can take: each release tells how late it ran, which is the event loop's
-    lag. Later than LAG_HIGH, the rate is cut to CUT of itself (once per CUT_EVERY seconds: a cut needs that long
-    to show), down to `min_rate`, and the handshakes already queued wait at the new rate; on time (under LAG_LOW),
-    and while nothing queues, it grows by RAISE per second, back up to `max_rate`. A Raspberry Pi takes a storm
+    The rate follows what the machine can take: a queue starts at `min_rate`, and each release tells how late it
+    ran, which is the event loop's lag. On time (under LAG_LOW), the rate grows by RAISE per second, up to
+    `max_rate`; later than LAG_HIGH, it is cut to CUT of itself (once per CUT_EVERY seconds: a cut needs that long
+    to show), down to `min_rate`, and the handshakes already queued wait at the new rate. A Raspberry Pi takes a storm
     slower than a desktop, each at its own pace; not too slow: a refused station retries after its back-off, which
     doubles with each attempt.
     """
@@ -195,7 +195,6 @@ class AdmissionPace:
         now = self._clock()
         elapsed, self._last = now - self._last, now
         if not self._queue:
-            self.rate = min(self.max_rate, self.rate + self.RAISE * elapsed)
             self._tokens = min(float(self.burst), self._tokens + elapsed * self.rate)
             if self._tokens >= 1.0:
                 self._tokens -= 1.0
@@ -208,6 +207,8 @@ class AdmissionPace:
         self._queue.append(turn)
         self.paced += 1
         if self._release is None:
+            # A storm begins: it starts at `min_rate` (as TCP starts slow) and goes faster only while on time.
+            self.rate = min(self.rate, self.min_rate)
             self._schedule(loop)
         try:
             await turn
