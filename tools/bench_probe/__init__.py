@@ -162,6 +162,7 @@ class ProbeView(HomeAssistantView):
         if name == "start":
             self.profiler = cProfile.Profile()
             SLOW.clear()
+            _TURN.clear()
             GC_PAUSES.clear()
             _slow_since[0] = time.perf_counter()
             asyncio.events.Handle._run = _timed_run  # type: ignore[method-assign]  # noqa: SLF001
@@ -211,14 +212,6 @@ def _gc_timer(phase: str, info: dict[str, int]) -> None:
         GC_PAUSES.append((info["generation"], (time.perf_counter() - _gc_started) * 1000))
 
 
-def _timed_run(handle: asyncio.Handle) -> None:
-    """Run an event-loop callback, recording it when it is slow (asyncio's debug mode costs far more)."""
-    started = time.perf_counter()
-    _HANDLE_RUN(handle)
-    if (took := time.perf_counter() - started) > SLOW_CALLBACK:
-        SLOW.append((took * 1000, started - _slow_since[0], _describe(handle)))
-
-
 def slow_callbacks(what: str) -> list[tuple[float, float, str]]:
     """Time every event-loop callback and turn from now (`start`), or stop and report the slow ones (`stop`).
 
@@ -229,7 +222,7 @@ def slow_callbacks(what: str) -> list[tuple[float, float, str]]:
     if what == "start":
         SLOW.clear()
         _slow_since[0] = time.perf_counter()
-        asyncio.events.Handle._run = _turn_timed_run  # type: ignore[method-assign]  # noqa: SLF001
+        asyncio.events.Handle._run = _timed_run  # type: ignore[method-assign]  # noqa: SLF001
         run_once = type(loop)._run_once  # type: ignore[attr-defined]  # noqa: SLF001
 
         def timed_turn() -> None:
@@ -251,12 +244,15 @@ def slow_callbacks(what: str) -> list[tuple[float, float, str]]:
 
 
 SLOW_TURN: Final = 0.05
-#: The current turn's callbacks by kind: (count, ms).
+#: The current turn's callbacks by kind: (count, ms) (a timeline clears it each turn).
 _TURN: dict[str, tuple[int, float]] = {}
 
 
-def _turn_timed_run(handle: asyncio.Handle) -> None:
-    """Run a callback, adding its time to its kind's in this turn, and recording it when it is slow."""
+def _timed_run(handle: asyncio.Handle) -> None:
+    """Run an event-loop callback; add its time to its kind's in this turn; record it when slow.
+
+    A clock read per callback: asyncio's debug mode costs far more.
+    """
     started = time.perf_counter()
     _HANDLE_RUN(handle)
     took = time.perf_counter() - started
